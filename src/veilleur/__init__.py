@@ -1,0 +1,3 @@
+"""Veilleur: uptime monitoring for web agencies that sell maintenance plans."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,180 @@
+"""The ``veilleur`` command: one entry point for every role and for the agency's admin tasks.
+
+Exit statuses: 0 success, 1 failure while running, 2 bad input (arguments, config file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veilleur.settings")
+    import django
+
+    django.setup()
+
+
+def _agency_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agency", metavar="KEY", help="the agency to work on (default: the install's only one)")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    from veilleur.accounts.provisioning import first_run_link, prepare_database, resolve_agency
+    from veilleur.web_server import serve
+
+    prepare_database()
+    agency = resolve_agency(None, create_if_empty=True)
+    link = first_run_link(agency, settings.VEILLEUR_BASE_URL)
+    if link:
+        print("Welcome to Veilleur. Open this one-time link to set the owner's password:")
+        print(f"  {link}")
+        print(f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; restart 'veilleur up' for a new one)", flush=True)
+    return serve(args.bind, workers=args.workers)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from veilleur.accounts.provisioning import prepare_database
+    from veilleur.web_server import serve
+
+    prepare_database()
+    return serve(args.bind, workers=args.workers)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from veilleur.accounts.provisioning import prepare_database
+
+    prepare_database()
+    print("database schema is up to date")
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from veilleur.configfile.commands import apply_command
+
+    return apply_command(Path(args.file), agency_key=args.agency, dry_run=args.dry_run, prune=args.prune)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from veilleur.configfile.commands import export_command
+
+    return export_command(Path(args.output) if args.output else None, agency_key=args.agency)
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from veilleur.accounts.models import ApiToken
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    if ApiToken.objects.filter(agency=agency, name=args.name).exists():
+        print(f"error: a token named {args.name!r} already exists", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _, clear = ApiToken.issue(agency, args.name)
+    print(clear)
+    print("Keep this token now: only its hash is stored, it cannot be shown again.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from veilleur.accounts.models import ApiToken
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    for token in ApiToken.objects.filter(agency=agency).order_by("name"):
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        print(f"{token.name}\tvlr_{token.prefix}_…\t{state}\tlast used {used}")
+    return EXIT_OK
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from django.utils import timezone
+
+    from veilleur.accounts.models import ApiToken
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    revoked = ApiToken.objects.filter(agency=agency, name=args.name, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not revoked:
+        print(f"error: no active token named {args.name!r}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"token {args.name!r} revoked")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="veilleur", description="Uptime monitoring for web agencies.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    bind_default = os.environ.get("VEILLEUR_BIND", "127.0.0.1:8000")
+    workers_default = int(os.environ.get("VEILLEUR_WEB_WORKERS", "2"))
+    for name, handler, help_text in (
+        ("up", cmd_up, "run Veilleur (first run: create the agency and print the owner's setup link)"),
+        ("web", cmd_web, "run the web role only"),
+    ):
+        command = add(name, handler, help_text)
+        command.add_argument("--bind", default=bind_default, help=f"address:port (default {bind_default})")
+        command.add_argument("--workers", type=int, default=workers_default, help="web worker processes")
+
+    add("migrate", cmd_migrate, "bring the database schema up to date")
+
+    apply = add("apply", cmd_apply, "make the database match a config file")
+    apply.add_argument("file", help="the agency's YAML file")
+    apply.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    apply.add_argument("--prune", action="store_true", help="delete what the file no longer has")
+    _agency_option(apply)
+
+    export = add("export", cmd_export, "write the agency's configuration as YAML")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    _agency_option(export)
+
+    token = add("token", lambda args: EXIT_BAD_INPUT, "manage REST API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    for name, handler, help_text in (
+        ("create", cmd_token_create, "create a token and print it once"),
+        ("list", cmd_token_list, "list tokens"),
+        ("revoke", cmd_token_revoke, "revoke a token"),
+    ):
+        action = token_sub.add_parser(name, help=help_text, description=help_text)
+        action.add_argument("name", nargs=None if name != "list" else "?", help="the token's name")
+        action.set_defaults(handler=handler)
+        _agency_option(action)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_django()
+    from veilleur.accounts.provisioning import AgencyChoiceError
+
+    try:
+        return int(args.handler(args))
+    except AgencyChoiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

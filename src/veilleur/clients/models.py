@@ -1,0 +1,156 @@
+"""The agency's clients, who they are, their sites, planned maintenance and the work done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
+from veilleur.plans.models import Plan
+from veilleur.validators import (
+    validate_http_url,
+    validate_key,
+    validate_optional_color,
+    validate_rrule,
+    validate_time_zone,
+)
+
+
+class Client(AgencyOwned):
+    key = models.CharField(max_length=64, validators=[validate_key])
+    name = models.CharField(max_length=200)
+    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
+    time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="clients")
+    logo_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    primary_color = models.CharField(
+        max_length=7, blank=True, validators=[validate_optional_color], help_text="Empty: the agency's colour."
+    )
+    accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["agency", "key"], name="client_key_unique_per_agency")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.plan_id and self.agency_id and self.plan.agency_id != self.agency_id:
+            raise ValidationError({"plan": "this plan belongs to another agency"})
+
+
+class ClientChild(AgencyOwned):
+    """A row under a client: its agency is always the client's, set on save."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.agency_id = self.client.agency_id
+        super().save(*args, **kwargs)
+
+
+class Contact(ClientChild):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField()
+    receives_reports = models.BooleanField(default=True)
+    receives_incident_notices = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["client", "email"], name="contact_email_unique_per_client")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Site(ClientChild):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sites")
+    key = models.CharField(max_length=64, validators=[validate_key])
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=500, validators=[validate_http_url], help_text="The site's home page.")
+    apdex_threshold_ms = models.PositiveIntegerField(
+        default=500, help_text="Apdex T: responses up to T are satisfying, up to 4T tolerable."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["client__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="site_key_unique_per_client")]
+
+    def __str__(self) -> str:
+        return f"{self.client.name} — {self.name}"
+
+
+class MaintenanceWindow(ClientChild):
+    """Planned work: checks go on and are marked, no incident opens, the time is not counted.
+
+    The start is a wall time in the client's time zone; a recurring window repeats by an RFC 5545
+    RRULE evaluated in that zone, so "every Tuesday 22:00" stays 22:00 across DST changes.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="maintenance_windows")
+    key = models.CharField(max_length=64, validators=[validate_key])
+    title = models.CharField(max_length=200)
+    start_date = models.DateField()
+    start_time = models.TimeField()
+    duration_minutes = models.PositiveIntegerField()
+    rrule = models.CharField(
+        max_length=500, blank=True, validators=[validate_rrule],
+        help_text="Empty for a one-off window; e.g. FREQ=WEEKLY;BYDAY=TU for every Tuesday.",
+    )
+    sites = models.ManyToManyField(Site, blank=True, related_name="maintenance_windows",
+                                   help_text="None selected: all the client's sites.")
+
+    class Meta:
+        ordering = ["start_date", "start_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="window_key_unique_per_client"),
+            models.CheckConstraint(condition=models.Q(duration_minutes__gt=0), name="window_duration_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MaintenanceTask(ClientChild):
+    """Work the agency did, shown to the client in reports: "WordPress 6.8 → 6.9"."""
+
+    class Category(models.TextChoices):
+        CMS_CORE = "cms_core", "CMS core update"
+        PLUGIN = "plugin", "Plugin update"
+        BACKUP = "backup", "Backup"
+        SECURITY = "security", "Security"
+        PERFORMANCE = "performance", "Performance"
+        OTHER = "other", "Other"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="maintenance_tasks")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="maintenance_tasks")
+    date = models.DateField()
+    category = models.CharField(max_length=20, choices=Category.choices)
+    description = models.TextField()
+    visible_to_client = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["client", "date"], name="task_client_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_category_display()}: {self.description[:60]}"
+
+    def clean(self) -> None:
+        if self.site_id and self.client_id and self.site.client_id != self.client_id:
+            raise ValidationError({"site": "this site belongs to another client"})

@@ -1,0 +1,1 @@
+"""Pure Python, no Django: the rules every figure Veilleur shows must follow."""

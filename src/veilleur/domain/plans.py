@@ -1,0 +1,91 @@
+"""The three plans every new agency starts with (DESIGN.md §1), as data.
+
+Code never asks "is this premium?": it reads the plan's interval, feature flags, response
+target and credit schedule. Agencies edit these rows and add their own plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class CreditStep:
+    """When monthly uptime falls below ``below_percent``, ``credit_percent`` of the fee is credited."""
+
+    below_percent: Decimal
+    credit_percent: int
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    key: str
+    name: str
+    check_interval_seconds: int
+    price_min_eur: int
+    price_max_eur: int
+    response_target_minutes: int
+    response_calendar: str  # "business" (the agency's opening hours) or "always" (24/7)
+    email_alerts: bool = True
+    monthly_report: bool = True
+    maintenance_log: bool = True
+    status_page: bool = False
+    client_portal: bool = False
+    ssl_monitoring: bool = False
+    performance_monitoring: bool = False
+    quarterly_review: bool = False
+    uptime_target_percent: Decimal | None = None
+    service_credits: tuple[CreditStep, ...] = field(default_factory=tuple)
+    confirmation_checks: int = 2
+
+
+DEFAULT_PLANS: tuple[PlanSpec, ...] = (
+    PlanSpec(
+        key="basic",
+        name="Basic",
+        check_interval_seconds=180,
+        price_min_eur=100,
+        price_max_eur=200,
+        response_target_minutes=240,
+        response_calendar="business",
+    ),
+    PlanSpec(
+        key="standard",
+        name="Standard",
+        check_interval_seconds=60,
+        price_min_eur=200,
+        price_max_eur=400,
+        response_target_minutes=60,
+        response_calendar="business",
+        status_page=True,
+        client_portal=True,
+    ),
+    PlanSpec(
+        key="premium",
+        name="Premium",
+        check_interval_seconds=30,
+        price_min_eur=400,
+        price_max_eur=800,
+        response_target_minutes=30,
+        response_calendar="always",
+        status_page=True,
+        client_portal=True,
+        ssl_monitoring=True,
+        performance_monitoring=True,
+        quarterly_review=True,
+        uptime_target_percent=Decimal("99.9"),
+        # A common shape for monthly uptime guarantees: the further below target, the larger the
+        # share of the month's fee credited back. Agencies edit it to match their contracts.
+        service_credits=(
+            CreditStep(Decimal("99.9"), 10),
+            CreditStep(Decimal("99.0"), 25),
+            CreditStep(Decimal("95.0"), 50),
+        ),
+    ),
+)
+
+
+def credit_due_percent(uptime_percent: Decimal, steps: tuple[CreditStep, ...]) -> int:
+    """The credit owed for a month's uptime: the largest credit among the thresholds it falls below."""
+    return max((step.credit_percent for step in steps if uptime_percent < step.below_percent), default=0)

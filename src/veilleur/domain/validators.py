@@ -1,0 +1,194 @@
+"""Checks of user-supplied values, shared by the models, the API and the config file.
+
+Each function returns the normalised value or raises ``ValueError`` with a message that says
+what is wrong in words a user understands; callers add the field name.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from functools import lru_cache
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from dateutil.rrule import rrulestr
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+LANGUAGES = ("fr", "en")
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_STATUS_PART = re.compile(r"^\s*(\d{3})\s*(?:-\s*(\d{3}))?\s*$")
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_time_zone(name: str) -> str:
+    """An IANA zone name such as ``Europe/Paris``."""
+    if name not in _known_zones():
+        raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as 'Europe/Paris')")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - listed zones load
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+def check_key(value: str) -> str:
+    """A stable key: lower-case letters, digits and dashes, as used in URLs and the config file."""
+    if not _KEY.match(value):
+        raise ValueError(
+            f"invalid key {value!r}: use 1-64 lower-case letters, digits and dashes, "
+            "not starting or ending with a dash"
+        )
+    return value
+
+
+def check_color(value: str) -> str:
+    """A colour as ``#RRGGBB``; returned lower-case."""
+    if not _COLOR.match(value):
+        raise ValueError(f"invalid colour {value!r}: expected #RRGGBB, e.g. '#1d4ed8'")
+    return value.lower()
+
+
+def check_language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise ValueError(f"unsupported language {value!r} (expected one of: {', '.join(LANGUAGES)})")
+    return value
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL with a host name."""
+    if any(ch.isspace() for ch in value):
+        raise ValueError(f"invalid URL {value!r}: it contains white space")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"invalid URL {value!r}: it must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError(f"invalid URL {value!r}: it has no host name")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError as exc:
+        raise ValueError(f"invalid URL {value!r}: bad port") from exc
+    return value
+
+
+def check_http_method(value: str) -> str:
+    method = value.upper()
+    if method not in HTTP_METHODS:
+        raise ValueError(f"unsupported HTTP method {value!r} (expected one of: {', '.join(HTTP_METHODS)})")
+    return method
+
+
+StatusRanges = tuple[tuple[int, int], ...]
+
+
+def parse_status_spec(spec: str) -> StatusRanges:
+    """``"200-299,301"`` → ((200, 299), (301, 301)). Codes must lie in 100..599."""
+    ranges: list[tuple[int, int]] = []
+    for part in spec.split(","):
+        match = _STATUS_PART.match(part)
+        if not match:
+            raise ValueError(f"invalid status code {part.strip()!r}: expected a code like 200 or a range like 200-299")
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if not (100 <= low <= high <= 599):
+            raise ValueError(f"invalid status range {part.strip()!r}: codes lie in 100-599, low before high")
+        ranges.append((low, high))
+    return tuple(ranges)
+
+
+def format_status_ranges(ranges: StatusRanges) -> str:
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in ranges)
+
+
+def normalise_status_spec(spec: str) -> str:
+    return format_status_ranges(parse_status_spec(spec))
+
+
+def status_matches(ranges: StatusRanges, status: int) -> bool:
+    return any(low <= status <= high for low, high in ranges)
+
+
+def parse_hours_range(value: str) -> tuple[time, time]:
+    """``"09:00-12:30"`` → (09:00, 12:30). An end before the start means the range runs overnight;
+    ``24:00`` is accepted as an end meaning midnight."""
+    match = _HOURS_RANGE.match(value)
+    if not match:
+        raise ValueError(f"invalid opening hours {value!r}: expected 'HH:MM-HH:MM', e.g. '09:00-18:00'")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
+        raise ValueError(f"invalid opening hours {value!r}: hours run 00:00-24:00")
+    start = time(h1, m1)
+    end = time(0, 0) if h2 == 24 else time(h2, m2)
+    if start == end and h2 != 24:
+        raise ValueError(f"invalid opening hours {value!r}: start and end are the same")
+    return start, end
+
+
+def format_hours_range(start: time, end: time) -> str:
+    end_text = "24:00" if end == time(0, 0) and start != time(0, 0) else end.strftime("%H:%M")
+    if start == time(0, 0) and end == time(0, 0):
+        end_text = "24:00"
+    return f"{start.strftime('%H:%M')}-{end_text}"
+
+
+def check_weekly_hours(hours: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Opening hours per weekday (``mon`` … ``sun``), each a list of ranges; returns them normalised."""
+    normalised: dict[str, list[str]] = {}
+    for day, ranges in hours.items():
+        if day not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {day!r} (expected one of: {', '.join(WEEKDAYS)})")
+        if not isinstance(ranges, list):
+            raise ValueError(f"opening hours for {day} must be a list of 'HH:MM-HH:MM' ranges")
+        cleaned = []
+        for item in ranges:
+            if not isinstance(item, str):
+                raise ValueError(f"opening hours for {day}: {item!r} is not a 'HH:MM-HH:MM' range")
+            cleaned.append(format_hours_range(*parse_hours_range(item)))
+        normalised[day] = cleaned
+    return {day: normalised[day] for day in WEEKDAYS if normalised.get(day)}
+
+
+def check_rrule(rule: str) -> str:
+    """An RFC 5545 recurrence rule such as ``FREQ=WEEKLY;BYDAY=TU``, without DTSTART (the window's
+    start gives it)."""
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text:
+        raise ValueError("empty recurrence rule")
+    if "DTSTART" in text.upper() or "\n" in text:
+        raise ValueError("the recurrence rule must be a single RRULE without DTSTART (the start field gives it)")
+    try:
+        rrulestr(text, dtstart=datetime(2026, 1, 1))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid recurrence rule {rule!r}: {exc}") from exc
+    if "FREQ=" not in text.upper():
+        raise ValueError(f"invalid recurrence rule {rule!r}: FREQ is required")
+    return text
+
+
+def parse_local_datetime(value: str) -> datetime:
+    """A local wall time ``YYYY-MM-DD HH:MM`` (no zone: the client's zone applies)."""
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(value.strip(), fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"invalid local date and time {value!r}: expected 'YYYY-MM-DD HH:MM'")
+
+
+def check_holiday(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid holiday date {value!r}: expected YYYY-MM-DD") from exc

@@ -1,0 +1,122 @@
+"""What the agency sells. Everything Veilleur does for a site follows from the client's plan."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from veilleur.accounts.models import Agency, AgencyOwned
+from veilleur.domain.plans import DEFAULT_PLANS, CreditStep
+from veilleur.validators import validate_key
+
+
+def validate_service_credits(value: Any) -> None:
+    """A list of {"below_percent": 99.9, "credit_percent": 10} steps."""
+    if not isinstance(value, list):
+        raise ValidationError("service credits must be a list of {below_percent, credit_percent} steps")
+    for step in value:
+        if not isinstance(step, dict) or set(step) != {"below_percent", "credit_percent"}:
+            raise ValidationError("each service-credit step has exactly below_percent and credit_percent")
+        try:
+            below = Decimal(str(step["below_percent"]))
+        except ArithmeticError as exc:
+            raise ValidationError(f"below_percent {step['below_percent']!r} is not a number") from exc
+        credit = step["credit_percent"]
+        if not (Decimal(0) < below <= Decimal(100)):
+            raise ValidationError(f"below_percent {below} must lie in (0, 100]")
+        if not isinstance(credit, int) or isinstance(credit, bool) or not 0 < credit <= 100:
+            raise ValidationError(f"credit_percent {credit!r} must be a whole number in 1..100")
+
+
+def validate_interval(value: int) -> None:
+    minimum = settings.VEILLEUR_MIN_INTERVAL_SECONDS
+    if value < minimum:
+        raise ValidationError(f"check interval {value} s is below the minimum of {minimum} s")
+
+
+class Plan(AgencyOwned):
+    class ResponseCalendar(models.TextChoices):
+        BUSINESS = "business", "Business hours"
+        ALWAYS = "always", "24/7"
+
+    key = models.CharField(max_length=64, validators=[validate_key])
+    name = models.CharField(max_length=100)
+    check_interval_seconds = models.PositiveIntegerField(validators=[validate_interval])
+    price_min_eur = models.PositiveIntegerField(default=0)
+    price_max_eur = models.PositiveIntegerField(default=0)
+    email_alerts = models.BooleanField(default=True)
+    monthly_report = models.BooleanField(default=True)
+    maintenance_log = models.BooleanField(default=True)
+    status_page = models.BooleanField(default=False)
+    client_portal = models.BooleanField(default=False)
+    ssl_monitoring = models.BooleanField(default=False)
+    performance_monitoring = models.BooleanField(default=False)
+    quarterly_review = models.BooleanField(default=False)
+    response_target_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    response_calendar = models.CharField(max_length=10, choices=ResponseCalendar.choices)
+    uptime_target_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    service_credits = models.JSONField(default=list, blank=True, validators=[validate_service_credits])
+    confirmation_checks = models.PositiveSmallIntegerField(
+        default=2, validators=[MaxValueValidator(5)],
+        help_text="Re-checks after a failure before an incident opens (and after a success before it closes).",
+    )
+
+    class Meta:
+        ordering = ["check_interval_seconds", "key"]
+        constraints = [models.UniqueConstraint(fields=["agency", "key"], name="plan_key_unique_per_agency")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.price_max_eur < self.price_min_eur:
+            raise ValidationError({"price_max_eur": "the highest price is below the lowest"})
+
+    def credit_steps(self) -> tuple[CreditStep, ...]:
+        return tuple(
+            CreditStep(Decimal(str(step["below_percent"])), int(step["credit_percent"]))
+            for step in self.service_credits
+        )
+
+
+def seed_default_plans(agency: Agency) -> list[Plan]:
+    """Create the three plans of DESIGN.md §1 for a new agency (existing keys are left alone)."""
+    created = []
+    for spec in DEFAULT_PLANS:
+        if Plan.objects.filter(agency=agency, key=spec.key).exists():
+            continue
+        created.append(
+            Plan.objects.create(
+                agency=agency,
+                key=spec.key,
+                name=spec.name,
+                check_interval_seconds=spec.check_interval_seconds,
+                price_min_eur=spec.price_min_eur,
+                price_max_eur=spec.price_max_eur,
+                email_alerts=spec.email_alerts,
+                monthly_report=spec.monthly_report,
+                maintenance_log=spec.maintenance_log,
+                status_page=spec.status_page,
+                client_portal=spec.client_portal,
+                ssl_monitoring=spec.ssl_monitoring,
+                performance_monitoring=spec.performance_monitoring,
+                quarterly_review=spec.quarterly_review,
+                response_target_minutes=spec.response_target_minutes,
+                response_calendar=spec.response_calendar,
+                uptime_target_percent=spec.uptime_target_percent,
+                service_credits=[
+                    {"below_percent": float(step.below_percent), "credit_percent": step.credit_percent}
+                    for step in spec.service_credits
+                ],
+                confirmation_checks=spec.confirmation_checks,
+            )
+        )
+    return created

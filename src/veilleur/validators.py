@@ -1,0 +1,81 @@
+"""Django validators built from the pure checks in ``domain.validators``.
+
+Models, forms and the admin use these, so a value refused by the config file or the API is
+refused with the same words everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from veilleur.domain import validators as checks
+
+
+def _run(check: Callable[[Any], Any], value: Any) -> None:
+    try:
+        check(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+# Plain module-level functions (not closures) so that migrations can refer to them by name.
+def validate_time_zone(value: str) -> None:
+    _run(checks.check_time_zone, value)
+
+
+def validate_key(value: str) -> None:
+    _run(checks.check_key, value)
+
+
+def validate_color(value: str) -> None:
+    _run(checks.check_color, value)
+
+
+def validate_http_url(value: str) -> None:
+    _run(checks.check_http_url, value)
+
+
+def validate_http_method(value: str) -> None:
+    _run(checks.check_http_method, value)
+
+
+def validate_status_spec(value: str) -> None:
+    _run(checks.parse_status_spec, value)
+
+
+def validate_weekly_hours(value: Any) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError('opening hours must map weekdays to lists of ranges, e.g. {"mon": ["09:00-18:00"]}')
+    _run(checks.check_weekly_hours, value)
+
+
+def validate_rrule(value: str) -> None:
+    _run(checks.check_rrule, value)
+
+
+def validate_optional_color(value: str) -> None:
+    if value:
+        validate_color(value)
+
+
+def validate_holidays(value: Any) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("holidays must be a list of YYYY-MM-DD dates")
+    for item in value:
+        try:
+            checks.check_holiday(item)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+def validate_headers(value: Any) -> None:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() for k, v in value.items()
+    ):
+        raise ValidationError("headers must map header names to text values")
+    for name, header_value in value.items():
+        if any(ch in name + header_value for ch in "\r\n"):
+            raise ValidationError(f"header {name!r} contains a line break")

@@ -1,0 +1,39 @@
+"""The web role's HTTP server: gunicorn with threaded workers, run in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from veilleur.wsgi import application
+
+        return application
+
+
+def serve(bind: str, *, workers: int = 2, threads: int = 4) -> int:
+    # Threaded workers keep a slow client from holding a whole process; the app is loaded before
+    # forking so workers share its memory.
+    _Gunicorn(
+        {
+            "bind": bind,
+            "workers": max(1, workers),
+            "threads": threads,
+            "worker_class": "gthread",
+            "preload_app": True,
+            "accesslog": "-",
+            "graceful_timeout": 10,
+        }
+    ).run()
+    return 0

@@ -1,0 +1,47 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+
+import pytest
+
+from veilleur.accounts.models import Agency, StaffUser
+from veilleur.accounts.provisioning import create_agency
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def make_agency(db: None) -> Callable[..., Agency]:
+    """Create an agency with its calendar and the three default plans."""
+
+    def make(key: str = "atelier", name: str = "Atelier Lumière") -> Agency:
+        return create_agency(key=key, name=name)
+
+    return make
+
+
+@pytest.fixture
+def agency(make_agency: Callable[..., Agency]) -> Agency:
+    return make_agency()
+
+
+@pytest.fixture
+def owner(agency: Agency) -> StaffUser:
+    return StaffUser.objects.create_user(
+        email="owner@atelier.example", agency=agency, password="correct horse battery", role="owner"
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium; the browser tests are skipped without it, except under CI where they must run."""
+    path = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return path
