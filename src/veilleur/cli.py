@@ -24,7 +24,9 @@ def _setup_django() -> None:
 
 
 def _agency_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agency", metavar="KEY", help="the agency to work on (default: the install's only one)")
+    parser.add_argument(
+        "--agency", metavar="KEY", help="the agency to work on (default: the install's only one)"
+    )
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -39,7 +41,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     if link:
         print("Welcome to Veilleur. Open this one-time link to set the owner's password:")
         print(f"  {link}")
-        print(f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; restart 'veilleur up' for a new one)", flush=True)
+        print(
+            f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; restart 'veilleur up' for a new one)", flush=True
+        )
     return serve(args.bind, workers=args.workers)
 
 
@@ -121,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veilleur", description="Uptime monitoring for web agencies.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         return command

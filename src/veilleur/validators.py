@@ -48,7 +48,9 @@ def validate_status_spec(value: str) -> None:
 
 def validate_weekly_hours(value: Any) -> None:
     if not isinstance(value, dict):
-        raise ValidationError('opening hours must map weekdays to lists of ranges, e.g. {"mon": ["09:00-18:00"]}')
+        raise ValidationError(
+            'opening hours must map weekdays to lists of ranges, e.g. {"mon": ["09:00-18:00"]}'
+        )
     _run(checks.check_weekly_hours, value)
 
 

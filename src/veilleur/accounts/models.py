@@ -30,7 +30,9 @@ class Agency(models.Model):
     key = models.CharField(max_length=64, unique=True, validators=[validate_key])
     name = models.CharField(max_length=200)
     base_url = models.URLField(
-        max_length=300, blank=True, validators=[validate_http_url],
+        max_length=300,
+        blank=True,
+        validators=[validate_http_url],
         help_text="Public address of this Veilleur, used in links sent by email.",
     )
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
@@ -63,7 +65,9 @@ class BusinessCalendar(models.Model):
     agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="calendar")
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
     weekly_hours = models.JSONField(
-        default=dict, blank=True, validators=[validate_weekly_hours],
+        default=dict,
+        blank=True,
+        validators=[validate_weekly_hours],
         help_text='Per weekday, a list of ranges: {"mon": ["09:00-12:30", "14:00-18:00"], …}. '
         "An end before its start runs overnight.",
     )
@@ -71,7 +75,8 @@ class BusinessCalendar(models.Model):
         default=list, blank=True, validators=[validate_holidays], help_text="Closed dates, YYYY-MM-DD."
     )
     version = models.PositiveIntegerField(
-        default=1, editable=False,
+        default=1,
+        editable=False,
         help_text="Raised on every change of hours or holidays; incidents record the version they used.",
     )
 
@@ -80,9 +85,11 @@ class BusinessCalendar(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk:
-            before = BusinessCalendar.objects.filter(pk=self.pk).values(
-                "time_zone", "weekly_hours", "holidays"
-            ).first()
+            before = (
+                BusinessCalendar.objects.filter(pk=self.pk)
+                .values("time_zone", "weekly_hours", "holidays")
+                .first()
+            )
             now = {"time_zone": self.time_zone, "weekly_hours": self.weekly_hours, "holidays": self.holidays}
             if before is not None and before != now:
                 self.version += 1
@@ -93,9 +100,7 @@ DEFAULT_WEEKLY_HOURS = {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "t
 
 
 class StaffUserManager(BaseUserManager["StaffUser"]):
-    def create_user(
-        self, email: str, agency: Agency, password: str | None = None, **extra: Any
-    ) -> StaffUser:
+    def create_user(self, email: str, agency: Agency, password: str | None = None, **extra: Any) -> StaffUser:
         user = self.model(email=self.normalize_email(email).lower(), agency=agency, **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -221,6 +226,9 @@ class SetupLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Setup link for {self.user}"
 
     @classmethod
     def issue(cls, user: StaffUser, valid_for: timedelta) -> str:

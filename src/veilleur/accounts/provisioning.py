@@ -51,7 +51,11 @@ def resolve_agency(key: str | None, *, create_if_empty: bool = False) -> Agency:
 
 def first_run_link(agency: Agency, base_url: str) -> str | None:
     """When nobody can sign in yet, a one-time link for the owner to set a password; else None."""
-    if StaffUser.objects.filter(agency=agency, role=StaffUser.Role.OWNER).exclude(password__startswith="!").exists():
+    if (
+        StaffUser.objects.filter(agency=agency, role=StaffUser.Role.OWNER)
+        .exclude(password__startswith="!")
+        .exists()
+    ):
         return None
     owner = StaffUser.objects.filter(agency=agency, role=StaffUser.Role.OWNER).first()
     if owner is None:

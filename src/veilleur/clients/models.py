@@ -27,7 +27,10 @@ class Client(AgencyOwned):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="clients")
     logo_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     primary_color = models.CharField(
-        max_length=7, blank=True, validators=[validate_optional_color], help_text="Empty: the agency's colour."
+        max_length=7,
+        blank=True,
+        validators=[validate_optional_color],
+        help_text="Empty: the agency's colour.",
     )
     accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -66,7 +69,9 @@ class Contact(ClientChild):
 
     class Meta:
         ordering = ["email"]
-        constraints = [models.UniqueConstraint(fields=["client", "email"], name="contact_email_unique_per_client")]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "email"], name="contact_email_unique_per_client")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
@@ -108,17 +113,25 @@ class MaintenanceWindow(ClientChild):
     start_time = models.TimeField()
     duration_minutes = models.PositiveIntegerField()
     rrule = models.CharField(
-        max_length=500, blank=True, validators=[validate_rrule],
+        max_length=500,
+        blank=True,
+        validators=[validate_rrule],
         help_text="Empty for a one-off window; e.g. FREQ=WEEKLY;BYDAY=TU for every Tuesday.",
     )
-    sites = models.ManyToManyField(Site, blank=True, related_name="maintenance_windows",
-                                   help_text="None selected: all the client's sites.")
+    sites = models.ManyToManyField(
+        Site,
+        blank=True,
+        related_name="maintenance_windows",
+        help_text="None selected: all the client's sites.",
+    )
 
     class Meta:
         ordering = ["start_date", "start_time"]
         constraints = [
             models.UniqueConstraint(fields=["client", "key"], name="window_key_unique_per_client"),
-            models.CheckConstraint(condition=models.Q(duration_minutes__gt=0), name="window_duration_positive"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gt=0), name="window_duration_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,7 +150,9 @@ class MaintenanceTask(ClientChild):
         OTHER = "other", "Other"
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="maintenance_tasks")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, null=True, blank=True, related_name="maintenance_tasks")
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="maintenance_tasks"
+    )
     date = models.DateField()
     category = models.CharField(max_length=20, choices=Category.choices)
     description = models.TextField()
@@ -152,5 +167,5 @@ class MaintenanceTask(ClientChild):
         return f"{self.date} {self.get_category_display()}: {self.description[:60]}"
 
     def clean(self) -> None:
-        if self.site_id and self.client_id and self.site.client_id != self.client_id:
+        if self.site is not None and self.client_id and self.site.client_id != self.client_id:
             raise ValidationError({"site": "this site belongs to another client"})

@@ -95,7 +95,9 @@ def parse_status_spec(spec: str) -> StatusRanges:
     for part in spec.split(","):
         match = _STATUS_PART.match(part)
         if not match:
-            raise ValueError(f"invalid status code {part.strip()!r}: expected a code like 200 or a range like 200-299")
+            raise ValueError(
+                f"invalid status code {part.strip()!r}: expected a code like 200 or a range like 200-299"
+            )
         low = int(match.group(1))
         high = int(match.group(2) or low)
         if not (100 <= low <= high <= 599):
@@ -165,7 +167,9 @@ def check_rrule(rule: str) -> str:
     if not text:
         raise ValueError("empty recurrence rule")
     if "DTSTART" in text.upper() or "\n" in text:
-        raise ValueError("the recurrence rule must be a single RRULE without DTSTART (the start field gives it)")
+        raise ValueError(
+            "the recurrence rule must be a single RRULE without DTSTART (the start field gives it)"
+        )
     try:
         rrulestr(text, dtstart=datetime(2026, 1, 1))
     except (ValueError, TypeError) as exc:

@@ -28,7 +28,9 @@ class Monitor(AgencyOwned):
     method = models.CharField(max_length=7, default="GET", validators=[validate_http_method])
     request_headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
     expected_status = models.CharField(
-        max_length=200, default="200-399", validators=[validate_status_spec],
+        max_length=200,
+        default="200-399",
+        validators=[validate_status_spec],
         help_text="Codes and ranges, e.g. 200-299,301.",
     )
     keyword = models.CharField(max_length=500, blank=True, help_text="Text that must appear in the body.")
@@ -38,7 +40,9 @@ class Monitor(AgencyOwned):
     )
     follow_redirects = models.BooleanField(default=True)
     interval_seconds = models.PositiveIntegerField(
-        null=True, blank=True, validators=[validate_interval],
+        null=True,
+        blank=True,
+        validators=[validate_interval],
         help_text="Empty: the plan's interval.",
     )
     paused = models.BooleanField(default=False)
@@ -59,7 +63,9 @@ class Monitor(AgencyOwned):
     def clean(self) -> None:
         interval = self.effective_interval_seconds() if self.site_id else None
         if interval is not None and self.timeout_seconds >= interval:
-            raise ValidationError({"timeout_seconds": f"the timeout must be shorter than the interval ({interval} s)"})
+            raise ValidationError(
+                {"timeout_seconds": f"the timeout must be shorter than the interval ({interval} s)"}
+            )
 
     def effective_interval_seconds(self) -> int:
         return self.interval_seconds or self.site.client.plan.check_interval_seconds

@@ -60,13 +60,17 @@ class Plan(AgencyOwned):
     response_target_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     response_calendar = models.CharField(max_length=10, choices=ResponseCalendar.choices)
     uptime_target_percent = models.DecimalField(
-        max_digits=6, decimal_places=3, null=True, blank=True,
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     service_credits = models.JSONField(default=list, blank=True, validators=[validate_service_credits])
     confirmation_checks = models.PositiveSmallIntegerField(
-        default=2, validators=[MaxValueValidator(5)],
-        help_text="Re-checks after a failure before an incident opens (and after a success before it closes).",
+        default=2,
+        validators=[MaxValueValidator(5)],
+        help_text="Re-checks of a failure before an incident opens, and of a success before it closes.",
     )
 
     class Meta:

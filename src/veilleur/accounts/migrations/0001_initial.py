@@ -8,86 +8,219 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True, validators=[veilleur.validators.validate_key])),
-                ('name', models.CharField(max_length=200)),
-                ('base_url', models.URLField(blank=True, help_text='Public address of this Veilleur, used in links sent by email.', max_length=300, validators=[veilleur.validators.validate_http_url])),
-                ('time_zone', models.CharField(default='Europe/Paris', max_length=64, validators=[veilleur.validators.validate_time_zone])),
-                ('language', models.CharField(choices=[('fr', 'Français'), ('en', 'English')], default='fr', max_length=2)),
-                ('logo_url', models.URLField(blank=True, max_length=500, validators=[veilleur.validators.validate_http_url])),
-                ('primary_color', models.CharField(default='#1d4ed8', max_length=7, validators=[veilleur.validators.validate_color])),
-                ('accent_color', models.CharField(default='#f59e0b', max_length=7, validators=[veilleur.validators.validate_color])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        max_length=64, unique=True, validators=[veilleur.validators.validate_key]
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "base_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Public address of this Veilleur, used in links sent by email.",
+                        max_length=300,
+                        validators=[veilleur.validators.validate_http_url],
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Paris",
+                        max_length=64,
+                        validators=[veilleur.validators.validate_time_zone],
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("fr", "Français"), ("en", "English")], default="fr", max_length=2
+                    ),
+                ),
+                (
+                    "logo_url",
+                    models.URLField(
+                        blank=True, max_length=500, validators=[veilleur.validators.validate_http_url]
+                    ),
+                ),
+                (
+                    "primary_color",
+                    models.CharField(
+                        default="#1d4ed8", max_length=7, validators=[veilleur.validators.validate_color]
+                    ),
+                ),
+                (
+                    "accent_color",
+                    models.CharField(
+                        default="#f59e0b", max_length=7, validators=[veilleur.validators.validate_color]
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='StaffUser',
+            name="StaffUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('admin', 'Admin'), ('member', 'Member')], default='member', max_length=10)),
-                ('is_active', models.BooleanField(default=True)),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='accounts.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("admin", "Admin"), ("member", "Member")],
+                        default="member",
+                        max_length=10,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff",
+                        to="accounts.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='BusinessCalendar',
+            name="BusinessCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(default='Europe/Paris', max_length=64, validators=[veilleur.validators.validate_time_zone])),
-                ('weekly_hours', models.JSONField(blank=True, default=dict, help_text='Per weekday, a list of ranges: {"mon": ["09:00-12:30", "14:00-18:00"], …}. An end before its start runs overnight.', validators=[veilleur.validators.validate_weekly_hours])),
-                ('holidays', models.JSONField(blank=True, default=list, help_text='Closed dates, YYYY-MM-DD.', validators=[veilleur.validators.validate_holidays])),
-                ('version', models.PositiveIntegerField(default=1, editable=False, help_text='Raised on every change of hours or holidays; incidents record the version they used.')),
-                ('agency', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='calendar', to='accounts.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Paris",
+                        max_length=64,
+                        validators=[veilleur.validators.validate_time_zone],
+                    ),
+                ),
+                (
+                    "weekly_hours",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Per weekday, a list of ranges: {"mon": ["09:00-12:30", "14:00-18:00"], …}. An end before its start runs overnight.',
+                        validators=[veilleur.validators.validate_weekly_hours],
+                    ),
+                ),
+                (
+                    "holidays",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Closed dates, YYYY-MM-DD.",
+                        validators=[veilleur.validators.validate_holidays],
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1,
+                        editable=False,
+                        help_text="Raised on every change of hours or holidays; incidents record the version they used.",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar",
+                        to="accounts.agency",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SetupLink',
+            name="SetupLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='setup_links', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="setup_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(editable=False, max_length=12, unique=True)),
-                ('digest', models.CharField(editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(editable=False, max_length=12, unique=True)),
+                ("digest", models.CharField(editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('agency', 'name'), name='api_token_name_unique_per_agency')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("agency", "name"), name="api_token_name_unique_per_agency"
+                    )
+                ],
             },
         ),
     ]

@@ -7,122 +7,302 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('plans', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("plans", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
-                ('name', models.CharField(max_length=200)),
-                ('language', models.CharField(choices=[('fr', 'Français'), ('en', 'English')], default='fr', max_length=2)),
-                ('time_zone', models.CharField(default='Europe/Paris', max_length=64, validators=[veilleur.validators.validate_time_zone])),
-                ('logo_url', models.URLField(blank=True, max_length=500, validators=[veilleur.validators.validate_http_url])),
-                ('primary_color', models.CharField(blank=True, help_text="Empty: the agency's colour.", max_length=7, validators=[veilleur.validators.validate_optional_color])),
-                ('accent_color', models.CharField(blank=True, max_length=7, validators=[veilleur.validators.validate_optional_color])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clients', to='plans.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("fr", "Français"), ("en", "English")], default="fr", max_length=2
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Paris",
+                        max_length=64,
+                        validators=[veilleur.validators.validate_time_zone],
+                    ),
+                ),
+                (
+                    "logo_url",
+                    models.URLField(
+                        blank=True, max_length=500, validators=[veilleur.validators.validate_http_url]
+                    ),
+                ),
+                (
+                    "primary_color",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty: the agency's colour.",
+                        max_length=7,
+                        validators=[veilleur.validators.validate_optional_color],
+                    ),
+                ),
+                (
+                    "accent_color",
+                    models.CharField(
+                        blank=True, max_length=7, validators=[veilleur.validators.validate_optional_color]
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="clients", to="plans.plan"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('email', models.EmailField(max_length=254)),
-                ('receives_reports', models.BooleanField(default=True)),
-                ('receives_incident_notices', models.BooleanField(default=False)),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("email", models.EmailField(max_length=254)),
+                ("receives_reports", models.BooleanField(default=True)),
+                ("receives_incident_notices", models.BooleanField(default=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="clients.client",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['email'],
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
-                ('name', models.CharField(max_length=200)),
-                ('url', models.URLField(help_text="The site's home page.", max_length=500, validators=[veilleur.validators.validate_http_url])),
-                ('apdex_threshold_ms', models.PositiveIntegerField(default=500, help_text='Apdex T: responses up to T are satisfying, up to 4T tolerable.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sites', to='clients.client')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "url",
+                    models.URLField(
+                        help_text="The site's home page.",
+                        max_length=500,
+                        validators=[veilleur.validators.validate_http_url],
+                    ),
+                ),
+                (
+                    "apdex_threshold_ms",
+                    models.PositiveIntegerField(
+                        default=500,
+                        help_text="Apdex T: responses up to T are satisfying, up to 4T tolerable.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sites", to="clients.client"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client__name', 'name'],
+                "ordering": ["client__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='MaintenanceWindow',
+            name="MaintenanceWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
-                ('title', models.CharField(max_length=200)),
-                ('start_date', models.DateField()),
-                ('start_time', models.TimeField()),
-                ('duration_minutes', models.PositiveIntegerField()),
-                ('rrule', models.CharField(blank=True, help_text='Empty for a one-off window; e.g. FREQ=WEEKLY;BYDAY=TU for every Tuesday.', max_length=500, validators=[veilleur.validators.validate_rrule])),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='maintenance_windows', to='clients.client')),
-                ('sites', models.ManyToManyField(blank=True, help_text="None selected: all the client's sites.", related_name='maintenance_windows', to='clients.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
+                ("title", models.CharField(max_length=200)),
+                ("start_date", models.DateField()),
+                ("start_time", models.TimeField()),
+                ("duration_minutes", models.PositiveIntegerField()),
+                (
+                    "rrule",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty for a one-off window; e.g. FREQ=WEEKLY;BYDAY=TU for every Tuesday.",
+                        max_length=500,
+                        validators=[veilleur.validators.validate_rrule],
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="maintenance_windows",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "sites",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="None selected: all the client's sites.",
+                        related_name="maintenance_windows",
+                        to="clients.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start_date', 'start_time'],
+                "ordering": ["start_date", "start_time"],
             },
         ),
         migrations.CreateModel(
-            name='MaintenanceTask',
+            name="MaintenanceTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('category', models.CharField(choices=[('cms_core', 'CMS core update'), ('plugin', 'Plugin update'), ('backup', 'Backup'), ('security', 'Security'), ('performance', 'Performance'), ('other', 'Other')], max_length=20)),
-                ('description', models.TextField()),
-                ('visible_to_client', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='maintenance_tasks', to='clients.client')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='maintenance_tasks', to='clients.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("cms_core", "CMS core update"),
+                            ("plugin", "Plugin update"),
+                            ("backup", "Backup"),
+                            ("security", "Security"),
+                            ("performance", "Performance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField()),
+                ("visible_to_client", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="maintenance_tasks",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="maintenance_tasks",
+                        to="clients.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', '-id'],
+                "ordering": ["-date", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='client',
-            constraint=models.UniqueConstraint(fields=('agency', 'key'), name='client_key_unique_per_agency'),
+            model_name="client",
+            constraint=models.UniqueConstraint(fields=("agency", "key"), name="client_key_unique_per_agency"),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(fields=('client', 'email'), name='contact_email_unique_per_client'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                fields=("client", "email"), name="contact_email_unique_per_client"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='site',
-            constraint=models.UniqueConstraint(fields=('client', 'key'), name='site_key_unique_per_client'),
+            model_name="site",
+            constraint=models.UniqueConstraint(fields=("client", "key"), name="site_key_unique_per_client"),
         ),
         migrations.AddConstraint(
-            model_name='maintenancewindow',
-            constraint=models.UniqueConstraint(fields=('client', 'key'), name='window_key_unique_per_client'),
+            model_name="maintenancewindow",
+            constraint=models.UniqueConstraint(fields=("client", "key"), name="window_key_unique_per_client"),
         ),
         migrations.AddConstraint(
-            model_name='maintenancewindow',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__gt', 0)), name='window_duration_positive'),
+            model_name="maintenancewindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("duration_minutes__gt", 0)), name="window_duration_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='maintenancetask',
-            index=models.Index(fields=['client', 'date'], name='task_client_date'),
+            model_name="maintenancetask",
+            index=models.Index(fields=["client", "date"], name="task_client_date"),
         ),
     ]

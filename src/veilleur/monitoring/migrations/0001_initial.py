@@ -9,37 +9,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('clients', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("clients", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Monitor',
+            name="Monitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
-                ('url', models.URLField(max_length=1000, validators=[veilleur.validators.validate_http_url])),
-                ('method', models.CharField(default='GET', max_length=7, validators=[veilleur.validators.validate_http_method])),
-                ('request_headers', models.JSONField(blank=True, default=dict, validators=[veilleur.validators.validate_headers])),
-                ('expected_status', models.CharField(default='200-399', help_text='Codes and ranges, e.g. 200-299,301.', max_length=200, validators=[veilleur.validators.validate_status_spec])),
-                ('keyword', models.CharField(blank=True, help_text='Text that must appear in the body.', max_length=500)),
-                ('forbidden_keyword', models.CharField(blank=True, help_text='Text that must not appear.', max_length=500)),
-                ('timeout_seconds', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)])),
-                ('follow_redirects', models.BooleanField(default=True)),
-                ('interval_seconds', models.PositiveIntegerField(blank=True, help_text="Empty: the plan's interval.", null=True, validators=[veilleur.plans.models.validate_interval])),
-                ('paused', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='monitors', to='clients.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
+                ("url", models.URLField(max_length=1000, validators=[veilleur.validators.validate_http_url])),
+                (
+                    "method",
+                    models.CharField(
+                        default="GET", max_length=7, validators=[veilleur.validators.validate_http_method]
+                    ),
+                ),
+                (
+                    "request_headers",
+                    models.JSONField(
+                        blank=True, default=dict, validators=[veilleur.validators.validate_headers]
+                    ),
+                ),
+                (
+                    "expected_status",
+                    models.CharField(
+                        default="200-399",
+                        help_text="Codes and ranges, e.g. 200-299,301.",
+                        max_length=200,
+                        validators=[veilleur.validators.validate_status_spec],
+                    ),
+                ),
+                (
+                    "keyword",
+                    models.CharField(
+                        blank=True, help_text="Text that must appear in the body.", max_length=500
+                    ),
+                ),
+                (
+                    "forbidden_keyword",
+                    models.CharField(blank=True, help_text="Text that must not appear.", max_length=500),
+                ),
+                (
+                    "timeout_seconds",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                    ),
+                ),
+                ("follow_redirects", models.BooleanField(default=True)),
+                (
+                    "interval_seconds",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: the plan's interval.",
+                        null=True,
+                        validators=[veilleur.plans.models.validate_interval],
+                    ),
+                ),
+                ("paused", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="monitors",
+                        to="clients.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site', 'key'],
-                'constraints': [models.UniqueConstraint(fields=('site', 'key'), name='monitor_key_unique_per_site')],
+                "ordering": ["site", "key"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("site", "key"), name="monitor_key_unique_per_site")
+                ],
             },
         ),
     ]

@@ -9,41 +9,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
-                ('name', models.CharField(max_length=100)),
-                ('check_interval_seconds', models.PositiveIntegerField(validators=[veilleur.plans.models.validate_interval])),
-                ('price_min_eur', models.PositiveIntegerField(default=0)),
-                ('price_max_eur', models.PositiveIntegerField(default=0)),
-                ('email_alerts', models.BooleanField(default=True)),
-                ('monthly_report', models.BooleanField(default=True)),
-                ('maintenance_log', models.BooleanField(default=True)),
-                ('status_page', models.BooleanField(default=False)),
-                ('client_portal', models.BooleanField(default=False)),
-                ('ssl_monitoring', models.BooleanField(default=False)),
-                ('performance_monitoring', models.BooleanField(default=False)),
-                ('quarterly_review', models.BooleanField(default=False)),
-                ('response_target_minutes', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('response_calendar', models.CharField(choices=[('business', 'Business hours'), ('always', '24/7')], max_length=10)),
-                ('uptime_target_percent', models.DecimalField(blank=True, decimal_places=3, max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
-                ('service_credits', models.JSONField(blank=True, default=list, validators=[veilleur.plans.models.validate_service_credits])),
-                ('confirmation_checks', models.PositiveSmallIntegerField(default=2, help_text='Re-checks after a failure before an incident opens (and after a success before it closes).', validators=[django.core.validators.MaxValueValidator(5)])),
-                ('agency', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, validators=[veilleur.validators.validate_key])),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "check_interval_seconds",
+                    models.PositiveIntegerField(validators=[veilleur.plans.models.validate_interval]),
+                ),
+                ("price_min_eur", models.PositiveIntegerField(default=0)),
+                ("price_max_eur", models.PositiveIntegerField(default=0)),
+                ("email_alerts", models.BooleanField(default=True)),
+                ("monthly_report", models.BooleanField(default=True)),
+                ("maintenance_log", models.BooleanField(default=True)),
+                ("status_page", models.BooleanField(default=False)),
+                ("client_portal", models.BooleanField(default=False)),
+                ("ssl_monitoring", models.BooleanField(default=False)),
+                ("performance_monitoring", models.BooleanField(default=False)),
+                ("quarterly_review", models.BooleanField(default=False)),
+                (
+                    "response_target_minutes",
+                    models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                (
+                    "response_calendar",
+                    models.CharField(
+                        choices=[("business", "Business hours"), ("always", "24/7")], max_length=10
+                    ),
+                ),
+                (
+                    "uptime_target_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=6,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
+                (
+                    "service_credits",
+                    models.JSONField(
+                        blank=True, default=list, validators=[veilleur.plans.models.validate_service_credits]
+                    ),
+                ),
+                (
+                    "confirmation_checks",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        help_text="Re-checks after a failure before an incident opens (and after a success before it closes).",
+                        validators=[django.core.validators.MaxValueValidator(5)],
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['check_interval_seconds', 'key'],
-                'constraints': [models.UniqueConstraint(fields=('agency', 'key'), name='plan_key_unique_per_agency')],
+                "ordering": ["check_interval_seconds", "key"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("agency", "key"), name="plan_key_unique_per_agency")
+                ],
             },
         ),
     ]
