@@ -58,6 +58,13 @@ class AgencyOwned(models.Model):
     class Meta:
         abstract = True
 
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # The agency is never a form field, so Django would skip every "unique per agency"
+        # constraint; once the agency is known those constraints must be checked all the same.
+        if exclude and self.agency_id:
+            exclude = set(exclude) - {"agency"}
+        super().validate_constraints(exclude)
+
 
 class BusinessCalendar(models.Model):
     """The agency's opening hours: they drive the SLA clock of business-hours plans."""
@@ -194,13 +201,19 @@ class ApiToken(AgencyOwned):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def new_secret(self) -> str:
+        """Give this token a fresh secret; returns the clear token, which is never stored."""
+        self.prefix = secrets.token_hex(4)
+        clear = f"vlr_{self.prefix}_{secrets.token_urlsafe(32)}"
+        self.digest = _digest(clear)
+        return clear
+
     @classmethod
     def issue(cls, agency: Agency, name: str) -> tuple[ApiToken, str]:
-        """Create a token; returns the row and the clear token, which is never stored."""
-        prefix = secrets.token_hex(4)
-        secret = secrets.token_urlsafe(32)
-        clear = f"vlr_{prefix}_{secret}"
-        token = cls.objects.create(agency=agency, name=name, prefix=prefix, digest=_digest(clear))
+        """Create a token; returns the row and the clear token."""
+        token = cls(agency=agency, name=name)
+        clear = token.new_secret()
+        token.save()
         return token, clear
 
     @classmethod

@@ -1,0 +1,144 @@
+"""Admin for the agency, its staff and API tokens, and the tenancy rules every admin page follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils import timezone
+
+from veilleur.accounts.models import Agency, AgencyOwned, ApiToken, BusinessCalendar, SetupLink, StaffUser
+
+# Filters on related objects list only the objects present in the (agency-scoped) list, never
+# every row of the table: Django's default related filter would show other agencies' names.
+RelatedOnly = admin.RelatedOnlyFieldListFilter
+
+admin.site.site_header = "Veilleur"
+admin.site.site_title = "Veilleur"
+admin.site.index_title = "Administration"
+
+
+def agency_of(request: HttpRequest) -> Agency:
+    user = request.user
+    assert isinstance(user, StaffUser), "the admin is for staff users only"
+    return user.agency
+
+
+def _scope(queryset: QuerySet[Any], agency: Agency) -> QuerySet[Any]:
+    model = queryset.model
+    if model is Agency:
+        return queryset.filter(pk=agency.pk)
+    if any(field.name == "agency" for field in model._meta.get_fields()):
+        return queryset.filter(agency=agency)
+    return queryset
+
+
+class AgencyScoped:
+    """Shows and offers only the signed-in user's agency's rows (another agency's answers 404)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return _scope(super().get_queryset(request), agency_of(request))  # type: ignore[misc]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("queryset", _scope(db_field.remote_field.model.objects.all(), agency_of(request)))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("queryset", _scope(db_field.remote_field.model.objects.all(), agency_of(request)))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        return _with_agency(form_class, agency_of(request))
+
+
+def _with_agency(form_class: type[ModelForm[Any]], agency: Agency) -> type[ModelForm[Any]]:
+    """A form whose new instance belongs to the agency before validation, so per-agency
+    uniqueness and cross-row checks run on the form instead of failing at save time."""
+
+    class AgencyForm(form_class):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if isinstance(self.instance, AgencyOwned) and not self.instance.agency_id:
+                self.instance.agency = agency
+
+    AgencyForm.__name__ = form_class.__name__
+    return AgencyForm
+
+
+class ScopedAdmin(AgencyScoped, admin.ModelAdmin):
+    pass
+
+
+class ScopedTabularInline(AgencyScoped, admin.TabularInline):
+    extra = 0
+
+
+class ScopedStackedInline(AgencyScoped, admin.StackedInline):
+    extra = 0
+
+
+class CalendarInline(admin.StackedInline):
+    model = BusinessCalendar
+    can_delete = False
+    readonly_fields = ("version",)
+
+
+@admin.register(Agency)
+class AgencyAdmin(ScopedAdmin):
+    list_display = ("name", "key", "time_zone", "language")
+    fields = ("name", "key", "base_url", "time_zone", "language", "logo_url", "primary_color", "accent_color")
+    readonly_fields = ("key",)
+    inlines = (CalendarInline,)
+
+
+@admin.register(StaffUser)
+class StaffUserAdmin(ScopedAdmin):
+    list_display = ("email", "name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("email", "name")
+    fields = ("email", "name", "role", "is_active", "last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined")
+    actions = ("make_setup_link",)
+
+    def save_model(self, request: HttpRequest, obj: StaffUser, form: Any, change: bool) -> None:
+        obj.agency = agency_of(request)
+        if not change:
+            obj.set_unusable_password()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Create a one-time link to set the password")
+    def make_setup_link(self, request: HttpRequest, queryset: QuerySet[StaffUser]) -> None:
+        from datetime import timedelta
+
+        hours = settings.VEILLEUR_SETUP_LINK_HOURS
+        for user in queryset:
+            token = SetupLink.issue(user, timedelta(hours=hours))
+            link = request.build_absolute_uri(f"/setup/{token}/")
+            self.message_user(request, f"{user.email}: {link} (valid {hours} h, works once)", messages.INFO)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ScopedAdmin):
+    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if not change:
+            obj.agency = agency_of(request)
+            clear = obj.new_secret()
+            self.message_user(request, f"Token {obj.name}: {clear} — copy it now, it is not shown again.")
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} token(s) revoked.")

@@ -1,0 +1,74 @@
+"""Staff sign-in, the first-run setup page and the staff home page."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from veilleur.accounts.forms import OwnerSetupForm
+from veilleur.accounts.models import SetupLink, StaffUser
+from veilleur.clients.models import Client
+
+
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the form and uses nothing up; only a valid POST consumes the link."""
+    link = SetupLink.find_valid(token)
+    if link is None:
+        return render(request, "accounts/setup_invalid.html", status=404)
+    user = link.user
+    initial = {
+        "agency_name": user.agency.name,
+        "name": user.name,
+        "email": "" if user.email.endswith(".invalid") else user.email,
+    }
+    form = OwnerSetupForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if not link.consume():
+                return render(request, "accounts/setup_invalid.html", status=404)
+            _save_owner(user, form)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    return render(request, "accounts/setup.html", {"form": form, "agency": user.agency})
+
+
+def _save_owner(user: StaffUser, form: OwnerSetupForm) -> None:
+    data = form.cleaned_data
+    user.agency.name = data["agency_name"]
+    user.agency.save(update_fields=["name"])
+    user.name = data["name"]
+    user.email = data["email"]
+    user.set_password(data["password1"])
+    user.save()
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, StaffUser)
+    agency = request.user.agency
+    clients = (
+        Client.objects.filter(agency=agency)
+        .select_related("plan")
+        .annotate(
+            site_count=Count("sites", distinct=True), monitor_count=Count("sites__monitors", distinct=True)
+        )
+        .order_by("name")
+    )
+    return render(request, "accounts/home.html", {"agency": agency, "clients": clients})
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for a load balancer: answers 200 when the database answers."""
+    try:
+        StaffUser.objects.exists()
+    except Exception:  # any database failure means "not ready", whatever the driver raises
+        return JsonResponse({"status": "unavailable", "detail": _("database unreachable")}, status=503)
+    return JsonResponse({"status": "ok"})
