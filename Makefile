@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test install install-test lint clean
+.PHONY: run test install install-test lint clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,8 @@ lint: install-test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
+
+# Refresh the French catalog after changing user-visible text, then translate the new entries.
+messages: install-test
+	cd src/veilleur && ../../$(BIN)/django-admin makemessages -l fr --settings=veilleur.settings --no-obsolete
+	cd src/veilleur && msgfmt --check -o locale/fr/LC_MESSAGES/django.mo locale/fr/LC_MESSAGES/django.po

@@ -14,6 +14,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -30,6 +31,7 @@ API_FIELD_NAMES = {
 
 # Where ninja puts a value in an error location, before the field name itself.
 _LOCATION_PREFIXES = frozenset({"body", "payload", "query", "path", "header", "cookie", "form"})
+_WHOLE_BODY_TYPES = frozenset({"missing", "model_type", "model_attributes_type", "dict_type"})
 _UNIQUE_CODES = frozenset({"unique", "unique_together"})
 _UNIQUE_SCOPES = frozenset({"agency", "client", "site"})
 
@@ -98,7 +100,11 @@ def fields_from_pydantic(errors: Iterable[Mapping[str, Any]]) -> tuple[dict[str,
     for error in errors:
         field, inside = _field_of(error.get("loc", ()))
         if field is None:
-            whole_body = "The request body must be a JSON object."
+            whole_body = (
+                "The request body must be a JSON object."
+                if error.get("type") in _WHOLE_BODY_TYPES
+                else _pydantic_message(error)
+            )
             continue
         message = _pydantic_message(error)
         if inside:
@@ -109,6 +115,13 @@ def fields_from_pydantic(errors: Iterable[Mapping[str, Any]]) -> tuple[dict[str,
 
 def fields_from_django(exc: DjangoValidationError) -> tuple[dict[str, str], list[str]]:
     """Per-field messages under the API's field names, and the messages tied to no field."""
+    # The API speaks English throughout (its own sentences and the domain checks do): Django's
+    # messages are rendered in English too, so that one answer never mixes two languages.
+    with translation.override("en"):
+        return _django_messages(exc)
+
+
+def _django_messages(exc: DjangoValidationError) -> tuple[dict[str, str], list[str]]:
     if not hasattr(exc, "error_dict"):
         return {}, [str(message) for message in exc.messages]
     fields: dict[str, str] = {}
@@ -130,11 +143,15 @@ def unique_conflict(exc: DjangoValidationError) -> ApiError | None:
         for error in errors:
             if error.code not in _UNIQUE_CODES:
                 continue
-            check = (error.params or {}).get("unique_check") or (name,)
+            params = error.params or {}
+            check = params.get("unique_check") or (name,)
             field = next((f for f in check if f not in _UNIQUE_SCOPES), check[-1])
             api_name = API_FIELD_NAMES.get(field, field)
-            message = "this value is already used by another row of the same scope"
-            return ApiError(409, f"Conflict: {api_name} is already in use.", {api_name: message})
+            scope = next((f" of this {f}" for f in check if f in ("client", "site")), "")
+            with translation.override("en"):
+                kind = str(params.get("model_name", "row")).lower()
+            message = f"another {kind}{scope} already uses this {api_name}"
+            return ApiError(409, f"Conflict: {message}.", {api_name: message})
     return None
 
 
@@ -156,24 +173,30 @@ def _is_malformed_json(exc: HttpError) -> bool:
 def install_error_handlers(api: NinjaAPI) -> None:
     """Register one handler per kind of failure so that none of them leaks as a 500 or as HTML."""
 
-    def respond(request: HttpRequest, status: int, message: str, fields: Mapping[str, str] | None = None) -> HttpResponse:
+    def respond(
+        request: HttpRequest, status: int, message: str, fields: Mapping[str, str] | None = None
+    ) -> HttpResponse:
         response = api.create_response(request, _body(message, fields), status=status)
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="veilleur"'
         return response
 
+    @api.exception_handler(ApiError)
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return respond(request, exc.status, exc.message, exc.fields)
 
+    @api.exception_handler(NinjaValidationError)
     def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields, whole_body = fields_from_pydantic(exc.errors)
         message = whole_body or _fields_sentence(fields)
         return respond(request, 422 if fields or whole_body else 400, message, fields)
 
+    @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         message = exc.message if exc.message != "Unauthorized" else "Authentication required."
         return respond(request, 401, message)
 
+    @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and _is_malformed_json(exc):
             cause = exc.__cause__
@@ -181,20 +204,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return respond(request, 400, f"The request body is not valid JSON{detail}.")
         return respond(request, exc.status_code, str(exc))
 
+    @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, 404, "Not found.")
 
+    @api.exception_handler(DjangoValidationError)
     def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         return on_api_error(request, api_error_from_django(exc))
 
+    @api.exception_handler(IntegrityError)
     def on_integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
         # Reached only when two requests race past the uniqueness check made before saving.
         return respond(request, 409, "Conflict: the change clashes with an existing row; nothing was saved.")
-
-    api.add_exception_handler(ApiError, on_api_error)
-    api.add_exception_handler(NinjaValidationError, on_ninja_validation)
-    api.add_exception_handler(AuthenticationError, on_authentication)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(DjangoValidationError, on_django_validation)
-    api.add_exception_handler(IntegrityError, on_integrity)

@@ -1,0 +1,500 @@
+"""Making the database match the file: compare object by object, list each change, write it.
+
+Objects are matched by their stable keys (contacts by e-mail). Every object of the file goes
+through Django's ``full_clean`` before it is saved, unchanged ones included, because a change
+elsewhere (a plan's shorter interval) can make an untouched monitor invalid. The caller runs
+all of this inside one transaction and rolls it back on any problem or on a dry run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
+
+from veilleur.accounts.models import Agency, BusinessCalendar
+from veilleur.accounts.provisioning import resolve_agency
+from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
+from veilleur.configfile.checks import duplicate_keys, unknown_references
+from veilleur.configfile.issues import ConfigFileError, Issue, Path, format_path
+from veilleur.configfile.loader import Document
+from veilleur.configfile.schema import (
+    ClientSpec,
+    ConfigFile,
+    ContactSpec,
+    MonitorSpec,
+    PlanSpec,
+    SiteSpec,
+    WindowSpec,
+    validate_config,
+)
+from veilleur.monitoring.models import Monitor
+from veilleur.plans.models import Plan
+
+# Model attribute → where the file holds it, relative to the object's own entry.
+FieldMap = Mapping[str, Path]
+
+AGENCY_FIELDS: FieldMap = {
+    "name": ("name",),
+    "base_url": ("base_url",),
+    "time_zone": ("time_zone",),
+    "language": ("language",),
+    "logo_url": ("branding", "logo_url"),
+    "primary_color": ("branding", "primary_color"),
+    "accent_color": ("branding", "accent_color"),
+}
+CALENDAR_FIELDS: FieldMap = {"time_zone": ("time_zone",), "weekly_hours": ("hours",), "holidays": ("holidays",)}
+PLAN_FIELDS: FieldMap = {name: (name,) for name in PlanSpec.model_fields if name != "key"}
+CLIENT_FIELDS: FieldMap = {
+    "name": ("name",),
+    "plan": ("plan",),
+    "language": ("language",),
+    "time_zone": ("time_zone",),
+    "logo_url": ("branding", "logo_url"),
+    "primary_color": ("branding", "primary_color"),
+    "accent_color": ("branding", "accent_color"),
+}
+CONTACT_FIELDS: FieldMap = {name: (name,) for name in ContactSpec.model_fields}
+SITE_FIELDS: FieldMap = {name: (name,) for name in ("name", "url", "apdex_threshold_ms")}
+MONITOR_FIELDS: FieldMap = {
+    "url": ("url",),
+    "method": ("method",),
+    "request_headers": ("headers",),
+    "expected_status": ("expected_status",),
+    "keyword": ("keyword",),
+    "forbidden_keyword": ("forbidden_keyword",),
+    "timeout_seconds": ("timeout",),
+    "follow_redirects": ("follow_redirects",),
+    "interval_seconds": ("interval",),
+    "paused": ("paused",),
+}
+WINDOW_FIELDS: FieldMap = {
+    "title": ("title",),
+    "start_date": ("start",),
+    "start_time": ("start",),
+    "duration_minutes": ("duration_minutes",),
+    "rrule": ("rrule",),
+    "sites": ("sites",),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    sign: str  # "+" created, "~" changed, "-" deleted
+    kind: str
+    label: str = ""
+    details: str = ""
+
+    def __str__(self) -> str:
+        head = f"{self.sign} {self.kind}" + (f" {self.label}" if self.label else "")
+        return f"{head}: {self.details}" if self.details else head
+
+
+@dataclass
+class Outcome:
+    changes: list[Change] = field(default_factory=list)
+    # Objects the file no longer has, left in place because --prune was not given.
+    kept: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """A stored object the file does not mention."""
+
+    kind: str
+    label: str
+    instance: models.Model
+
+
+def apply_document(document: Document, *, agency_key: str | None, dry_run: bool, prune: bool) -> Outcome:
+    """Check the whole file, then apply it in one transaction; raise ConfigFileError (and write
+    nothing) when anything is wrong. A dry run goes through the very same steps, then rolls back."""
+    with transaction.atomic():
+        agency = resolve_agency(agency_key, create_if_empty=True)
+        config = _checked_config(document, agency)
+        applier = Applier(agency, config, prune=prune)
+        applier.run()
+        if applier.issues:
+            raise ConfigFileError(applier.issues)
+        if dry_run:
+            transaction.set_rollback(True)
+    return applier.outcome
+
+
+def _checked_config(document: Document, agency: Agency) -> ConfigFile:
+    config, issues = validate_config(document.data)
+    stored_plans = set(Plan.objects.filter(agency=agency).values_list("key", flat=True))
+    issues += duplicate_keys(document.data) + unknown_references(document.data, stored_plans)
+    if issues or config is None:
+        raise ConfigFileError(issues)
+    return config
+
+
+def show(value: Any) -> str:
+    """A stored or wanted value, written the way the file writes it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, Plan):
+        return value.key
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def describe_change(label: str, before: Any, after: Any) -> str:
+    if isinstance(before, list | set) and isinstance(after, list | set) and _all_plain(before, after):
+        added = [item for item in after if item not in before]
+        removed = [item for item in before if item not in after]
+        parts = [f"+{show(item)}" for item in added] + [f"-{show(item)}" for item in removed]
+        return f"{label} {' '.join(parts)}" if parts else f"{label} reordered"
+    return f"{label} {show(before)} → {show(after)}"
+
+
+def _all_plain(*collections: Iterable[Any]) -> bool:
+    return all(isinstance(item, str | int) for collection in collections for item in collection)
+
+
+def assign(instance: models.Model, wanted: Mapping[str, Any], fields: FieldMap) -> list[str]:
+    """Set each wanted value that differs; return the differences as "field old → new"."""
+    differences = []
+    for attribute, value in wanted.items():
+        current = getattr(instance, attribute)
+        if current != value:
+            differences.append(describe_change(format_path(fields[attribute]), current, value))
+            setattr(instance, attribute, value)
+    return differences
+
+
+class Applier:
+    """One pass over the file; collects the changes made and the problems met."""
+
+    def __init__(self, agency: Agency, config: ConfigFile, *, prune: bool) -> None:
+        self.agency = agency
+        self.config = config
+        self.prune = prune
+        self.issues: list[Issue] = []
+        self.outcome = Outcome()
+        self._nested_extras: list[_Extra] = []
+
+    def run(self) -> None:
+        self._apply_agency()
+        self._apply_calendar()
+        plans = self._apply_plans()
+        self._apply_clients(plans)
+        self._settle_extras(plans)
+
+    # Bookkeeping -------------------------------------------------------------------------------
+
+    def _record(self, sign: str, kind: str, label: str = "", details: Iterable[str] = ()) -> None:
+        self.outcome.changes.append(Change(sign, kind, label, ", ".join(details)))
+
+    def _save(
+        self, instance: models.Model, path: Path, fields: FieldMap, *, write: bool, parents: Iterable[str] = ()
+    ) -> bool:
+        """Validate like a form would, then save when ``write``; False when it cannot be saved.
+
+        A parent that could not be saved leaves the child without a key: the child is still
+        validated (without that link) so that its own mistakes are reported too.
+        """
+        unsaved_parents = [name for name in parents if getattr(instance, name).pk is None]
+        try:
+            instance.full_clean(exclude=unsaved_parents)
+        except ValidationError as exc:
+            self._report(exc, path, fields)
+            return False
+        if unsaved_parents:
+            return False
+        if write:
+            instance.save()
+        return True
+
+    def _report(self, error: ValidationError, path: Path, fields: FieldMap) -> None:
+        by_field = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+        for name, messages in by_field.items():
+            where = (*path, *fields.get(name, ()))
+            self.issues.extend(Issue(where, message) for message in messages)
+
+    # Agency and calendar ---------------------------------------------------------------------------
+
+    def _apply_agency(self) -> None:
+        spec = self.config.agency
+        wanted = {
+            "name": spec.name,
+            "base_url": spec.base_url,
+            "time_zone": spec.time_zone,
+            "language": spec.language,
+            "logo_url": spec.branding.logo_url,
+            "primary_color": spec.branding.primary_color,
+            "accent_color": spec.branding.accent_color,
+        }
+        differences = assign(self.agency, wanted, AGENCY_FIELDS)
+        if self._save(self.agency, ("agency",), AGENCY_FIELDS, write=bool(differences)) and differences:
+            self._record("~", "agency", details=differences)
+
+    def _apply_calendar(self) -> None:
+        spec = self.config.calendar
+        if spec is None:
+            return  # no calendar section: the stored calendar stays as it is
+        calendar = BusinessCalendar.objects.filter(agency=self.agency).first()
+        is_new = calendar is None
+        if calendar is None:
+            calendar = BusinessCalendar(agency=self.agency)
+        wanted = {
+            "time_zone": spec.time_zone or self.config.agency.time_zone,
+            "weekly_hours": spec.hours.as_stored(),
+            "holidays": sorted({day.isoformat() for day in spec.holidays}),
+        }
+        differences = assign(calendar, wanted, CALENDAR_FIELDS)
+        write = is_new or bool(differences)
+        if self._save(calendar, ("calendar",), CALENDAR_FIELDS, write=write) and write:
+            self._record("+" if is_new else "~", "calendar", details=[] if is_new else differences)
+
+    # Plans -----------------------------------------------------------------------------------------
+
+    def _apply_plans(self) -> dict[str, Plan]:
+        """All the agency's plans by key, those of the file brought up to date."""
+        plans = {plan.key: plan for plan in Plan.objects.filter(agency=self.agency)}
+        for index, spec in enumerate(self.config.plans or []):
+            plans[spec.key] = self._apply_plan(spec, plans.get(spec.key), ("plans", index))
+        return plans
+
+    def _apply_plan(self, spec: PlanSpec, plan: Plan | None, path: Path) -> Plan:
+        is_new = plan is None
+        if plan is None:
+            plan = Plan(agency=self.agency, key=spec.key)
+        wanted = spec.model_dump(exclude={"key", "service_credits"})
+        wanted["service_credits"] = [step.model_dump() for step in spec.service_credits]
+        differences = assign(plan, wanted, PLAN_FIELDS)
+        self._save_and_record(plan, path, PLAN_FIELDS, "plan", spec.key, is_new, differences)
+        return plan
+
+    def _save_and_record(
+        self,
+        instance: models.Model,
+        path: Path,
+        fields: FieldMap,
+        kind: str,
+        label: str,
+        is_new: bool,
+        differences: list[str],
+        parents: Iterable[str] = (),
+    ) -> bool:
+        write = is_new or bool(differences)
+        saved = self._save(instance, path, fields, write=write, parents=parents)
+        if saved and write:
+            self._record("+" if is_new else "~", kind, label, [] if is_new else differences)
+        return saved
+
+    # Clients and what they hold ----------------------------------------------------------------------
+
+    def _apply_clients(self, plans: dict[str, Plan]) -> None:
+        stored = {client.key: client for client in Client.objects.filter(agency=self.agency).select_related("plan")}
+        for index, spec in enumerate(self.config.clients):
+            self._apply_client(spec, stored.get(spec.key), plans[spec.plan], ("clients", index))
+
+    def _apply_client(self, spec: ClientSpec, client: Client | None, plan: Plan, path: Path) -> None:
+        is_new = client is None
+        if client is None:
+            client = Client(agency=self.agency, key=spec.key)
+        wanted: dict[str, Any] = {
+            "name": spec.name,
+            "language": spec.language or self.config.agency.language,
+            "time_zone": spec.time_zone or self.config.agency.time_zone,
+            "logo_url": spec.branding.logo_url,
+            "primary_color": spec.branding.primary_color,
+            "accent_color": spec.branding.accent_color,
+        }
+        differences = assign(client, wanted, CLIENT_FIELDS)
+        current_plan = client.plan if client.plan_id else None
+        if current_plan is None or current_plan.key != plan.key:
+            differences.append(describe_change("plan", current_plan, plan))
+        client.plan = plan  # the very instance applied above, so checks see its new interval
+        self._save_and_record(client, path, CLIENT_FIELDS, "client", spec.key, is_new, differences, ["plan"])
+        self._apply_contacts(client, spec.contacts, path)
+        sites = self._apply_sites(client, spec.sites, path)
+        self._apply_windows(client, spec.maintenance_windows, sites, path)
+
+    def _stored_children(
+        self, model: type[models.Model], parent: str, owner: models.Model, key: str
+    ) -> dict[Any, Any]:
+        """The rows under ``owner`` by key; none for an owner that is new (or failed to save)."""
+        if owner.pk is None:
+            return {}
+        return {getattr(child, key): child for child in model._default_manager.filter(**{parent: owner})}
+
+    def _note_extras(self, kind: str, prefix: str, stored: dict[str, models.Model], wanted: Iterable[str]) -> None:
+        for key in sorted(set(stored) - set(wanted)):
+            self._nested_extras.append(_Extra(kind, f"{prefix}/{key}", stored[key]))
+
+    def _apply_contacts(self, client: Client, specs: list[ContactSpec], client_path: Path) -> None:
+        stored: dict[str, Contact] = self._stored_children(Contact, "client", client, "email")
+        for index, spec in enumerate(specs):
+            contact = stored.get(spec.email)
+            is_new = contact is None
+            if contact is None:
+                contact = Contact(agency=self.agency, email=spec.email)
+            contact.client = client
+            differences = assign(contact, spec.model_dump(exclude={"email"}), CONTACT_FIELDS)
+            path = (*client_path, "contacts", index)
+            label = f"{client.key}/{spec.email}"
+            self._save_and_record(contact, path, CONTACT_FIELDS, "contact", label, is_new, differences, ["client"])
+        self._note_extras("contact", client.key, stored, (spec.email for spec in specs))
+
+    def _apply_sites(self, client: Client, specs: list[SiteSpec], client_path: Path) -> dict[str, Site]:
+        stored: dict[str, Site] = self._stored_children(Site, "client", client, "key")
+        sites = {}
+        for index, spec in enumerate(specs):
+            site = stored.get(spec.key)
+            is_new = site is None
+            if site is None:
+                site = Site(agency=self.agency, key=spec.key)
+            site.client = client
+            wanted = {"name": spec.name, "url": spec.url, "apdex_threshold_ms": spec.apdex_threshold_ms}
+            differences = assign(site, wanted, SITE_FIELDS)
+            path = (*client_path, "sites", index)
+            label = f"{client.key}/{spec.key}"
+            self._save_and_record(site, path, SITE_FIELDS, "site", label, is_new, differences, ["client"])
+            self._apply_monitors(site, spec, label, path)
+            sites[spec.key] = site
+        self._note_extras("site", client.key, stored, sites)
+        return sites
+
+    def _apply_monitors(self, site: Site, site_spec: SiteSpec, site_label: str, site_path: Path) -> None:
+        stored: dict[str, Monitor] = self._stored_children(Monitor, "site", site, "key")
+        for index, spec in enumerate(site_spec.monitors):
+            monitor = stored.get(spec.key)
+            is_new = monitor is None
+            if monitor is None:
+                monitor = Monitor(agency=self.agency, key=spec.key)
+            monitor.site = site
+            differences = assign(monitor, _monitor_values(spec, site_spec), MONITOR_FIELDS)
+            path = (*site_path, "monitors", index)
+            label = f"{site_label}/{spec.key}"
+            self._save_and_record(monitor, path, MONITOR_FIELDS, "monitor", label, is_new, differences, ["site"])
+        self._note_extras("monitor", site_label, stored, (spec.key for spec in site_spec.monitors))
+
+    def _apply_windows(
+        self, client: Client, specs: list[WindowSpec], sites: dict[str, Site], client_path: Path
+    ) -> None:
+        stored: dict[str, MaintenanceWindow] = self._stored_children(MaintenanceWindow, "client", client, "key")
+        for index, spec in enumerate(specs):
+            window = stored.get(spec.key)
+            is_new = window is None
+            if window is None:
+                window = MaintenanceWindow(agency=self.agency, key=spec.key)
+            window.client = client
+            path = (*client_path, "maintenance_windows", index)
+            self._apply_window(window, spec, [sites[key] for key in spec.sites], path, is_new)
+        self._note_extras("maintenance window", client.key, stored, (spec.key for spec in specs))
+
+    def _apply_window(
+        self, window: MaintenanceWindow, spec: WindowSpec, sites: list[Site], path: Path, is_new: bool
+    ) -> None:
+        differences = assign(window, {"title": spec.title}, WINDOW_FIELDS)
+        current_start = None if is_new else datetime.combine(window.start_date, window.start_time)
+        if current_start != spec.start:
+            differences.append(describe_change("start", current_start, spec.start))
+            window.start_date, window.start_time = spec.start.date(), spec.start.time()
+        wanted = {"duration_minutes": spec.duration_minutes, "rrule": spec.rrule}
+        differences += assign(window, wanted, WINDOW_FIELDS)
+        write_row = is_new or bool(differences)
+        # The site list is a many-to-many relation: compared by key, written after the row.
+        current_sites = [] if is_new else sorted(window.sites.values_list("key", flat=True))
+        wanted_sites = sorted(site.key for site in sites)
+        if current_sites != wanted_sites:
+            differences.append(describe_change("sites", current_sites, wanted_sites))
+        saved = self._save(window, path, WINDOW_FIELDS, write=write_row, parents=["client"])
+        if not saved or any(site.pk is None for site in sites):
+            return
+        if current_sites != wanted_sites:
+            window.sites.set(sites)
+        if is_new or differences:
+            label = f"{window.client.key}/{spec.key}"
+            self._record("+" if is_new else "~", "maintenance window", label, [] if is_new else differences)
+
+    # What the file no longer has -------------------------------------------------------------------
+
+    def _settle_extras(self, plans: dict[str, Plan]) -> None:
+        """Delete (with --prune) or merely list what is stored but absent from the file."""
+        client_keys = {spec.key for spec in self.config.clients}
+        extra_clients = [
+            _Extra("client", client.key, client)
+            for client in Client.objects.filter(agency=self.agency).exclude(key__in=client_keys).order_by("key")
+        ]
+        extra_plans = []
+        if self.config.plans is not None:  # without a plans section, plans are left alone
+            plan_keys = {spec.key for spec in self.config.plans}
+            extra_plans = [_Extra("plan", key, plans[key]) for key in sorted(set(plans) - plan_keys)]
+        extras = self._nested_extras + extra_clients + extra_plans
+        if not self.prune:
+            self.outcome.kept = [f"{extra.kind} {extra.label}" for extra in extras]
+            return
+        for extra in self._nested_extras + extra_clients:
+            self._delete(extra)
+        for extra in extra_plans:
+            self._delete_plan(extra)
+
+    def _delete(self, extra: _Extra) -> None:
+        contents = _contents(extra.instance)
+        self._record("-", extra.kind, extra.label, [contents] if contents else [])
+        extra.instance.delete()
+
+    def _delete_plan(self, extra: _Extra) -> None:
+        users = sorted(Client.objects.filter(plan=extra.instance).values_list("key", flat=True))
+        if users:
+            self.issues.append(
+                Issue(
+                    ("plans",),
+                    f"plan {extra.label!r} cannot be pruned: client(s) {', '.join(users)} still use it; "
+                    "move them to another plan first",
+                )
+            )
+            return
+        self._delete(extra)
+
+
+def _monitor_values(spec: MonitorSpec, site: SiteSpec) -> dict[str, Any]:
+    return {
+        "url": spec.url or site.url,
+        "method": spec.method,
+        "request_headers": spec.headers,
+        "expected_status": spec.expected_status,
+        "keyword": spec.keyword,
+        "forbidden_keyword": spec.forbidden_keyword,
+        "timeout_seconds": spec.timeout,
+        "follow_redirects": spec.follow_redirects,
+        "interval_seconds": spec.interval,
+        "paused": spec.paused,
+    }
+
+
+def _contents(instance: models.Model) -> str:
+    """What a deletion takes with it, e.g. "with 2 sites, 3 monitors"."""
+    counts: list[tuple[int, str]] = []
+    if isinstance(instance, Client):
+        counts = [
+            (Site.objects.filter(client=instance).count(), "site"),
+            (Monitor.objects.filter(site__client=instance).count(), "monitor"),
+            (Contact.objects.filter(client=instance).count(), "contact"),
+            (MaintenanceWindow.objects.filter(client=instance).count(), "maintenance window"),
+        ]
+    elif isinstance(instance, Site):
+        counts = [(Monitor.objects.filter(site=instance).count(), "monitor")]
+    parts = [f"{count} {noun}{'s' if count > 1 else ''}" for count, noun in counts if count]
+    return f"with {', '.join(parts)}" if parts else ""

@@ -1,0 +1,172 @@
+"""Writing the agency back as a config file, in the format ``apply`` reads.
+
+Every field is written, defaults included, so that the file says everything there is to know
+and applying it to the same database changes nothing. Mapping keys come in a fixed order and
+lists are sorted by key, so two exports of the same data are identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from veilleur.accounts.models import Agency, BusinessCalendar
+from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
+from veilleur.domain.validators import WEEKDAYS, check_holiday
+from veilleur.monitoring.models import Monitor
+from veilleur.plans.models import Plan
+
+HEADER = (
+    "# Veilleur configuration, written by 'veilleur export'.\n"
+    "# Apply it with 'veilleur apply FILE'; every field is described in docs/config-file.md.\n"
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Short lists of plain values (opening hours, holidays, site keys) on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
+    plain = all(not isinstance(item, dict | list) for item in items)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=plain)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def export_agency(agency: Agency) -> str:
+    document: dict[str, Any] = {"agency": agency_section(agency)}
+    calendar = BusinessCalendar.objects.filter(agency=agency).first()
+    if calendar is not None:
+        document["calendar"] = calendar_section(calendar)
+    document["plans"] = [plan_entry(plan) for plan in Plan.objects.filter(agency=agency).order_by("key")]
+    clients = Client.objects.filter(agency=agency).select_related("plan").order_by("key")
+    document["clients"] = [client_entry(client) for client in clients]
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return HEADER + body
+
+
+def agency_section(agency: Agency) -> dict[str, Any]:
+    return {
+        "name": agency.name,
+        "base_url": agency.base_url,
+        "time_zone": agency.time_zone,
+        "language": agency.language,
+        "branding": {
+            "logo_url": agency.logo_url,
+            "primary_color": agency.primary_color,
+            "accent_color": agency.accent_color,
+        },
+    }
+
+
+def calendar_section(calendar: BusinessCalendar) -> dict[str, Any]:
+    hours = calendar.weekly_hours or {}
+    return {
+        "time_zone": calendar.time_zone,
+        "hours": {day: list(hours[day]) for day in WEEKDAYS if hours.get(day)},
+        "holidays": sorted({check_holiday(day) for day in calendar.holidays or []}),
+    }
+
+
+def plan_entry(plan: Plan) -> dict[str, Any]:
+    target = plan.uptime_target_percent
+    return {
+        "key": plan.key,
+        "name": plan.name,
+        "check_interval_seconds": plan.check_interval_seconds,
+        "price_min_eur": plan.price_min_eur,
+        "price_max_eur": plan.price_max_eur,
+        "email_alerts": plan.email_alerts,
+        "monthly_report": plan.monthly_report,
+        "maintenance_log": plan.maintenance_log,
+        "status_page": plan.status_page,
+        "client_portal": plan.client_portal,
+        "ssl_monitoring": plan.ssl_monitoring,
+        "performance_monitoring": plan.performance_monitoring,
+        "quarterly_review": plan.quarterly_review,
+        "response_target_minutes": plan.response_target_minutes,
+        "response_calendar": plan.response_calendar,
+        # A YAML number reads back as the same decimal: 99.900 is written 99.9.
+        "uptime_target_percent": None if target is None else float(target),
+        "service_credits": [
+            {"below_percent": step["below_percent"], "credit_percent": step["credit_percent"]}
+            for step in plan.service_credits
+        ],
+        "confirmation_checks": plan.confirmation_checks,
+    }
+
+
+def client_entry(client: Client) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "key": client.key,
+        "name": client.name,
+        "plan": client.plan.key,
+        "language": client.language,
+        "time_zone": client.time_zone,
+    }
+    branding = {
+        name: value
+        for name, value in (
+            ("logo_url", client.logo_url),
+            ("primary_color", client.primary_color),
+            ("accent_color", client.accent_color),
+        )
+        if value  # an empty value means "the agency's": left out
+    }
+    if branding:
+        entry["branding"] = branding
+    entry["contacts"] = [contact_entry(contact) for contact in Contact.objects.filter(client=client)]
+    entry["sites"] = [site_entry(site) for site in Site.objects.filter(client=client).order_by("key")]
+    windows = MaintenanceWindow.objects.filter(client=client).prefetch_related("sites").order_by("key")
+    entry["maintenance_windows"] = [window_entry(window) for window in windows]
+    return entry
+
+
+def contact_entry(contact: Contact) -> dict[str, Any]:
+    return {
+        "email": contact.email,
+        "name": contact.name,
+        "receives_reports": contact.receives_reports,
+        "receives_incident_notices": contact.receives_incident_notices,
+    }
+
+
+def site_entry(site: Site) -> dict[str, Any]:
+    monitors = Monitor.objects.filter(site=site).order_by("key")
+    return {
+        "key": site.key,
+        "name": site.name,
+        "url": site.url,
+        "apdex_threshold_ms": site.apdex_threshold_ms,
+        "monitors": [monitor_entry(monitor) for monitor in monitors],
+    }
+
+
+def monitor_entry(monitor: Monitor) -> dict[str, Any]:
+    return {
+        "key": monitor.key,
+        "url": monitor.url,
+        "method": monitor.method,
+        "headers": dict(monitor.request_headers or {}),
+        "expected_status": monitor.expected_status,
+        "keyword": monitor.keyword,
+        "forbidden_keyword": monitor.forbidden_keyword,
+        "timeout": monitor.timeout_seconds,
+        "follow_redirects": monitor.follow_redirects,
+        "interval": monitor.interval_seconds,
+        "paused": monitor.paused,
+    }
+
+
+def window_entry(window: MaintenanceWindow) -> dict[str, Any]:
+    seconds = f":{window.start_time.second:02d}" if window.start_time.second else ""
+    return {
+        "key": window.key,
+        "title": window.title,
+        "start": f"{window.start_date.isoformat()} {window.start_time.strftime('%H:%M')}{seconds}",
+        "duration_minutes": window.duration_minutes,
+        "rrule": window.rrule,
+        "sites": sorted(site.key for site in window.sites.all()),
+    }

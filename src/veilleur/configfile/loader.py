@@ -1,0 +1,140 @@
+"""Reading the YAML file into plain data, remembering the line of every key and list item.
+
+PyYAML follows YAML 1.1, whose implicit types surprise people writing a config by hand:
+``12:30`` is the base-60 number 750, ``no`` is false, ``010`` is 8. The loader here keeps
+YAML 1.2's narrower rules instead: only ``true``/``false`` are booleans, only plain decimal
+numbers are numbers; everything else that is not quoted stays text. Dates (``2026-12-25``)
+are still read as dates, which is what a holiday list wants.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from veilleur.configfile.issues import ConfigFileError, Issue, Path
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-style booleans and numbers (see the module docstring)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _INT_TAG, _FLOAT_TAG)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+ConfigLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+ConfigLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+ConfigLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+
+
+@dataclass
+class Document:
+    """The file's content as plain Python data, with the line (1-based) of each path."""
+
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+
+def read_document(text: str) -> Document:
+    """Parse ``text``; raise ConfigFileError listing syntax errors or duplicated mapping keys."""
+    loader = ConfigLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigFileError([_syntax_issue(exc)]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigFileError([Issue((), f"YAML syntax error: {exc}")]) from exc
+    finally:
+        loader.dispose()
+    builder = _Builder(loader)
+    data = builder.build(root, ()) if root is not None else None
+    if builder.issues:
+        raise ConfigFileError(builder.issues)
+    return Document(data, builder.lines)
+
+
+def _syntax_issue(exc: yaml.MarkedYAMLError) -> Issue:
+    mark = exc.problem_mark or exc.context_mark
+    problem = ": ".join(part for part in (exc.context, exc.problem) if part)
+    return Issue((), f"YAML syntax error: {problem}", mark.line + 1 if mark else None)
+
+
+class _Builder:
+    """Turns the node tree into data. Done by hand (rather than by PyYAML's constructor) to see
+    each key's position, and to refuse a key written twice in one mapping, which PyYAML would
+    silently resolve by keeping the last value."""
+
+    def __init__(self, loader: ConfigLoader) -> None:
+        self.loader = loader
+        self.lines: dict[Path, int] = {}
+        self.issues: list[Issue] = []
+        self._open: set[int] = set()
+
+    def build(self, node: Node, path: Path) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in self._open:
+            self.issues.append(Issue(path, "an alias refers to its own anchor", node.start_mark.line + 1))
+            return None
+        self._open.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            return self._scalar(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _scalar(self, node: Node, path: Path) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.issues.append(Issue(path, f"unreadable value: {exc}", node.start_mark.line + 1))
+            return None
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
+        self._refuse_duplicate_keys(node, path)
+        # Merge keys ("<<: *defaults") are expanded first; keys written in the mapping win.
+        self.loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._scalar(key_node, path)
+            if isinstance(key, list | dict):
+                self.issues.append(Issue(path, "a mapping key must be a plain value", key_node.start_mark.line + 1))
+                continue
+            child = (*path, str(key))
+            self.lines[child] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, child)
+        return result
+
+    def _refuse_duplicate_keys(self, node: MappingNode, path: Path) -> None:
+        first_line: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in first_line:
+                self.issues.append(
+                    Issue(
+                        (*path, key_node.value),
+                        f"duplicate key {key_node.value!r} (first given on line {first_line[key_node.value]})",
+                        line,
+                    )
+                )
+            else:
+                first_line[key_node.value] = line

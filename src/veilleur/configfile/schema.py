@@ -1,0 +1,362 @@
+"""The shape of the config file, checked field by field.
+
+Every model is strict (a number is not text, ``"yes"`` is not a boolean) and refuses unknown
+fields, so a typo is reported instead of silently ignored. Values are checked by the same
+functions the Django models use (``veilleur.domain.validators`` and the model fields' own
+validators), so the file accepts exactly what the database accepts.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
+
+from veilleur.accounts.models import Agency, BusinessCalendar
+from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
+from veilleur.configfile.issues import Issue
+from veilleur.domain import validators as checks
+from veilleur.monitoring.models import Monitor
+from veilleur.plans.models import Plan
+from veilleur.validators import validate_headers
+
+
+def model_rules(model: type[models.Model], field_name: str) -> AfterValidator:
+    """Run a model field's own validators (length limits, minimum interval, e-mail syntax…)."""
+    model_field = model._meta.get_field(field_name)
+    assert isinstance(model_field, models.Field)
+
+    def run(value: Any) -> Any:
+        if value is None or value == "":
+            return value
+        try:
+            model_field.run_validators(value)
+        except DjangoValidationError as exc:
+            raise ValueError("; ".join(exc.messages)) from exc
+        return value
+
+    return AfterValidator(run)
+
+
+def model_default(model: type[models.Model], field_name: str) -> Any:
+    model_field = model._meta.get_field(field_name)
+    assert isinstance(model_field, models.Field)
+    return model_field.get_default()
+
+
+def _optional(check: Callable[[str], str]) -> Callable[[str], str]:
+    """An empty string means "not set" (e.g. a client colour falling back to the agency's)."""
+    return lambda value: check(value) if value else value
+
+
+def _none_as_empty_list(value: Any) -> Any:
+    # "contacts:" with nothing after it is YAML null; it plainly means "no contacts".
+    return [] if value is None else value
+
+
+def _holiday(value: Any) -> Any:
+    if isinstance(value, datetime):
+        raise ValueError(f"expected a date YYYY-MM-DD, got the date and time {value.isoformat(' ')}")
+    if isinstance(value, date | str):
+        return checks.check_holiday(value)
+    return value  # left to the strict date check, which names the wrong type
+
+
+def _local_start(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("give the local wall time without a UTC offset: the client's time zone applies")
+        return value
+    if isinstance(value, str):
+        return checks.parse_local_datetime(value)
+    if isinstance(value, date):
+        raise ValueError(f"expected 'YYYY-MM-DD HH:MM', got the date {value.isoformat()} without a time")
+    return value
+
+
+def _status_spec(value: Any) -> Any:
+    """``[200, "300-399"]``, ``301`` or ``"200-299,301"`` → the text form stored on the monitor."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        parts = [str(item) for item in value if isinstance(item, int | str) and not isinstance(item, bool)]
+        if len(parts) != len(value) or not parts:
+            raise ValueError("expected a list of status codes and ranges, e.g. [200, '300-399']")
+        return ",".join(parts)
+    return value
+
+
+def _hours_range(value: str) -> str:
+    return checks.format_hours_range(*checks.parse_hours_range(value))
+
+
+def _uptime_percent(value: Any) -> Any:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValueError(f"expected a percentage such as 99.9, got {value!r}") from exc
+    return value
+
+
+def _email(value: str) -> str:
+    return value.strip().lower()
+
+
+def _headers(value: dict[str, str]) -> dict[str, str]:
+    try:
+        validate_headers(value)
+    except DjangoValidationError as exc:
+        raise ValueError("; ".join(exc.messages)) from exc
+    return value
+
+
+Key = Annotated[str, AfterValidator(checks.check_key)]
+TimeZone = Annotated[str, AfterValidator(checks.check_time_zone)]
+Language = Annotated[str, AfterValidator(checks.check_language)]
+Colour = Annotated[str, AfterValidator(checks.check_color)]
+OptionalColour = Annotated[str, AfterValidator(_optional(checks.check_color))]
+OptionalUrl = Annotated[str, AfterValidator(_optional(checks.check_http_url))]
+HoursRange = Annotated[str, AfterValidator(_hours_range)]
+Holiday = Annotated[date, BeforeValidator(_holiday)]
+LocalStart = Annotated[datetime, BeforeValidator(_local_start)]
+StatusSpec = Annotated[str, BeforeValidator(_status_spec), AfterValidator(checks.normalise_status_spec)]
+RRule = Annotated[str, AfterValidator(_optional(checks.check_rrule))]
+
+
+UptimePercent = Annotated[Decimal, BeforeValidator(_uptime_percent), Field(ge=0, le=100)]
+# Lists that may be left empty in the file ("contacts:" alone is YAML null: no contacts).
+EmptyIfNull = BeforeValidator(_none_as_empty_list)
+HoursList = Annotated[list[HoursRange], EmptyIfNull]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AgencyBranding(Strict):
+    logo_url: Annotated[OptionalUrl, model_rules(Agency, "logo_url")] = ""
+    primary_color: Colour = model_default(Agency, "primary_color")
+    accent_color: Colour = model_default(Agency, "accent_color")
+
+
+class AgencySpec(Strict):
+    name: Annotated[str, model_rules(Agency, "name")]
+    base_url: Annotated[OptionalUrl, model_rules(Agency, "base_url")] = ""
+    time_zone: TimeZone = model_default(Agency, "time_zone")
+    language: Language = model_default(Agency, "language")
+    branding: AgencyBranding = Field(default_factory=AgencyBranding)
+
+
+class WeeklyHours(Strict):
+    mon: HoursList = []
+    tue: HoursList = []
+    wed: HoursList = []
+    thu: HoursList = []
+    fri: HoursList = []
+    sat: HoursList = []
+    sun: HoursList = []
+
+    def as_stored(self) -> dict[str, list[str]]:
+        """The calendar's JSON form: only the days that open, in weekday order."""
+        return {day: getattr(self, day) for day in checks.WEEKDAYS if getattr(self, day)}
+
+
+class CalendarSpec(Strict):
+    time_zone: Annotated[TimeZone | None, model_rules(BusinessCalendar, "time_zone")] = None
+    hours: WeeklyHours
+    holidays: Annotated[list[Holiday], EmptyIfNull] = []
+
+
+class CreditStepSpec(Strict):
+    below_percent: Annotated[float, Field(gt=0, le=100)]
+    credit_percent: Annotated[int, Field(ge=1, le=100)]
+
+
+class PlanSpec(Strict):
+    key: Key
+    name: Annotated[str, model_rules(Plan, "name")]
+    check_interval_seconds: Annotated[int, model_rules(Plan, "check_interval_seconds")]
+    price_min_eur: Annotated[int, Field(ge=0)] = 0
+    price_max_eur: Annotated[int, Field(ge=0)] = 0
+    email_alerts: bool = model_default(Plan, "email_alerts")
+    monthly_report: bool = model_default(Plan, "monthly_report")
+    maintenance_log: bool = model_default(Plan, "maintenance_log")
+    status_page: bool = model_default(Plan, "status_page")
+    client_portal: bool = model_default(Plan, "client_portal")
+    ssl_monitoring: bool = model_default(Plan, "ssl_monitoring")
+    performance_monitoring: bool = model_default(Plan, "performance_monitoring")
+    quarterly_review: bool = model_default(Plan, "quarterly_review")
+    response_target_minutes: Annotated[int, Field(ge=1)]
+    response_calendar: Literal["business", "always"]
+    uptime_target_percent: UptimePercent | None = None
+    service_credits: Annotated[list[CreditStepSpec], EmptyIfNull] = []
+    confirmation_checks: Annotated[int, Field(ge=0, le=5)] = model_default(Plan, "confirmation_checks")
+
+
+class ClientBranding(Strict):
+    logo_url: Annotated[OptionalUrl, model_rules(Client, "logo_url")] = ""
+    primary_color: OptionalColour = ""
+    accent_color: OptionalColour = ""
+
+
+class ContactSpec(Strict):
+    email: Annotated[str, AfterValidator(_email), model_rules(Contact, "email")]
+    name: Annotated[str, model_rules(Contact, "name")] = ""
+    receives_reports: bool = model_default(Contact, "receives_reports")
+    receives_incident_notices: bool = model_default(Contact, "receives_incident_notices")
+
+
+class MonitorSpec(Strict):
+    key: Key
+    url: Annotated[OptionalUrl | None, model_rules(Monitor, "url")] = None
+    method: Annotated[str, AfterValidator(checks.check_http_method)] = model_default(Monitor, "method")
+    headers: Annotated[dict[str, str], AfterValidator(_headers)] = {}
+    expected_status: Annotated[StatusSpec, model_rules(Monitor, "expected_status")] = model_default(
+        Monitor, "expected_status"
+    )
+    keyword: Annotated[str, model_rules(Monitor, "keyword")] = ""
+    forbidden_keyword: Annotated[str, model_rules(Monitor, "forbidden_keyword")] = ""
+    timeout: Annotated[int, model_rules(Monitor, "timeout_seconds")] = model_default(Monitor, "timeout_seconds")
+    follow_redirects: bool = model_default(Monitor, "follow_redirects")
+    interval: Annotated[int | None, model_rules(Monitor, "interval_seconds")] = None
+    paused: bool = False
+
+
+class SiteSpec(Strict):
+    key: Key
+    name: Annotated[str, model_rules(Site, "name")]
+    url: Annotated[OptionalUrl, Field(min_length=1), model_rules(Site, "url")]
+    apdex_threshold_ms: Annotated[int, model_rules(Site, "apdex_threshold_ms")] = model_default(
+        Site, "apdex_threshold_ms"
+    )
+    monitors: Annotated[list[MonitorSpec], EmptyIfNull] = []
+
+
+class WindowSpec(Strict):
+    key: Key
+    title: Annotated[str, model_rules(MaintenanceWindow, "title")]
+    start: LocalStart
+    duration_minutes: Annotated[int, Field(ge=1)]
+    rrule: Annotated[RRule, model_rules(MaintenanceWindow, "rrule")] = ""
+    sites: Annotated[list[Key], EmptyIfNull] = []
+
+
+class ClientSpec(Strict):
+    key: Key
+    name: Annotated[str, model_rules(Client, "name")]
+    plan: Key
+    language: Language | None = None
+    time_zone: TimeZone | None = None
+    branding: ClientBranding = Field(default_factory=ClientBranding)
+    contacts: Annotated[list[ContactSpec], EmptyIfNull] = []
+    sites: Annotated[list[SiteSpec], EmptyIfNull] = []
+    maintenance_windows: Annotated[list[WindowSpec], EmptyIfNull] = []
+
+
+class ConfigFile(Strict):
+    agency: AgencySpec
+    calendar: CalendarSpec | None = None
+    plans: list[PlanSpec] | None = None
+    clients: Annotated[list[ClientSpec], EmptyIfNull] = []
+
+
+def validate_config(data: Any) -> tuple[ConfigFile | None, list[Issue]]:
+    """The file's data as checked models, or None and every problem found."""
+    try:
+        return ConfigFile.model_validate(data), []
+    except PydanticValidationError as exc:
+        return None, [_issue(error) for error in exc.errors(include_url=False)]
+
+
+def _issue(error: ErrorDetails) -> Issue:
+    # Pydantic marks dict-key errors with a "[key]" step that is not part of the file's layout.
+    path = tuple(step for step in error["loc"] if step != "[key]")
+    return Issue(path, _message(error, path))
+
+
+_TYPE_NAMES = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "decimal_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping of names to values",
+    "model_type": "a mapping of names to values",
+    "model_attributes_type": "a mapping of names to values",
+    "date_type": "a date YYYY-MM-DD",
+    "datetime_type": "a local date and time 'YYYY-MM-DD HH:MM'",
+}
+
+
+def _message(error: ErrorDetails, path: tuple[str | int, ...]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "this field is required"
+    if kind == "extra_forbidden":
+        return _unknown_field(str(path[-1]) if path else "")
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    if kind in _TYPE_NAMES:
+        message = f"expected {_TYPE_NAMES[kind]}, got {describe(error['input'])}"
+        if kind == "string_type" and isinstance(error["input"], int | float | bool | date):
+            message += " (put the value in quotes to keep it as text)"
+        return message
+    return error["msg"].replace("Input should be", "must be")
+
+
+def _unknown_field(name: str) -> str:
+    close = difflib.get_close_matches(name, _all_field_names(), n=1)
+    return f"unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+def _all_field_names() -> list[str]:
+    specs: tuple[type[Strict], ...] = (
+        ConfigFile,
+        AgencySpec,
+        AgencyBranding,
+        CalendarSpec,
+        WeeklyHours,
+        PlanSpec,
+        CreditStepSpec,
+        ClientSpec,
+        ClientBranding,
+        ContactSpec,
+        SiteSpec,
+        MonitorSpec,
+        WindowSpec,
+    )
+    return sorted({name for spec in specs for name in spec.model_fields})
+
+
+def describe(value: Any) -> str:
+    """A value as the reader wrote it, named by its YAML type."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float | Decimal):
+        return f"the number {value}"
+    if isinstance(value, datetime):
+        return f"the date and time {value.isoformat(' ')}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

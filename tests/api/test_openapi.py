@@ -1,0 +1,37 @@
+"""The OpenAPI document and the interactive docs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client as HttpClient
+
+from veilleur.api.resources.tasks import Category
+from veilleur.clients.models import MaintenanceTask
+
+RESOURCES = ["clients", "sites", "monitors", "contacts", "maintenance-windows", "maintenance-tasks"]
+
+
+@pytest.mark.django_db
+def test_openapi_document_lists_every_path() -> None:
+    response = HttpClient().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["info"] == {**document["info"], "title": "Veilleur API", "version": "1"}
+    paths = document["paths"]
+    for resource in RESOURCES:
+        assert set(paths[f"/api/v1/{resource}"]) == {"get", "post"}
+        assert set(paths[f"/api/v1/{resource}/{{id}}"]) == {"get", "patch", "delete"}
+    assert set(paths["/api/v1/plans"]) == {"get"}
+    assert set(paths["/api/v1/plans/{id}"]) == {"get"}
+    assert "BearerToken" in document["components"]["securitySchemes"]
+
+
+@pytest.mark.django_db
+def test_interactive_docs_are_served() -> None:
+    assert HttpClient().get("/api/v1/docs").status_code == 200
+
+
+def test_task_categories_match_the_model() -> None:
+    assert set(Category.__args__) == set(MaintenanceTask.Category.values)

@@ -1,0 +1,47 @@
+"""French ships complete: every message of the source has a translation, and the compiled
+catalog is the one built from the committed .po file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+import veilleur
+
+LOCALE = Path(veilleur.__file__).parent / "locale"
+PO_FILE = LOCALE / "fr" / "LC_MESSAGES" / "django.po"
+
+
+def _untranslated(po_text: str) -> list[str]:
+    missing = []
+    for entry in po_text.split("\n\n")[1:]:
+        if "#, fuzzy" in entry:
+            missing.append(entry)
+        elif 'msgstr ""' in entry and not any(
+            line.startswith('"') for line in entry.split('msgstr ""', 1)[1].splitlines()
+        ):
+            missing.append(entry)
+    return missing
+
+
+def test_french_catalog_has_no_missing_or_fuzzy_entry() -> None:
+    assert _untranslated(PO_FILE.read_text()) == []
+
+
+def test_compiled_catalog_matches_the_po_file(tmp_path: Path) -> None:
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext's msgfmt is not installed")
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "-o", str(fresh), str(PO_FILE)], check=True)
+    assert fresh.read_bytes() == (PO_FILE.with_suffix(".mo")).read_bytes(), "run 'make messages'"
+
+
+def test_a_known_message_is_french() -> None:
+    with translation.override("fr"):
+        assert translation.gettext("Sign out") == "Se déconnecter"
+    with translation.override("en"):
+        assert translation.gettext("Sign out") == "Sign out"
