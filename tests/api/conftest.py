@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client as HttpClient
 
 from veilleur.accounts.models import Agency, ApiToken
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
+
+if TYPE_CHECKING:
+    # The test client's responses, with .json(); the name exists only in the type stubs.
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 BASE = "/api/v1"
 
@@ -29,22 +32,22 @@ class Api:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> HttpResponse:
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Response:
         return self.http.get(BASE + path, params or {}, headers=self._headers())
 
-    def send(self, method: str, path: str, body: Any = None, raw: bytes | str | None = None) -> HttpResponse:
+    def send(self, method: str, path: str, body: Any = None, raw: bytes | str | None = None) -> Response:
         data = raw if raw is not None else json.dumps(body)
         return self.http.generic(
             method, BASE + path, data=data, content_type="application/json", headers=self._headers()
         )
 
-    def post(self, path: str, body: Any = None, raw: bytes | str | None = None) -> HttpResponse:
+    def post(self, path: str, body: Any = None, raw: bytes | str | None = None) -> Response:
         return self.send("POST", path, body, raw)
 
-    def patch(self, path: str, body: Any = None, raw: bytes | str | None = None) -> HttpResponse:
+    def patch(self, path: str, body: Any = None, raw: bytes | str | None = None) -> Response:
         return self.send("PATCH", path, body, raw)
 
-    def delete(self, path: str) -> HttpResponse:
+    def delete(self, path: str) -> Response:
         return self.http.delete(BASE + path, headers=self._headers())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 import pytest
 from django.test import Client as HttpClient
@@ -34,4 +35,4 @@ def test_interactive_docs_are_served() -> None:
 
 
 def test_task_categories_match_the_model() -> None:
-    assert set(Category.__args__) == set(MaintenanceTask.Category.values)
+    assert set(get_args(Category)) == set(MaintenanceTask.Category.values)

@@ -56,14 +56,18 @@ def not_found(kind: str, object_id: int) -> ApiError:
     return ApiError(404, f"There is no {kind} with id {object_id}.")
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def field_error(field: str, message: str, status: int = 422) -> ApiError:
-    return ApiError(status, f"Invalid value for {field}: {message}", {field: message})
+    return ApiError(status, _sentence(f"Invalid value for {field}: {message}"), {field: message})
 
 
 def _fields_sentence(fields: Mapping[str, str]) -> str:
     if len(fields) == 1:
         name, message = next(iter(fields.items()))
-        return f"Invalid value for {name}: {message}"
+        return _sentence(f"Invalid value for {name}: {message}")
     return f"Invalid values for {len(fields)} fields: {', '.join(fields)}."
 
 
@@ -108,7 +112,7 @@ def fields_from_pydantic(errors: Iterable[Mapping[str, Any]]) -> tuple[dict[str,
             continue
         message = _pydantic_message(error)
         if inside:
-            message = f"{inside}: {message}"
+            message = f"{'item ' if inside.isdigit() else ''}{inside}: {message}"
         fields.setdefault(field, message)
     return fields, whole_body
 

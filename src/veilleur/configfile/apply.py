@@ -49,7 +49,11 @@ AGENCY_FIELDS: FieldMap = {
     "primary_color": ("branding", "primary_color"),
     "accent_color": ("branding", "accent_color"),
 }
-CALENDAR_FIELDS: FieldMap = {"time_zone": ("time_zone",), "weekly_hours": ("hours",), "holidays": ("holidays",)}
+CALENDAR_FIELDS: FieldMap = {
+    "time_zone": ("time_zone",),
+    "weekly_hours": ("hours",),
+    "holidays": ("holidays",),
+}
 PLAN_FIELDS: FieldMap = {name: (name,) for name in PlanSpec.model_fields if name != "key"}
 CLIENT_FIELDS: FieldMap = {
     "name": ("name",),
@@ -82,6 +86,10 @@ WINDOW_FIELDS: FieldMap = {
     "rrule": ("rrule",),
     "sites": ("sites",),
 }
+
+
+# Unordered collections, where "what was added, what was removed" reads better than before → after.
+SET_LIKE_FIELDS = frozenset({"holidays", "sites"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,11 @@ def apply_document(document: Document, *, agency_key: str | None, dry_run: bool,
 
 
 def _checked_config(document: Document, agency: Agency) -> ConfigFile:
-    config, issues = validate_config(document.data)
+    config, schema_issues = validate_config(document.data)
+    # A value the reader already refused (e.g. the impossible date 2026-13-01) was read as
+    # null: the schema's "expected a date, got null" about it would only be noise.
+    already_reported = {issue.path for issue in document.issues}
+    issues = document.issues + [issue for issue in schema_issues if issue.path not in already_reported]
     stored_plans = set(Plan.objects.filter(agency=agency).values_list("key", flat=True))
     issues += duplicate_keys(document.data) + unknown_references(document.data, stored_plans)
     if issues or config is None:
@@ -158,16 +170,31 @@ def show(value: Any) -> str:
 
 
 def describe_change(label: str, before: Any, after: Any) -> str:
-    if isinstance(before, list | set) and isinstance(after, list | set) and _all_plain(before, after):
+    """``timeout 10 → 5``; sets as what was added and removed (``holidays +2027-01-01
+    -2025-01-01``); mappings key by key (``hours.mon [...] → [...]``)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = [*before, *(key for key in after if key not in before)]
+        return ", ".join(
+            describe_change(f"{label}.{key}", *_pair(before.get(key), after.get(key)))
+            for key in keys
+            if before.get(key) != after.get(key)
+        )
+    if label in SET_LIKE_FIELDS and isinstance(before, list) and isinstance(after, list):
         added = [item for item in after if item not in before]
         removed = [item for item in before if item not in after]
-        parts = [f"+{show(item)}" for item in added] + [f"-{show(item)}" for item in removed]
+        parts = [f"+{item}" for item in added] + [f"-{item}" for item in removed]
         return f"{label} {' '.join(parts)}" if parts else f"{label} reordered"
     return f"{label} {show(before)} → {show(after)}"
 
 
-def _all_plain(*collections: Iterable[Any]) -> bool:
-    return all(isinstance(item, str | int) for collection in collections for item in collection)
+def _pair(before: Any, after: Any) -> tuple[Any, Any]:
+    """A key missing on one side of a mapping shown as an empty list when the other side is a
+    list: a weekday without opening hours is "[]", not "null"."""
+    if before is None and isinstance(after, list):
+        return [], after
+    if after is None and isinstance(before, list):
+        return before, []
+    return before, after
 
 
 def assign(instance: models.Model, wanted: Mapping[str, Any], fields: FieldMap) -> list[str]:
@@ -205,7 +232,13 @@ class Applier:
         self.outcome.changes.append(Change(sign, kind, label, ", ".join(details)))
 
     def _save(
-        self, instance: models.Model, path: Path, fields: FieldMap, *, write: bool, parents: Iterable[str] = ()
+        self,
+        instance: models.Model,
+        path: Path,
+        fields: FieldMap,
+        *,
+        write: bool,
+        parents: Iterable[str] = (),
     ) -> bool:
         """Validate like a form would, then save when ``write``; False when it cannot be saved.
 
@@ -304,7 +337,9 @@ class Applier:
     # Clients and what they hold ----------------------------------------------------------------------
 
     def _apply_clients(self, plans: dict[str, Plan]) -> None:
-        stored = {client.key: client for client in Client.objects.filter(agency=self.agency).select_related("plan")}
+        stored = {
+            client.key: client for client in Client.objects.filter(agency=self.agency).select_related("plan")
+        }
         for index, spec in enumerate(self.config.clients):
             self._apply_client(spec, stored.get(spec.key), plans[spec.plan], ("clients", index))
 
@@ -338,7 +373,9 @@ class Applier:
             return {}
         return {getattr(child, key): child for child in model._default_manager.filter(**{parent: owner})}
 
-    def _note_extras(self, kind: str, prefix: str, stored: dict[str, models.Model], wanted: Iterable[str]) -> None:
+    def _note_extras(
+        self, kind: str, prefix: str, stored: Mapping[str, models.Model], wanted: Iterable[str]
+    ) -> None:
         for key in sorted(set(stored) - set(wanted)):
             self._nested_extras.append(_Extra(kind, f"{prefix}/{key}", stored[key]))
 
@@ -353,7 +390,9 @@ class Applier:
             differences = assign(contact, spec.model_dump(exclude={"email"}), CONTACT_FIELDS)
             path = (*client_path, "contacts", index)
             label = f"{client.key}/{spec.email}"
-            self._save_and_record(contact, path, CONTACT_FIELDS, "contact", label, is_new, differences, ["client"])
+            self._save_and_record(
+                contact, path, CONTACT_FIELDS, "contact", label, is_new, differences, ["client"]
+            )
         self._note_extras("contact", client.key, stored, (spec.email for spec in specs))
 
     def _apply_sites(self, client: Client, specs: list[SiteSpec], client_path: Path) -> dict[str, Site]:
@@ -386,13 +425,17 @@ class Applier:
             differences = assign(monitor, _monitor_values(spec, site_spec), MONITOR_FIELDS)
             path = (*site_path, "monitors", index)
             label = f"{site_label}/{spec.key}"
-            self._save_and_record(monitor, path, MONITOR_FIELDS, "monitor", label, is_new, differences, ["site"])
+            self._save_and_record(
+                monitor, path, MONITOR_FIELDS, "monitor", label, is_new, differences, ["site"]
+            )
         self._note_extras("monitor", site_label, stored, (spec.key for spec in site_spec.monitors))
 
     def _apply_windows(
         self, client: Client, specs: list[WindowSpec], sites: dict[str, Site], client_path: Path
     ) -> None:
-        stored: dict[str, MaintenanceWindow] = self._stored_children(MaintenanceWindow, "client", client, "key")
+        stored: dict[str, MaintenanceWindow] = self._stored_children(
+            MaintenanceWindow, "client", client, "key"
+        )
         for index, spec in enumerate(specs):
             window = stored.get(spec.key)
             is_new = window is None
@@ -435,7 +478,9 @@ class Applier:
         client_keys = {spec.key for spec in self.config.clients}
         extra_clients = [
             _Extra("client", client.key, client)
-            for client in Client.objects.filter(agency=self.agency).exclude(key__in=client_keys).order_by("key")
+            for client in Client.objects.filter(agency=self.agency)
+            .exclude(key__in=client_keys)
+            .order_by("key")
         ]
         extra_plans = []
         if self.config.plans is not None:  # without a plans section, plans are left alone
@@ -456,7 +501,7 @@ class Applier:
         extra.instance.delete()
 
     def _delete_plan(self, extra: _Extra) -> None:
-        users = sorted(Client.objects.filter(plan=extra.instance).values_list("key", flat=True))
+        users = sorted(Client.objects.filter(plan_id=extra.instance.pk).values_list("key", flat=True))
         if users:
             self.issues.append(
                 Issue(

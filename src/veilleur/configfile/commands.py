@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from django.db import DatabaseError
+from django.utils import translation
 
 from veilleur.accounts.provisioning import prepare_database, resolve_agency
 from veilleur.configfile.apply import Outcome, apply_document
@@ -24,6 +25,13 @@ EXIT_BAD_INPUT = 2
 
 
 def apply_command(path: Path, *, agency_key: str | None, dry_run: bool, prune: bool) -> int:
+    # The command's own words are English; Django's validation messages must not switch to
+    # the site's default language half-way through a list of errors.
+    with translation.override("en"):
+        return _apply(path, agency_key=agency_key, dry_run=dry_run, prune=prune)
+
+
+def _apply(path: Path, *, agency_key: str | None, dry_run: bool, prune: bool) -> int:
     source = str(path)
     document: Document | None = None
     try:
@@ -35,7 +43,9 @@ def apply_command(path: Path, *, agency_key: str | None, dry_run: bool, prune: b
         return EXIT_BAD_INPUT
     except DatabaseError as exc:
         # Most likely someone else changed the same rows meanwhile; the transaction was undone.
-        print(f"error: {source}: the database refused the change, nothing was applied: {exc}", file=sys.stderr)
+        print(
+            f"error: {source}: the database refused the change, nothing was applied: {exc}", file=sys.stderr
+        )
         return EXIT_FAILURE
     _print_outcome(outcome, dry_run=dry_run)
     return EXIT_OK

@@ -24,7 +24,11 @@ HEADER = (
 
 
 class _Dumper(yaml.SafeDumper):
-    """Short lists of plain values (opening hours, holidays, site keys) on one line."""
+    """Block lists indented under their key; lists of plain values (opening hours, holidays,
+    site keys) on one line."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:

@@ -33,7 +33,9 @@ class ConfigLoader(yaml.SafeLoader):
     }
 
 
-ConfigLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+ConfigLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 ConfigLoader.add_implicit_resolver(_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
 ConfigLoader.add_implicit_resolver(
     _FLOAT_TAG,
@@ -44,14 +46,19 @@ ConfigLoader.add_implicit_resolver(
 
 @dataclass
 class Document:
-    """The file's content as plain Python data, with the line (1-based) of each path."""
+    """The file's content as plain Python data, with the line (1-based) of each path.
+
+    ``issues`` are problems that did not stop the reading (a key given twice, a value YAML
+    cannot build): they are reported with whatever else is wrong in the file.
+    """
 
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
 
 
 def read_document(text: str) -> Document:
-    """Parse ``text``; raise ConfigFileError listing syntax errors or duplicated mapping keys."""
+    """Parse ``text``; raise ConfigFileError on a syntax error, which leaves nothing to check."""
     loader = ConfigLoader(text)
     try:
         root = loader.get_single_node()
@@ -63,9 +70,7 @@ def read_document(text: str) -> Document:
         loader.dispose()
     builder = _Builder(loader)
     data = builder.build(root, ()) if root is not None else None
-    if builder.issues:
-        raise ConfigFileError(builder.issues)
-    return Document(data, builder.lines)
+    return Document(data, builder.lines, builder.issues)
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError) -> Issue:
@@ -103,8 +108,9 @@ class _Builder:
     def _scalar(self, node: Node, path: Path) -> Any:
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self.issues.append(Issue(path, f"unreadable value: {exc}", node.start_mark.line + 1))
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            # e.g. 2026-13-01 looks like a date to YAML, which then fails to build it.
+            self.issues.append(Issue(path, f"unreadable value {node.value!r}: {exc}", node.start_mark.line + 1))
             return None
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
@@ -115,7 +121,9 @@ class _Builder:
         for key_node, value_node in node.value:
             key = self._scalar(key_node, path)
             if isinstance(key, list | dict):
-                self.issues.append(Issue(path, "a mapping key must be a plain value", key_node.start_mark.line + 1))
+                self.issues.append(
+                    Issue(path, "a mapping key must be a plain value", key_node.start_mark.line + 1)
+                )
                 continue
             child = (*path, str(key))
             self.lines[child] = key_node.start_mark.line + 1
@@ -127,14 +135,9 @@ class _Builder:
         for key_node, _ in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
                 continue
-            line = key_node.start_mark.line + 1
-            if key_node.value in first_line:
-                self.issues.append(
-                    Issue(
-                        (*path, key_node.value),
-                        f"duplicate key {key_node.value!r} (first given on line {first_line[key_node.value]})",
-                        line,
-                    )
-                )
+            name, line = key_node.value, key_node.start_mark.line + 1
+            if name in first_line:
+                message = f"duplicate key {name!r} (first given on line {first_line[name]})"
+                self.issues.append(Issue((*path, name), message, line))
             else:
-                first_line[key_node.value] = line
+                first_line[name] = line

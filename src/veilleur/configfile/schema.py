@@ -227,7 +227,9 @@ class MonitorSpec(Strict):
     )
     keyword: Annotated[str, model_rules(Monitor, "keyword")] = ""
     forbidden_keyword: Annotated[str, model_rules(Monitor, "forbidden_keyword")] = ""
-    timeout: Annotated[int, model_rules(Monitor, "timeout_seconds")] = model_default(Monitor, "timeout_seconds")
+    timeout: Annotated[int, model_rules(Monitor, "timeout_seconds")] = model_default(
+        Monitor, "timeout_seconds"
+    )
     follow_redirects: bool = model_default(Monitor, "follow_redirects")
     interval: Annotated[int | None, model_rules(Monitor, "interval_seconds")] = None
     paused: bool = False
