@@ -11,8 +11,14 @@ def test_default_plans_match_the_offer() -> None:
     by_key = {plan.key: plan for plan in DEFAULT_PLANS}
     assert [by_key[k].check_interval_seconds for k in ("basic", "standard", "premium")] == [180, 60, 30]
     assert [by_key[k].response_target_minutes for k in ("basic", "standard", "premium")] == [240, 60, 30]
-    assert [by_key[k].response_calendar for k in ("basic", "standard", "premium")] == ["business", "business", "always"]
-    assert not by_key["basic"].status_page and by_key["standard"].status_page and by_key["premium"].client_portal
+    assert [by_key[k].response_calendar for k in ("basic", "standard", "premium")] == [
+        "business",
+        "business",
+        "always",
+    ]
+    assert (
+        not by_key["basic"].status_page and by_key["standard"].status_page and by_key["premium"].client_portal
+    )
     assert by_key["premium"].uptime_target_percent == Decimal("99.9")
     assert by_key["premium"].quarterly_review and not by_key["standard"].quarterly_review
 

@@ -22,7 +22,9 @@ def test_unknown_time_zones_are_named(zone: str) -> None:
         v.check_time_zone(zone)
 
 
-@pytest.mark.parametrize("url", ["https://example.com/", "http://127.0.0.1:8080/x?y=1", "https://xn--caf-dma.example/"])
+@pytest.mark.parametrize(
+    "url", ["https://example.com/", "http://127.0.0.1:8080/x?y=1", "https://xn--caf-dma.example/"]
+)
 def test_http_urls_pass(url: str) -> None:
     assert v.check_http_url(url) == url
 
@@ -82,8 +84,10 @@ def test_hours_ranges() -> None:
     assert v.format_hours_range(time(14), time(0)) == "14:00-24:00"
 
 
-@given(st.times().map(lambda t: t.replace(second=0, microsecond=0)),
-       st.times().map(lambda t: t.replace(second=0, microsecond=0)))
+@given(
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+)
 def test_hours_range_round_trips(start: time, end: time) -> None:
     if start == end and start != time(0):
         return
@@ -91,7 +95,9 @@ def test_hours_range_round_trips(start: time, end: time) -> None:
     assert v.parse_hours_range(text) == (start, end)
 
 
-@pytest.mark.parametrize("text", ["9-18", "09:00", "25:00-26:00", "09:60-10:00", "10:00-10:00", "09:00-24:30"])
+@pytest.mark.parametrize(
+    "text", ["9-18", "09:00", "25:00-26:00", "09:60-10:00", "10:00-10:00", "09:00-24:30"]
+)
 def test_bad_hours_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="opening hours"):
         v.parse_hours_range(text)
@@ -109,7 +115,10 @@ def test_rrules_pass(rule: str) -> None:
     assert v.check_rrule(rule).startswith("FREQ=")
 
 
-@pytest.mark.parametrize("rule", ["FREQ=SOMETIMES", "BYDAY=TU", "DTSTART:20260101T000000\nRRULE:FREQ=DAILY", "", "FREQ=WEEKLY;BYDAY=XX"])
+@pytest.mark.parametrize(
+    "rule",
+    ["FREQ=SOMETIMES", "BYDAY=TU", "DTSTART:20260101T000000\nRRULE:FREQ=DAILY", "", "FREQ=WEEKLY;BYDAY=XX"],
+)
 def test_bad_rrules_are_refused(rule: str) -> None:
     with pytest.raises(ValueError):
         v.check_rrule(rule)
