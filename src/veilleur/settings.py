@@ -79,10 +79,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API reference page's assets locally
     "veilleur.accounts",
     "veilleur.plans",
     "veilleur.clients",
     "veilleur.monitoring",
+    "veilleur.incidents",
     "veilleur.api",
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import Api, World
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
@@ -87,3 +89,14 @@ def test_deleting_a_client_deletes_everything_under_it(api: Api, world: World) -
     assert api.delete(f"/clients/{world.client.pk}").status_code == 204
     for model in (Site, Monitor, Contact, MaintenanceWindow, MaintenanceTask):
         assert not model.objects.filter(agency=world.agency).exists(), model
+
+
+def test_duplicate_that_slips_past_validation_is_still_a_conflict(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As when a concurrent request inserts the same key between the check and the save.
+    monkeypatch.setattr(Client, "validate_constraints", lambda self, exclude=None: None)
+    response = api.post("/clients", {"key": world.client.key, "name": "Twin", "plan_key": "basic"})
+    assert response.status_code == 409
+    assert response.json()["error"].startswith("Conflict")
+    assert Client.objects.filter(agency=world.agency).count() == 1

@@ -17,21 +17,35 @@ from veilleur.plans.models import Plan
 @pytest.fixture
 def site(agency: Agency) -> Site:
     client = Client.objects.create(
-        agency=agency, key="boulangerie", name="Boulangerie", plan=Plan.objects.get(agency=agency, key="basic")
+        agency=agency,
+        key="boulangerie",
+        name="Boulangerie",
+        plan=Plan.objects.get(agency=agency, key="basic"),
     )
-    return Site.objects.create(client=client, key="www", name="Site vitrine", url="https://boulangerie.example/")
+    return Site.objects.create(
+        client=client, key="www", name="Site vitrine", url="https://boulangerie.example/"
+    )
 
 
 def test_new_agency_gets_calendar_and_three_plans(agency: Agency) -> None:
-    assert list(Plan.objects.filter(agency=agency).values_list("key", flat=True)) == ["premium", "standard", "basic"]
+    assert list(Plan.objects.filter(agency=agency).values_list("key", flat=True)) == [
+        "premium",
+        "standard",
+        "basic",
+    ]
     assert agency.calendar.weekly_hours["mon"] == ["09:00-18:00"]
 
 
 def test_children_take_their_agency_from_the_client(site: Site) -> None:
     monitor = Monitor.objects.create(site=site, key="home", url=site.url, method="head")
     contact = Contact.objects.create(client=site.client, email=" Paul@Boulangerie.EXAMPLE ")
-    task = MaintenanceTask.objects.create(client=site.client, site=site, date="2026-10-02", category="plugin",
-                                          description="WooCommerce 9.3 → 9.4")
+    task = MaintenanceTask.objects.create(
+        client=site.client,
+        site=site,
+        date="2026-10-02",
+        category="plugin",
+        description="WooCommerce 9.3 → 9.4",
+    )
     assert monitor.agency_id == contact.agency_id == task.agency_id == site.client.agency_id
     assert monitor.method == "HEAD"
     assert contact.email == "paul@boulangerie.example"
@@ -79,8 +93,16 @@ def test_key_is_unique_per_agency_in_validation(agency: Agency, make_agency: Cal
 
 
 def test_maintenance_window_rrule_is_validated(site: Site) -> None:
-    window = MaintenanceWindow(client=site.client, agency=site.client.agency, key="weekly", title="Mises à jour",
-                               start_date="2026-11-03", start_time="22:00", duration_minutes=60, rrule="FREQ=OFTEN")
+    window = MaintenanceWindow(
+        client=site.client,
+        agency=site.client.agency,
+        key="weekly",
+        title="Mises à jour",
+        start_date="2026-11-03",
+        start_time="22:00",
+        duration_minutes=60,
+        rrule="FREQ=OFTEN",
+    )
     with pytest.raises(ValidationError) as refused:
         window.full_clean()
     assert "rrule" in refused.value.message_dict

@@ -27,7 +27,11 @@ def test_the_example_creates_its_clients_sites_and_monitors(agency: Agency, run_
     assert "+ maintenance window maison-rousseau/hebdomadaire" in result.out
     assert Client.objects.filter(agency=agency).count() == 3
     plans = dict(Client.objects.filter(agency=agency).values_list("key", "plan__key"))
-    assert plans == {"boulangerie-martin": "basic", "cabinet-durand": "standard", "maison-rousseau": "premium"}
+    assert plans == {
+        "boulangerie-martin": "basic",
+        "cabinet-durand": "standard",
+        "maison-rousseau": "premium",
+    }
 
 
 def test_agency_and_calendar_take_the_file_values(agency: Agency, run_cli: RunCli) -> None:

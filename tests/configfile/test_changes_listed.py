@@ -30,7 +30,9 @@ def test_several_fields_of_one_object_share_a_line(
     agency: Agency, run_cli: RunCli, write_yaml: WriteYaml
 ) -> None:
     run_cli("apply", write_yaml(MINIMAL))
-    changed = MINIMAL.replace("timeout: 10", "timeout: 5\n            paused: true\n            interval: 240")
+    changed = MINIMAL.replace(
+        "timeout: 10", "timeout: 5\n            paused: true\n            interval: 240"
+    )
 
     result = run_cli("apply", write_yaml(changed))
 
@@ -79,8 +81,8 @@ def test_window_start_and_sites_changes(agency: Agency, run_cli: RunCli, write_y
     result = run_cli("apply", write_yaml(changed))
 
     assert (
-        "~ maintenance window boulangerie-martin/weekly: start 2026-01-06 22:00 → 2026-01-13 23:30, sites +www"
-        in result.out.splitlines()
+        "~ maintenance window boulangerie-martin/weekly: "
+        "start 2026-01-06 22:00 → 2026-01-13 23:30, sites +www" in result.out.splitlines()
     )
     window = MaintenanceWindow.objects.get(key="weekly")
     assert list(window.sites.values_list("key", flat=True)) == ["www"]

@@ -19,11 +19,10 @@ PO_FILE = LOCALE / "fr" / "LC_MESSAGES" / "django.po"
 def _untranslated(po_text: str) -> list[str]:
     missing = []
     for entry in po_text.split("\n\n")[1:]:
-        if "#, fuzzy" in entry:
-            missing.append(entry)
-        elif 'msgstr ""' in entry and not any(
+        empty = 'msgstr ""' in entry and not any(
             line.startswith('"') for line in entry.split('msgstr ""', 1)[1].splitlines()
-        ):
+        )
+        if "#, fuzzy" in entry or empty:
             missing.append(entry)
     return missing
 

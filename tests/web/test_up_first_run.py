@@ -74,7 +74,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
     env.pop("VEILLEUR_SECRET_KEY", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "veilleur.cli", "up", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -34,11 +34,6 @@ _LOCATION_PREFIXES = frozenset({"body", "payload", "query", "path", "header", "c
 _WHOLE_BODY_TYPES = frozenset({"missing", "model_type", "model_attributes_type", "dict_type"})
 _UNIQUE_CODES = frozenset({"unique", "unique_together"})
 _UNIQUE_SCOPES = frozenset({"agency", "client", "site"})
-
-
-class ErrorOut(Schema):
-    error: str
-    fields: dict[str, str]
 
 
 class ApiError(Exception):
@@ -60,8 +55,8 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def field_error(field: str, message: str, status: int = 422) -> ApiError:
-    return ApiError(status, _sentence(f"Invalid value for {field}: {message}"), {field: message})
+def field_error(field: str, message: str) -> ApiError:
+    return ApiError(422, _sentence(f"Invalid value for {field}: {message}"), {field: message})
 
 
 def _fields_sentence(fields: Mapping[str, str]) -> str:
@@ -193,7 +188,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields, whole_body = fields_from_pydantic(exc.errors)
         message = whole_body or _fields_sentence(fields)
-        return respond(request, 422 if fields or whole_body else 400, message, fields)
+        return respond(request, 422, message, fields)
 
     @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, Strict, field_validator
 
@@ -20,9 +22,6 @@ MAX_POSITIVE_INT = 2_147_483_647
 
 
 def _check_email(value: str) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     address = value.strip().lower()
     try:
         validate_email(address)
@@ -40,7 +39,6 @@ def _optional(check: Callable[[str], str]) -> Callable[[str], str]:
     return run
 
 
-StrictInteger = Annotated[int, Strict()]
 StrictBoolean = Annotated[bool, Strict()]
 ObjectId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -18,6 +18,7 @@ from veilleur.api.fields import MAX_ID
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 64  # far above the largest id's encoding; refuses megabytes of junk cheaply
 
 
 ItemT = TypeVar("ItemT")
@@ -28,9 +29,7 @@ class PageQuery(Schema):
     """Query parameters of every list; resources add their filters in subclasses."""
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Rows per page, at most {MAX_LIMIT}.")
-    cursor: str | None = Field(
-        None, max_length=64, description="The next_cursor of the previous page; omit for the first page."
-    )
+    cursor: str | None = Field(None, description="The previous page's next_cursor; omit for the first page.")
 
 
 class Page(Schema, Generic[ItemT]):
@@ -49,12 +48,14 @@ def decode_cursor(cursor: str) -> int:
         "Malformed cursor: pass the next_cursor value of the previous page unchanged.",
         {"cursor": "malformed cursor"},
     )
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise malformed
     padded = cursor + "=" * (-len(cursor) % 4)
     try:
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise malformed from exc
-    if not text.isdigit() or not text.isascii() or not 1 <= int(text) <= MAX_ID:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise malformed
     return int(text)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -87,7 +88,9 @@ class Site(ClientChild):
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=500, validators=[validate_http_url], help_text="The site's home page.")
     apdex_threshold_ms = models.PositiveIntegerField(
-        default=500, help_text="Apdex T: responses up to T are satisfying, up to 4T tolerable."
+        default=500,
+        validators=[MinValueValidator(1)],
+        help_text="Apdex T: responses up to T are satisfying, up to 4T tolerable.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

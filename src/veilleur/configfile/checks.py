@@ -67,16 +67,14 @@ def duplicate_keys(data: Any) -> list[Issue]:
 
 
 def unknown_references(data: Any, stored_plan_keys: set[str]) -> list[Issue]:
-    """A client on a plan that does not exist, a window on a site the client does not have.
+    """A client on a plan that exists neither in the file nor in the database, a window on a
+    site the client does not have.
 
-    The plans are those of the file, or, when the file has no plans section, those already in
-    the database (the section is optional and its absence leaves the plans alone).
+    A stored plan the file does not list is still known: it stays in place unless --prune is
+    given, and prune then refuses to delete it while a client uses it.
     """
-    file_plans = data.get("plans") if isinstance(data, dict) else None
-    if isinstance(file_plans, list):
-        known_plans = {key for _, plan in _entries(data, ("plans",)) if (key := _text(plan, "key"))}
-    else:
-        known_plans = stored_plan_keys
+    known_plans = set(stored_plan_keys)
+    known_plans.update(key for _, plan in _entries(data, ("plans",)) if (key := _text(plan, "key")))
     issues = []
     for client_path, client in _entries(data, ("clients",)):
         plan = _text(client, "plan")

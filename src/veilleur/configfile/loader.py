@@ -79,6 +79,10 @@ def _syntax_issue(exc: yaml.MarkedYAMLError) -> Issue:
     return Issue((), f"YAML syntax error: {problem}", mark.line + 1 if mark else None)
 
 
+# Far more than any agency's file holds, far less than an alias bomb ("billion laughs") expands to.
+MAX_VALUES = 200_000
+
+
 class _Builder:
     """Turns the node tree into data. Done by hand (rather than by PyYAML's constructor) to see
     each key's position, and to refuse a key written twice in one mapping, which PyYAML would
@@ -89,9 +93,16 @@ class _Builder:
         self.lines: dict[Path, int] = {}
         self.issues: list[Issue] = []
         self._open: set[int] = set()
+        self._count = 0
 
     def build(self, node: Node, path: Path) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        self._count += 1
+        if self._count > MAX_VALUES:
+            if self._count == MAX_VALUES + 1:
+                message = f"the file expands to more than {MAX_VALUES} values (aliases repeating aliases?)"
+                self.issues.append(Issue(path, message, node.start_mark.line + 1))
+            return None
         if id(node) in self._open:
             self.issues.append(Issue(path, "an alias refers to its own anchor", node.start_mark.line + 1))
             return None
@@ -110,7 +121,9 @@ class _Builder:
             return self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             # e.g. 2026-13-01 looks like a date to YAML, which then fails to build it.
-            self.issues.append(Issue(path, f"unreadable value {node.value!r}: {exc}", node.start_mark.line + 1))
+            self.issues.append(
+                Issue(path, f"unreadable value {node.value!r}: {exc}", node.start_mark.line + 1)
+            )
             return None
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:

@@ -127,6 +127,7 @@ Language = Annotated[str, AfterValidator(checks.check_language)]
 Colour = Annotated[str, AfterValidator(checks.check_color)]
 OptionalColour = Annotated[str, AfterValidator(_optional(checks.check_color))]
 OptionalUrl = Annotated[str, AfterValidator(_optional(checks.check_http_url))]
+HttpUrlText = Annotated[str, AfterValidator(checks.check_http_url)]
 HoursRange = Annotated[str, AfterValidator(_hours_range)]
 Holiday = Annotated[date, BeforeValidator(_holiday)]
 LocalStart = Annotated[datetime, BeforeValidator(_local_start)]
@@ -238,7 +239,7 @@ class MonitorSpec(Strict):
 class SiteSpec(Strict):
     key: Key
     name: Annotated[str, model_rules(Site, "name")]
-    url: Annotated[OptionalUrl, Field(min_length=1), model_rules(Site, "url")]
+    url: Annotated[HttpUrlText, model_rules(Site, "url")]
     apdex_threshold_ms: Annotated[int, model_rules(Site, "apdex_threshold_ms")] = model_default(
         Site, "apdex_threshold_ms"
     )

@@ -69,3 +69,92 @@ class Monitor(AgencyOwned):
 
     def effective_interval_seconds(self) -> int:
         return self.interval_seconds or self.site.client.plan.check_interval_seconds
+
+
+class MonitorRuntime(models.Model):
+    """The checker's working state of a monitor, apart from its configuration.
+
+    Schedule: ``next_slot_at`` is the next regular check, always a whole number of intervals
+    from the monitor's phase, so the cadence never drifts; ``confirm_at`` is an extra check that
+    confirms a failure or a recovery; ``due_at`` is the earlier of the two (one indexed column
+    for the lease query). Lease: a checker owns the monitor until ``lease_expires_at``; a dead
+    checker's lease simply expires. State: the incident state machine's value
+    (``domain.incidents.MonitorState``), stored in the same transaction as the result that made it.
+    """
+
+    monitor = models.OneToOneField(
+        Monitor, on_delete=models.CASCADE, primary_key=True, related_name="runtime"
+    )
+    due_at = models.DateTimeField()
+    next_slot_at = models.DateTimeField()
+    confirm_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    phase = models.CharField(max_length=16, default="up")
+    streak = models.PositiveSmallIntegerField(default=0)
+    streak_started_at = models.DateTimeField(null=True, blank=True)
+    cause_error_class = models.CharField(max_length=24, blank=True)
+    cause_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    cause_message = models.CharField(max_length=300, blank=True)
+    incident_started_at = models.DateTimeField(null=True, blank=True)
+    streak_proof = models.JSONField(default=list, blank=True)
+
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(null=True, blank=True)
+    last_error_class = models.CharField(max_length=24, blank=True)
+    last_total_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="runtime_due")]
+
+    def __str__(self) -> str:
+        return f"runtime of monitor {self.monitor_id}"
+
+
+class CheckResult(models.Model):
+    """One check, as it happened. Kept for the raw-result retention, then only in rollups."""
+
+    id = models.BigAutoField(primary_key=True)
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="results", db_index=False)
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    confirmation = models.BooleanField(
+        default=False, help_text="An extra check confirming a change of state."
+    )
+    in_maintenance = models.BooleanField(default=False)
+    error_class = models.CharField(max_length=24, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    dns_ms = models.PositiveIntegerField(null=True, blank=True)
+    connect_ms = models.PositiveIntegerField(null=True, blank=True)
+    tls_ms = models.PositiveIntegerField(null=True, blank=True)
+    ttfb_ms = models.PositiveIntegerField(null=True, blank=True)
+    total_ms = models.PositiveIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    region = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["monitor", "checked_at"], name="result_monitor_time")]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else self.error_class}"
+
+
+class NoDataGap(models.Model):
+    """A span with no result for longer than 2 × interval + 30 s: Veilleur's own outage, never
+    counted as up or down (DESIGN.md §5)."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="gaps", db_index=False)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["monitor", "started_at"], name="gap_monitor_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__gt=models.F("started_at")), name="gap_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"no data {self.started_at:%Y-%m-%d %H:%M}–{self.ended_at:%H:%M}"

@@ -141,8 +141,8 @@ def create_window(request: HttpRequest, payload: WindowCreate) -> MaintenanceWin
     sites = sites_for(agency, window.client, changes.pop("site_ids", []))
     set_start(window, changes)
     assign(window, changes)
-    save_validated(window, after_save=lambda saved: saved.sites.set(sites))
-    return get_or_404(windows_of(agency), window.pk, "maintenance window")
+    # sites.set() drops the prefetched list, so the answer reads the sites just stored.
+    return save_validated(window, after_save=lambda saved: saved.sites.set(sites))
 
 
 @router.get("/{id}", response=WindowOut, summary="Read a maintenance window")
@@ -164,8 +164,8 @@ def update_window(request: HttpRequest, id: QueryId, payload: WindowPatch) -> Ma
     sites = sites_for(agency, window.client, current_ids if site_ids is None else site_ids)
     set_start(window, changes)
     assign(window, changes)
-    save_validated(window, after_save=lambda saved: saved.sites.set(sites))
-    return get_or_404(windows_of(agency), window.pk, "maintenance window")
+    # sites.set() drops the prefetched list, so the answer reads the sites just stored.
+    return save_validated(window, after_save=lambda saved: saved.sites.set(sites))
 
 
 @router.delete("/{id}", response={204: None}, summary="Delete a maintenance window")

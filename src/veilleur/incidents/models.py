@@ -1,0 +1,108 @@
+"""Incidents (confirmed outages) with every timestamp, and blips (unconfirmed failures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from veilleur.accounts.models import AgencyOwned, StaffUser
+from veilleur.monitoring.models import Monitor
+
+
+class Incident(AgencyOwned):
+    """A confirmed outage. Downtime runs from ``first_failed_at`` to ``recovered_at``.
+
+    Timestamps (DESIGN.md §5): first_failed_at (the first failed check of the confirmed streak),
+    confirmed_at (the check that confirmed it), notified_at, acknowledged_at (+ who, which
+    channel), first_client_update_at, recovered_at (the first successful check of the confirmed
+    recovery), resolved_at (the check that confirmed the recovery). The database refuses them out
+    of order, and refuses a second open incident on a monitor.
+    """
+
+    class Kind(models.TextChoices):
+        DOWN = "down", "Down"
+        DEGRADED = "degraded", "Degraded performance"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DOWN)
+    first_failed_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        StaffUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ack_channel = models.CharField(max_length=20, blank=True)
+    first_client_update_at = models.DateTimeField(null=True, blank=True)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    cause_error_class = models.CharField(max_length=24)
+    cause_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    cause_message = models.CharField(max_length=300, blank=True)
+    proof = models.JSONField(default=list, blank=True, help_text="The checks that confirmed the outage.")
+    recovery_proof = models.JSONField(
+        default=list, blank=True, help_text="The checks that confirmed the recovery."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-first_failed_at"]
+        indexes = [
+            models.Index(fields=["monitor", "first_failed_at"], name="incident_monitor_start"),
+            models.Index(fields=["agency", "resolved_at"], name="incident_agency_open"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_incident_per_monitor",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__gte=F("first_failed_at")), name="incident_confirmed_after_failure"
+            ),
+            models.CheckConstraint(
+                condition=Q(recovered_at__isnull=True) | Q(recovered_at__gt=F("confirmed_at")),
+                name="incident_recovered_after_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True)
+                | Q(recovered_at__isnull=False, resolved_at__gte=F("recovered_at")),
+                name="incident_resolved_after_recovered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} down since {self.first_failed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.agency_id = self.monitor.agency_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def downtime_seconds(self, now: Any = None) -> float:
+        end = self.recovered_at or now or timezone.now()
+        return max(0.0, (end - self.first_failed_at).total_seconds())
+
+
+class Blip(models.Model):
+    """A failure that confirmation checks did not confirm: no downtime, but listed."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="blips", db_index=False)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    error_class = models.CharField(max_length=24)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["monitor", "started_at"], name="blip_monitor_start")]
+
+    def __str__(self) -> str:
+        return f"blip {self.started_at:%Y-%m-%d %H:%M:%S} {self.error_class}"
