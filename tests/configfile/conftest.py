@@ -15,8 +15,6 @@ from veilleur.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agency.yaml"
 
-# The apps whose rows the config file may touch; a dump covers every one of their tables.
-CONFIG_APPS = ("accounts", "plans", "clients", "monitoring")
 
 # A small valid file; tests build bad variants of it.
 MINIMAL = """\
@@ -82,9 +80,11 @@ def write_yaml(tmp_path: Path) -> WriteYaml:
 
 
 def dump_database() -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table the config file could touch, many-to-many tables included."""
+    """Every row of every Veilleur table, many-to-many tables included."""
     dump: dict[str, list[dict[str, Any]]] = {}
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.app_label in CONFIG_APPS:
+    for config in apps.get_app_configs():
+        if not config.name.startswith("veilleur."):
+            continue
+        for model in config.get_models(include_auto_created=True):
             dump[model._meta.db_table] = list(model._default_manager.order_by("pk").values())
     return dump

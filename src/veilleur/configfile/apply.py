@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
 
 from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.accounts.provisioning import resolve_agency
@@ -54,8 +55,9 @@ CALENDAR_FIELDS: FieldMap = {
     "weekly_hours": ("hours",),
     "holidays": ("holidays",),
 }
-PLAN_FIELDS: FieldMap = {name: (name,) for name in PlanSpec.model_fields if name != "key"}
+PLAN_FIELDS: FieldMap = {name: (name,) for name in PlanSpec.model_fields}
 CLIENT_FIELDS: FieldMap = {
+    "key": ("key",),
     "name": ("name",),
     "plan": ("plan",),
     "language": ("language",),
@@ -65,8 +67,9 @@ CLIENT_FIELDS: FieldMap = {
     "accent_color": ("branding", "accent_color"),
 }
 CONTACT_FIELDS: FieldMap = {name: (name,) for name in ContactSpec.model_fields}
-SITE_FIELDS: FieldMap = {name: (name,) for name in ("name", "url", "apdex_threshold_ms")}
+SITE_FIELDS: FieldMap = {name: (name,) for name in ("key", "name", "url", "apdex_threshold_ms")}
 MONITOR_FIELDS: FieldMap = {
+    "key": ("key",),
     "url": ("url",),
     "method": ("method",),
     "request_headers": ("headers",),
@@ -79,6 +82,7 @@ MONITOR_FIELDS: FieldMap = {
     "paused": ("paused",),
 }
 WINDOW_FIELDS: FieldMap = {
+    "key": ("key",),
     "title": ("title",),
     "start_date": ("start",),
     "start_time": ("start",),
@@ -157,11 +161,9 @@ def show(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
     if isinstance(value, Plan):
         return value.key
     if isinstance(value, int | float):
@@ -497,8 +499,16 @@ class Applier:
 
     def _delete(self, extra: _Extra) -> None:
         contents = _contents(extra.instance)
+        try:
+            extra.instance.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            # Rows of other features may come to protect what they refer to; say so, don't crash.
+            blockers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+            names = ", ".join(sorted({str(row) for row in blockers}))
+            message = f"{extra.kind} {extra.label} cannot be pruned: still referred to by {names}"
+            self.issues.append(Issue((), message))
+            return
         self._record("-", extra.kind, extra.label, [contents] if contents else [])
-        extra.instance.delete()
 
     def _delete_plan(self, extra: _Extra) -> None:
         users = sorted(Client.objects.filter(plan_id=extra.instance.pk).values_list("key", flat=True))

@@ -1,0 +1,1 @@
+"""The checker role: leases due monitors, runs probes, records results, drives incidents."""

@@ -1,0 +1,99 @@
+"""Leasing due monitors: the only way a checker gets work.
+
+On PostgreSQL, ``SELECT … FOR UPDATE SKIP LOCKED`` lets any number of checkers take disjoint
+batches at once. On SQLite, transactions begin IMMEDIATE (settings.py), so one leasing
+transaction runs at a time: the simplest correct thing for one machine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from veilleur.checker.maintenance import MaintenanceCalendar
+from veilleur.checker.work import CheckSpec, LeasedCheck
+from veilleur.domain.incidents import Cause, MonitorState, Phase
+from veilleur.domain.schedule import slot_at_or_after
+from veilleur.monitoring.models import Monitor, MonitorRuntime
+
+
+def ensure_runtimes(now: datetime) -> int:
+    """Give every new monitor its runtime row, first slot at its phase after ``now``."""
+    missing = Monitor.objects.filter(runtime__isnull=True).select_related("site__client__plan")
+    rows = []
+    for monitor in missing.iterator(chunk_size=1000):
+        slot = slot_at_or_after(now, monitor.pk, monitor.effective_interval_seconds())
+        rows.append(MonitorRuntime(monitor=monitor, due_at=slot, next_slot_at=slot))
+    MonitorRuntime.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
+def lease_due(
+    owner: str, now: datetime, horizon: timedelta, ttl: timedelta, limit: int, calendar: MaintenanceCalendar
+) -> list[LeasedCheck]:
+    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired."""
+    with transaction.atomic():
+        due = (
+            MonitorRuntime.objects.filter(due_at__lte=now + horizon, monitor__paused=False)
+            .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
+            .order_by("due_at")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        runtimes = list(due.select_related("monitor__site__client__plan")[:limit])
+        if not runtimes:
+            return []
+        MonitorRuntime.objects.filter(pk__in=[r.pk for r in runtimes]).update(
+            lease_owner=owner, lease_expires_at=now + ttl
+        )
+    windows = calendar.windows_for([r.monitor for r in runtimes], now)
+    return [_leased(runtime, windows.get(runtime.monitor_id, [])) for runtime in runtimes]
+
+
+def release(owner: str, monitor_ids: list[int]) -> int:
+    """Give back leases this checker will not use (shutdown): another checker takes them at once."""
+    return MonitorRuntime.objects.filter(pk__in=monitor_ids, lease_owner=owner).update(
+        lease_owner="", lease_expires_at=None
+    )
+
+
+def _leased(runtime: MonitorRuntime, maintenance: list[tuple[datetime, datetime]]) -> LeasedCheck:
+    monitor = runtime.monitor
+    plan = monitor.site.client.plan
+    return LeasedCheck(
+        monitor_id=monitor.pk,
+        due_at=runtime.due_at,
+        next_slot_at=runtime.next_slot_at,
+        is_confirmation=runtime.confirm_at is not None and runtime.due_at < runtime.next_slot_at,
+        interval_seconds=monitor.effective_interval_seconds(),
+        confirmations=plan.confirmation_checks,
+        spec=CheckSpec(
+            url=monitor.url,
+            method=monitor.method,
+            headers=dict(monitor.request_headers),
+            expected_status=monitor.expected_status,
+            keyword=monitor.keyword,
+            forbidden_keyword=monitor.forbidden_keyword,
+            timeout_seconds=monitor.timeout_seconds,
+            follow_redirects=monitor.follow_redirects,
+        ),
+        state=state_of(runtime),
+        streak_proof=list(runtime.streak_proof),
+        last_checked_at=runtime.last_checked_at,
+        maintenance=maintenance,
+    )
+
+
+def state_of(runtime: MonitorRuntime) -> MonitorState:
+    cause = None
+    if runtime.cause_error_class:
+        cause = Cause(runtime.cause_error_class, runtime.cause_status_code, runtime.cause_message)
+    return MonitorState(
+        phase=Phase(runtime.phase),
+        streak=runtime.streak,
+        streak_started_at=runtime.streak_started_at,
+        cause=cause,
+        incident_started_at=runtime.incident_started_at,
+    )

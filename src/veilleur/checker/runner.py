@@ -1,0 +1,214 @@
+"""The checker's event loop: lease, dispatch at the due time, probe, hand results to one writer.
+
+Database work (leasing, recording) runs on one dedicated thread, so the ORM stays synchronous
+and the event loop never blocks on it. The writer's queue is bounded: when the database stalls,
+the queue fills and new checks wait — a slow database makes checks late, never makes a site
+look down, because an observation carries the time its check started, not when it was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from django.db import OperationalError, close_old_connections
+
+from veilleur.checker.leases import ensure_runtimes, lease_due, release
+from veilleur.checker.maintenance import MaintenanceCalendar
+from veilleur.checker.recorder import record_batch
+from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
+
+log = logging.getLogger("veilleur.checker")
+T = TypeVar("T")
+Prober = Callable[[CheckSpec], Awaitable[Observation]]
+
+
+@dataclass
+class CheckerSettings:
+    region: str = ""
+    lease_horizon: timedelta = timedelta(seconds=2)
+    lease_batch: int = 500
+    max_pending: int = 5000  # leased checks waiting for their due time
+    max_in_flight: int = 400  # probes running at once
+    per_host: int = 4  # probes running at once against one host name
+    write_batch: int = 500
+    write_queue: int = 2000
+    confirm_delay: timedelta = timedelta(seconds=3)
+    idle_sleep: float = 0.5
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        # Long enough for the slowest probe (60 s timeout) plus a stalled write; short enough
+        # that another checker takes over a dead one's monitors within about two minutes.
+        return timedelta(seconds=120)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Checker:
+    def __init__(
+        self, prober: Prober, settings: CheckerSettings | None = None, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.prober = prober
+        self.settings = settings or CheckerSettings()
+        self.clock = clock
+        self.calendar = MaintenanceCalendar()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checker-db")
+        self._pending: list[tuple[datetime, int, LeasedCheck]] = []
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(self.settings.max_in_flight)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self.settings.per_host)
+        )
+        self._results: asyncio.Queue[Completed] = asyncio.Queue(self.settings.write_queue)
+        self.recorded = 0
+
+    async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
+        def call() -> T:
+            close_old_connections()
+            return function(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._db, call)
+
+    def stop(self) -> None:
+        """Stop leasing; in-flight checks finish and are recorded, unstarted leases are released."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write_loop())
+        try:
+            await asyncio.gather(self._lease_loop(), self._dispatch_loop())
+            if self._in_flight:
+                await asyncio.wait(self._in_flight)
+            await self._results.join()
+        finally:
+            writer.cancel()
+            unstarted = [item.monitor_id for _, _, item in self._pending]
+            self._pending.clear()
+            if unstarted:
+                await self._on_db(release, self.settings.owner, unstarted)
+            self._db.shutdown(wait=True)
+        log.info("checker stopped after recording %d checks", self.recorded)
+
+    async def _lease_loop(self) -> None:
+        runtimes_checked_at: datetime | None = None
+        while not self._stopping.is_set():
+            now = self.clock()
+            if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
+                await self._on_db(ensure_runtimes, now)
+                runtimes_checked_at = now
+            room = self.settings.max_pending - len(self._pending)
+            leased: list[LeasedCheck] = []
+            if room > 0:
+                leased = await self._lease(now, min(room, self.settings.lease_batch))
+            for item in leased:
+                heapq.heappush(self._pending, (item.due_at, item.monitor_id, item))
+            if leased:
+                self._wake.set()
+            if len(leased) < self.settings.lease_batch:
+                await self._sleep(self.settings.idle_sleep)
+
+    async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
+        try:
+            return await self._on_db(
+                lease_due,
+                self.settings.owner,
+                now,
+                self.settings.lease_horizon,
+                self.settings.lease_ttl,
+                limit,
+                self.calendar,
+            )
+        except OperationalError as exc:
+            log.warning("leasing failed, retrying: %s", exc)
+            await self._sleep(1.0)
+            return []
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopping.is_set():
+            if not self._pending:
+                self._wake.clear()
+                await self._wait_for_wake(self.settings.idle_sleep)
+                continue
+            due_at = self._pending[0][0]
+            delay = (due_at - self.clock()).total_seconds()
+            if delay > 0:
+                self._wake.clear()
+                await self._wait_for_wake(delay)
+                continue
+            await self._slots.acquire()
+            if self._stopping.is_set():
+                self._slots.release()
+                break
+            _, _, item = heapq.heappop(self._pending)
+            task = asyncio.create_task(self._check(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _wait_for_wake(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        except TimeoutError:
+            pass
+
+    async def _check(self, item: LeasedCheck) -> None:
+        try:
+            async with self._hosts[item.host]:
+                observation = await self.prober(item.spec)
+            # Waits while the writer is behind: backpressure instead of unbounded memory.
+            await self._results.put(Completed(item, observation))
+        finally:
+            self._slots.release()
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._results.get()]
+            while len(batch) < self.settings.write_batch and not self._results.empty():
+                batch.append(self._results.get_nowait())
+            await self._write(batch)
+            for _ in batch:
+                self._results.task_done()
+
+    async def _write(self, batch: list[Completed]) -> None:
+        delay = 0.5
+        while True:
+            try:
+                outcome = await self._on_db(
+                    record_batch,
+                    self.settings.owner,
+                    self.settings.region,
+                    batch,
+                    self.clock(),
+                    self.settings.confirm_delay,
+                )
+            except OperationalError as exc:
+                # Our database, not the sites, is in trouble: keep the batch and try again.
+                log.warning("recording %d checks failed, retrying in %.1f s: %s", len(batch), delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self.recorded += outcome.recorded
+            if outcome.lost_leases:
+                log.info("%d checks dropped: another checker took their lease", outcome.lost_leases)
+            return

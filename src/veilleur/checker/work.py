@@ -1,0 +1,68 @@
+"""What travels between the checker's database side and its asyncio side: plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from veilleur.domain.incidents import MonitorState
+from veilleur.domain.maintenance import Interval
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """How to check a monitor (a snapshot of its configuration when leased)."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    expected_status: str
+    keyword: str
+    forbidden_keyword: str
+    timeout_seconds: int
+    follow_redirects: bool
+
+
+@dataclass(frozen=True)
+class LeasedCheck:
+    """One due check of one monitor, owned by this checker until the lease expires."""
+
+    monitor_id: int
+    due_at: datetime
+    next_slot_at: datetime
+    is_confirmation: bool
+    interval_seconds: int
+    confirmations: int
+    spec: CheckSpec
+    state: MonitorState
+    streak_proof: list[dict[str, object]]
+    last_checked_at: datetime | None
+    maintenance: list[Interval] = field(default_factory=list)
+
+    @property
+    def host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.spec.url).hostname or ""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a probe saw. ``checked_at`` is when the check started, never when it was stored."""
+
+    checked_at: datetime
+    ok: bool
+    error_class: str = ""
+    status_code: int | None = None
+    message: str = ""
+    dns_ms: int | None = None
+    connect_ms: int | None = None
+    tls_ms: int | None = None
+    ttfb_ms: int | None = None
+    total_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Completed:
+    check: LeasedCheck
+    observation: Observation
