@@ -9,6 +9,7 @@ look down, because an observation carries the time its check started, not when i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import os
@@ -51,6 +52,12 @@ class CheckerSettings:
         # Long enough for the slowest probe (60 s timeout) plus a stalled write; short enough
         # that another checker takes over a dead one's monitors within about two minutes.
         return timedelta(seconds=120)
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Until the event is set or the timeout passes, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=timeout)
 
 
 def utcnow() -> datetime:
@@ -140,10 +147,7 @@ class Checker:
             return []
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+        await _wait(self._stopping, seconds)
 
     async def _dispatch_loop(self) -> None:
         while not self._stopping.is_set():
@@ -167,10 +171,7 @@ class Checker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _wait_for_wake(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-        except TimeoutError:
-            pass
+        await _wait(self._wake, timeout)
 
     async def _check(self, item: LeasedCheck) -> None:
         try:
