@@ -14,6 +14,16 @@ from veilleur.accounts.provisioning import create_agency
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A file-backed SQLite test database, so that roles run as subprocesses see the test's data."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture
 def make_agency(db: None) -> Callable[..., Agency]:
     """Create an agency with its calendar and the three default plans."""

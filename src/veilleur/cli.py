@@ -51,8 +51,24 @@ def cmd_web(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.web_server import serve
 
-    prepare_database()
+    if not args.no_migrate:
+        prepare_database()
     return serve(args.bind, workers=args.workers)
+
+
+def cmd_checker(args: argparse.Namespace) -> int:
+    from veilleur.accounts.provisioning import prepare_database
+    from veilleur.checker.command import run_checker
+
+    if not args.no_migrate:
+        prepare_database()
+    return run_checker(args.region)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from veilleur.checker.one_off import run_one_off_check
+
+    return run_one_off_check(args)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -134,13 +150,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     bind_default = os.environ.get("VEILLEUR_BIND", "127.0.0.1:8000")
     workers_default = int(os.environ.get("VEILLEUR_WEB_WORKERS", "2"))
-    for name, handler, help_text in (
-        ("up", cmd_up, "run Veilleur (first run: create the agency and print the owner's setup link)"),
-        ("web", cmd_web, "run the web role only"),
-    ):
-        command = add(name, handler, help_text)
+    region_default = os.environ.get("VEILLEUR_REGION", "")
+    up = add(
+        "up", cmd_up, "run every role on this machine (first run: create the agency, print the setup link)"
+    )
+    web = add("web", cmd_web, "run the web role only")
+    for command in (up, web):
         command.add_argument("--bind", default=bind_default, help=f"address:port (default {bind_default})")
         command.add_argument("--workers", type=int, default=workers_default, help="web worker processes")
+    checker = add("checker", cmd_checker, "run the checker role only")
+    for command in (up, checker):
+        command.add_argument(
+            "--region", default=region_default, help="this checker's region name, stored with results"
+        )
+    for command in (web, checker):
+        command.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
+
+    check = add("check", cmd_check, "check a URL once and say what was seen")
+    check.add_argument("url")
+    check.add_argument("--keyword", help="text that must appear in the body")
+    check.add_argument("--forbidden-keyword", help="text that must not appear in the body")
+    check.add_argument(
+        "--expect", default="200-399", help="expected status codes, e.g. 200-299,301 (default 200-399)"
+    )
+    check.add_argument("--method", default="GET")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    check.add_argument("--no-follow", action="store_true", help="do not follow redirects")
+    check.add_argument("--no-tls", action="store_true", help="skip the certificate inspection")
+    check.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     add("migrate", cmd_migrate, "bring the database schema up to date")
 

@@ -131,7 +131,7 @@ def _databases() -> dict[str, dict[str, Any]]:
     return {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "veilleur.sqlite3",
+            "NAME": Path(os.environ.get("VEILLEUR_SQLITE_PATH") or DATA_DIR / "veilleur.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers (the web role) run while a writer (the checker) commits;
                 # IMMEDIATE transactions take the write lock up front, so two writers wait on the
@@ -191,6 +191,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 VEILLEUR_BASE_URL = os.environ.get("VEILLEUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 VEILLEUR_MIN_INTERVAL_SECONDS = _env_int("VEILLEUR_MIN_INTERVAL_SECONDS", 10)
 VEILLEUR_SETUP_LINK_HOURS = _env_int("VEILLEUR_SETUP_LINK_HOURS", 24)
+VEILLEUR_ALLOW_PRIVATE_TARGETS = _env_bool("VEILLEUR_ALLOW_PRIVATE_TARGETS", False)
+VEILLEUR_CHECKER_CONCURRENCY = _env_int("VEILLEUR_CHECKER_CONCURRENCY", 400)
+VEILLEUR_CHECKER_PER_HOST = _env_int("VEILLEUR_CHECKER_PER_HOST", 4)
+VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ transaction runs at a time: the simplest correct thing for one machine.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -57,6 +58,30 @@ def release(owner: str, monitor_ids: list[int]) -> int:
     return MonitorRuntime.objects.filter(pk__in=monitor_ids, lease_owner=owner).update(
         lease_owner="", lease_expires_at=None
     )
+
+
+def release_dead_local_owners(hostname: str) -> int:
+    """Free the leases of checkers that ran on this host and are gone (killed, crashed), so a
+    restarted checker resumes their monitors at once instead of waiting for the leases to expire."""
+    owners = (
+        MonitorRuntime.objects.filter(lease_owner__startswith=f"{hostname}:")
+        .values_list("lease_owner", flat=True)
+        .distinct()
+    )
+    dead = [owner for owner in owners if not _process_alive(owner.rpartition(":")[2])]
+    if not dead:
+        return 0
+    return MonitorRuntime.objects.filter(lease_owner__in=dead).update(lease_owner="", lease_expires_at=None)
+
+
+def _process_alive(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):
+        return True  # not ours to judge: leave it to the lease expiry
+    return True
 
 
 def _leased(runtime: MonitorRuntime, maintenance: list[tuple[datetime, datetime]]) -> LeasedCheck:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connections
 
-from veilleur.checker.leases import ensure_runtimes, lease_due, release
+from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
@@ -97,6 +97,7 @@ class Checker:
         self._wake.set()
 
     async def run(self) -> None:
+        await self._on_db(release_dead_local_owners, socket.gethostname())
         writer = asyncio.create_task(self._write_loop())
         try:
             await asyncio.gather(self._lease_loop(), self._dispatch_loop())
@@ -109,6 +110,7 @@ class Checker:
             self._pending.clear()
             if unstarted:
                 await self._on_db(release, self.settings.owner, unstarted)
+            await self._on_db(connections.close_all)
             self._db.shutdown(wait=True)
         log.info("checker stopped after recording %d checks", self.recorded)
 

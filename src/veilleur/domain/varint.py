@@ -1,0 +1,66 @@
+"""Unsigned LEB128 varints, the integer encoding of Veilleur's compact binary formats.
+
+Small numbers take one byte (0..127), two bytes up to 16,383, and so on. Signed values go
+through zigzag first so that small negative numbers stay short too.
+"""
+
+from __future__ import annotations
+
+
+def write_varint(out: bytearray, value: int) -> None:
+    if value < 0:
+        raise ValueError(f"varints are unsigned, got {value}")
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def zigzag(value: int) -> int:
+    """0, -1, 1, -2, 2 … → 0, 1, 2, 3, 4 …"""
+    return value * 2 if value >= 0 else -value * 2 - 1
+
+
+def unzigzag(value: int) -> int:
+    return value // 2 if value % 2 == 0 else -(value + 1) // 2
+
+
+class VarintReader:
+    """Reads varints and byte strings from a buffer, refusing truncated or overlong input."""
+
+    MAX_BYTES = 10  # 70 bits: more than any value Veilleur stores
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.position = 0
+
+    @property
+    def at_end(self) -> bool:
+        return self.position >= len(self.data)
+
+    def varint(self) -> int:
+        value = shift = 0
+        for _ in range(self.MAX_BYTES):
+            if self.position >= len(self.data):
+                raise ValueError("truncated varint")
+            byte = self.data[self.position]
+            self.position += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+        raise ValueError("varint too long")
+
+    def signed(self) -> int:
+        return unzigzag(self.varint())
+
+    def raw(self, length: int) -> bytes:
+        end = self.position + length
+        if end > len(self.data):
+            raise ValueError("truncated data")
+        chunk = self.data[self.position : end]
+        self.position = end
+        return chunk
+
+    def byte(self) -> int:
+        return self.raw(1)[0]

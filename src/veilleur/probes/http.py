@@ -1,0 +1,272 @@
+"""The HTTP(S) probe: one request (plus redirects) on fresh connections, judged and timed.
+
+Each check builds its own connector, so nothing is reused between checks: a check measures what
+a first-time visitor gets (DNS, TCP, TLS every time) and a broken server cannot hide behind a
+kept-alive connection. ``force_close`` also makes every redirect hop open a new connection,
+which the SSRF guard therefore sees. Redirects are followed here rather than by aiohttp so that
+every hop is recorded and its target judged before anything is sent to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import os
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from multidict import CIMultiDict
+from yarl import URL
+
+from veilleur.domain.validators import status_matches
+from veilleur.probes.errors import classify_exception, short
+from veilleur.probes.guard import AddressGuard, GuardedResolver, IPNetwork
+from veilleur.probes.outcome import (
+    ErrorClass,
+    ProbeFailure,
+    ProbeOutcome,
+    ProbeRequest,
+    RedirectHop,
+)
+from veilleur.probes.timing import TRACE_CONFIG, PhaseRecorder, TimedSocket
+
+READ_CHUNK = 64 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Credentials a user configured for the monitored origin must not follow a redirect elsewhere.
+ORIGIN_BOUND_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+
+def make_tls_context(ca_file: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """The verifying TLS context, created once and shared by every probe.
+
+    Verifies like a browser: the system trust store (or only ``ca_file``, for tests and private
+    CAs), host name checked, TLS 1.2 at least.
+    """
+    context = ssl.create_default_context(cafile=os.fspath(ca_file) if ca_file is not None else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+@dataclass
+class _Progress:
+    """What is known so far, so that a failure at any point still reports it."""
+
+    url: URL
+    status: int | None = None
+    reason: str = ""
+    hops: list[RedirectHop] = field(default_factory=list)
+    body: bytes = b""
+    bytes_read: int = 0
+    truncated: bool = False
+    charset: str | None = None
+
+
+async def probe(
+    request: ProbeRequest,
+    *,
+    tls_context: ssl.SSLContext,
+    allow_private: bool,
+    resolver: AbstractResolver | None = None,
+    exempt_networks: Iterable[IPNetwork] = (),
+) -> ProbeOutcome:
+    """Check ``request.url`` once; never raises for anything the site or the network does.
+
+    ``resolver`` replaces the system resolver (tests; a future per-region resolver); its
+    answers still go through the SSRF guard. ``exempt_networks`` are allowed even when private
+    targets are not.
+    """
+    guard = AddressGuard(allow_private=allow_private, exempt_networks=tuple(exempt_networks))
+    recorder = PhaseRecorder()
+    progress = _Progress(url=URL(request.url))
+    checked_at = datetime.now(UTC)
+    try:
+        async with asyncio.timeout(request.total_timeout):
+            async with _open_session(request, guard, recorder, tls_context, resolver) as session:
+                await _follow_redirects(session, request, guard, recorder, progress)
+        error_class, message = _judge(request, progress)
+    except Exception as exc:  # CancelledError is not an Exception and goes through, as it must
+        error_class, message = classify_exception(exc)
+        if error_class is ErrorClass.TIMEOUT:
+            message = _timeout_message(exc, request, recorder, progress)
+    return ProbeOutcome(
+        ok=error_class is ErrorClass.OK,
+        error_class=error_class,
+        message=message,
+        url=request.url,
+        final_url=str(progress.url),
+        checked_at=checked_at,
+        status=progress.status,
+        redirects=tuple(progress.hops),
+        timings=recorder.timings(tls=progress.url.scheme == "https"),
+        bytes_read=progress.bytes_read,
+        body_truncated=progress.truncated,
+        peer_ip=recorder.peer_ip,
+    )
+
+
+def _open_session(
+    request: ProbeRequest,
+    guard: AddressGuard,
+    recorder: PhaseRecorder,
+    tls_context: ssl.SSLContext,
+    resolver: AbstractResolver | None,
+) -> aiohttp.ClientSession:
+    def create_socket(addr_info: tuple[Any, ...]) -> TimedSocket:
+        family, type_, proto, _, sockaddr = addr_info
+        guard.check(str(sockaddr[0]), str(sockaddr[0]))  # the very address about to be dialled
+        recorder.note_socket_created()
+        return TimedSocket(recorder, family, type_, proto)
+
+    connector = aiohttp.TCPConnector(
+        resolver=GuardedResolver(guard, resolver),
+        use_dns_cache=False,  # a fresh connector has an empty cache anyway; skip its machinery
+        force_close=True,
+        ssl=tls_context,
+        socket_factory=create_socket,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        trace_configs=[TRACE_CONFIG],
+        timeout=aiohttp.ClientTimeout(total=None, connect=request.connect_timeout),
+        headers={"User-Agent": request.user_agent, "Accept": "*/*"},
+    )
+
+
+async def _follow_redirects(
+    session: aiohttp.ClientSession,
+    request: ProbeRequest,
+    guard: AddressGuard,
+    recorder: PhaseRecorder,
+    progress: _Progress,
+) -> None:
+    method = request.method
+    visited = {progress.url}
+    while True:
+        guard.check_literal_host(progress.url.host or "")
+        recorder.start_hop()
+        async with session.request(
+            method,
+            progress.url,
+            headers=_headers_for(request, progress.url),
+            allow_redirects=False,
+            trace_request_ctx=recorder,
+        ) as response:
+            recorder.note_headers_received()
+            progress.status, progress.reason = response.status, response.reason or ""
+            location = response.headers.get("Location") if request.follow_redirects else None
+            if response.status not in REDIRECT_STATUSES or not location:
+                progress.charset = response.charset
+                await _read_body(response, request, progress)
+                recorder.note_body_done()
+                return
+            progress.hops.append(
+                RedirectHop(str(progress.url), response.status, short(location), recorder.hop_elapsed_ms())
+            )
+        progress.url = _redirect_target(progress.url, location)
+        if progress.url in visited:
+            raise ProbeFailure(ErrorClass.TOO_MANY_REDIRECTS, f"redirect loop back to {progress.url}")
+        if len(progress.hops) > request.max_redirects:
+            raise ProbeFailure(ErrorClass.TOO_MANY_REDIRECTS, f"more than {request.max_redirects} redirects")
+        visited.add(progress.url)
+        method = _method_after_redirect(method, progress.hops[-1].status)
+
+
+def _headers_for(request: ProbeRequest, url: URL) -> CIMultiDict[str]:
+    headers = CIMultiDict(request.headers)
+    if url.origin() != URL(request.url).origin():
+        for name in ORIGIN_BOUND_HEADERS:
+            headers.popall(name, None)
+    return headers
+
+
+def _redirect_target(current: URL, location: str) -> URL:
+    try:
+        target = current.join(URL(location)).with_fragment(None)
+    except ValueError as exc:
+        raise ProbeFailure(ErrorClass.PROTOCOL, short(f"redirect to an invalid URL: {location}")) from exc
+    if target.scheme not in ("http", "https") or not target.host:
+        raise ProbeFailure(ErrorClass.PROTOCOL, short(f"redirect to an unsupported URL: {location}"))
+    return target
+
+
+def _method_after_redirect(method: str, status: int) -> str:
+    """What browsers do: 303 always, and 301/302 after a POST, continue with GET."""
+    if method == "HEAD":
+        return method
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        return "GET"
+    return method
+
+
+async def _read_body(response: aiohttp.ClientResponse, request: ProbeRequest, progress: _Progress) -> None:
+    """Read at most ``body_limit`` bytes, streamed; the rest stays on the wire and the connection
+    is closed on leaving the response."""
+    if request.method == "HEAD":
+        return
+    buffer = bytearray()
+    while len(buffer) < request.body_limit:
+        chunk = await response.content.read(min(READ_CHUNK, request.body_limit - len(buffer)))
+        if not chunk:
+            break
+        buffer += chunk
+        progress.bytes_read = len(buffer)
+    else:
+        progress.truncated = not response.content.at_eof()
+    progress.body = bytes(buffer)
+
+
+def _judge(request: ProbeRequest, progress: _Progress) -> tuple[ErrorClass, str]:
+    status = progress.status or 0
+    status_text = short(f"HTTP {status} {progress.reason}".strip())
+    if not status_matches(request.status_ranges, status):
+        return ErrorClass.HTTP_STATUS, f"{status_text} (expected {request.expected_status})"
+    if request.keyword is None and request.forbidden_keyword is None:
+        return ErrorClass.OK, status_text
+    text = _decode(progress.body, progress.charset)
+    read_note = f"the first {format_size(request.body_limit)}"
+    if request.forbidden_keyword is not None and request.forbidden_keyword in text:
+        return ErrorClass.FORBIDDEN_KEYWORD, short(f'forbidden keyword "{request.forbidden_keyword}" found')
+    if request.keyword is not None and request.keyword not in text:
+        if progress.truncated:
+            return ErrorClass.KEYWORD, short(
+                f'keyword "{request.keyword}" not found in {read_note} of the response '
+                "(it is longer; only that much is read)"
+            )
+        return ErrorClass.KEYWORD, short(f'keyword "{request.keyword}" not found in the response')
+    if progress.truncated:
+        return ErrorClass.OK, f"{status_text}; keywords checked in {read_note} only"
+    return ErrorClass.OK, status_text
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    """The body as text in its declared charset (UTF-8 when none or unknown); a character cut
+    by the read limit or invalid bytes become U+FFFD rather than an error."""
+    encoding = "utf-8"
+    if charset:
+        with contextlib.suppress(LookupError):  # an unknown charset name: fall back to UTF-8
+            encoding = codecs.lookup(charset).name
+    return body.decode(encoding, errors="replace")
+
+
+def format_size(size: int) -> str:
+    mib, kib = 1024 * 1024, 1024
+    if size % mib == 0:
+        return f"{size // mib} MiB"
+    if size % kib == 0:
+        return f"{size // kib} KiB"
+    return f"{size} bytes"
+
+
+def _timeout_message(
+    exc: BaseException, request: ProbeRequest, recorder: PhaseRecorder, progress: _Progress
+) -> str:
+    phase = recorder.current_phase(tls=progress.url.scheme == "https")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"timed out {phase} (connect limit {request.connect_timeout:g} s)"
+    return f"timed out {phase} (limit {request.total_timeout:g} s)"

@@ -1,0 +1,86 @@
+"""``veilleur up``: the roles of one machine as child processes, restarted if one dies.
+
+Each role is the same ``veilleur`` command a multi-host install runs on its own hosts, so what
+runs on one machine is exactly what runs at scale. SIGTERM or SIGINT stops every role; each
+drains its work first (the checker finishes in-flight checks and releases its leases).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+log = logging.getLogger("veilleur.up")
+
+STOP_GRACE_SECONDS = 30
+RESTART_BACKOFF_MAX = 30.0
+
+
+@dataclass
+class Role:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    backoff: float = field(default=1.0)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "veilleur.cli", *self.argv])
+        log.info("%s started (pid %d)", self.name, self.process.pid)
+
+
+class Supervisor:
+    def __init__(self, roles: list[Role]) -> None:
+        self.roles = roles
+        self.stopping = False
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        for role in self.roles:
+            role.start()
+        while not self.stopping:
+            self._restart_dead()
+            time.sleep(0.5)
+        return self._stop_all()
+
+    def _restart_dead(self) -> None:
+        now = time.monotonic()
+        for role in self.roles:
+            if role.process is None:
+                if now >= role.next_start:
+                    role.start()
+                continue
+            code = role.process.poll()
+            if code is None:
+                continue
+            # A role that keeps dying is restarted less and less often, never given up on.
+            log.error("%s exited with status %s; restarting in %.0f s", role.name, code, role.backoff)
+            role.process = None
+            role.restarts += 1
+            role.next_start = now + role.backoff
+            role.backoff = min(role.backoff * 2, RESTART_BACKOFF_MAX)
+
+    def _stop_all(self) -> int:
+        running = [role.process for role in self.roles if role.process is not None]
+        for process in running:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.info("all roles stopped")
+        return 0
