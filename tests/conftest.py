@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.targets import Target
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.accounts.provisioning import create_agency
 
@@ -55,3 +56,12 @@ def chromium_path() -> str:
             pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     return path
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    """An HTTP site on 127.0.0.1 whose health the test switches."""
+    server = Target()
+    server.start()
+    yield server
+    server.stop()

@@ -66,9 +66,33 @@ def cmd_checker(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from veilleur.checker.one_off import run_one_off_check
+    import asyncio
+    import json
 
-    return run_one_off_check(args)
+    from veilleur.probes.guard import allow_private_from_env
+    from veilleur.probes.report import check_url, format_outcome, outcome_to_json
+
+    try:
+        outcome, cert = asyncio.run(
+            check_url(
+                args.url,
+                keyword=args.keyword,
+                forbidden_keyword=args.forbidden_keyword,
+                expected_status=args.expect,
+                method=args.method,
+                timeout=args.timeout,
+                follow_redirects=not args.no_follow,
+                inspect_tls=not args.no_tls,
+                allow_private=allow_private_from_env(),
+            )
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(
+        json.dumps(outcome_to_json(outcome, cert), indent=2) if args.json else format_outcome(outcome, cert)
+    )
+    return EXIT_OK if outcome.ok else EXIT_FAILURE
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

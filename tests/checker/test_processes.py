@@ -3,6 +3,7 @@ duplicates nothing; two checkers share the monitors without doing a slot twice."
 
 from __future__ import annotations
 
+import itertools
 import random
 import signal
 import time
@@ -12,12 +13,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.targets import Target
 from veilleur.domain.incidents import IncidentOpened, IncidentRecovered, Result, replay
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import CheckResult, Monitor
 
 from .roles import start_checker
-from .test_runner import Target, target  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +50,7 @@ def stored_results(monitor: Monitor) -> list[Result]:
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     target: Target,
     make_monitor: Callable[..., Monitor],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     monitor = make_monitor(url=f"http://127.0.0.1:{target.port}/", interval_seconds=1)
     log = tmp_path / "checker.log"
@@ -90,7 +91,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
 def test_two_checkers_share_monitors_without_doing_a_slot_twice(
     target: Target,
     make_monitor: Callable[..., Monitor],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     monitors = [
         make_monitor(url=f"http://127.0.0.1:{target.port}/m{i}", interval_seconds=2) for i in range(30)
@@ -111,6 +112,6 @@ def test_two_checkers_share_monitors_without_doing_a_slot_twice(
             .order_by("checked_at")
             .values_list("checked_at", flat=True)
         )
-        gaps = [(later - earlier).total_seconds() for earlier, later in zip(times, times[1:], strict=False)]
+        gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(times)]
         assert gaps and min(gaps) > 1.0, f"monitor {monitor.pk} was checked twice in one slot: {gaps}"
         assert max(gaps) < 4.5, f"monitor {monitor.pk} skipped a slot: {gaps}"

@@ -15,12 +15,13 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OK_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
 
 @asynccontextmanager
 async def http_server(
-    setup: Callable[[web.Application], None],
+    setup: Callable[[web.Application], object],
     *,
     host: str = "127.0.0.1",
     ssl_context: SSLContext | None = None,
@@ -147,4 +148,3 @@ class FailingResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
-

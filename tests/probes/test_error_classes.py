@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
 import ssl
@@ -51,14 +50,17 @@ def caused(outer: Exception, cause: BaseException) -> Exception:
             ErrorClass.TLS_EXPIRED,
         ),
         (aiohttp.ClientConnectorSSLError(KEY, ssl.SSLError(1, "wrong version number")), ErrorClass.TLS_OTHER),
-        (aiohttp.ClientConnectorDNSError(KEY, socket.gaierror(-2, "Name or service not known")), ErrorClass.DNS),
+        (
+            aiohttp.ClientConnectorDNSError(KEY, socket.gaierror(-2, "Name or service not known")),
+            ErrorClass.DNS,
+        ),
         (socket.gaierror(-3, "Temporary failure in name resolution"), ErrorClass.DNS),
         (connector_error(ConnectionRefusedError(errno.ECONNREFUSED, "refused")), ErrorClass.REFUSED),
         (connector_error(OSError(errno.ECONNREFUSED, "Multiple exceptions: …")), ErrorClass.REFUSED),
         (connector_error(ConnectionResetError(errno.ECONNRESET, "reset")), ErrorClass.RESET),
         (aiohttp.ClientOSError(errno.ECONNRESET, "Connection reset by peer"), ErrorClass.RESET),
         (aiohttp.ServerDisconnectedError(), ErrorClass.RESET),
-        (asyncio.TimeoutError(), ErrorClass.TIMEOUT),
+        (TimeoutError(), ErrorClass.TIMEOUT),
         (aiohttp.ConnectionTimeoutError(), ErrorClass.TIMEOUT),
         (aiohttp.SocketTimeoutError(), ErrorClass.TIMEOUT),
         (aiohttp.ClientPayloadError("Response payload is not completed"), ErrorClass.PROTOCOL),
@@ -69,7 +71,10 @@ def caused(outer: Exception, cause: BaseException) -> Exception:
         (caused(aiohttp.ClientError("bad"), BadStatusLine("HTTP/9 nope")), ErrorClass.PROTOCOL),
         (aiohttp.InvalidURL("http://[bad"), ErrorClass.OTHER),
         (connector_error(OSError(errno.EHOSTUNREACH, "No route to host")), ErrorClass.OTHER),
-        (ProbeFailure(ErrorClass.TOO_MANY_REDIRECTS, "more than 10 redirects"), ErrorClass.TOO_MANY_REDIRECTS),
+        (
+            ProbeFailure(ErrorClass.TOO_MANY_REDIRECTS, "more than 10 redirects"),
+            ErrorClass.TOO_MANY_REDIRECTS,
+        ),
         (RuntimeError("surprise"), ErrorClass.OTHER),
     ],
 )
@@ -87,7 +92,10 @@ def test_certificate_messages_name_the_reason() -> None:
 
 
 def test_an_unknown_exception_is_named_not_dumped() -> None:
-    assert classify_exception(KeyError("secret internals")) == (ErrorClass.OTHER, "unexpected error (KeyError)")
+    assert classify_exception(KeyError("secret internals")) == (
+        ErrorClass.OTHER,
+        "unexpected error (KeyError)",
+    )
 
 
 def test_messages_are_one_bounded_line() -> None:

@@ -12,6 +12,7 @@ from aiohttp.abc import AbstractResolver
 
 from tests.probes.servers import (
     FailingResolver,
+    Handler,
     StaticResolver,
     answer_garbage,
     close_after_request,
@@ -26,7 +27,11 @@ PLAIN_CONTEXT = make_tls_context()
 
 
 async def run_probe(
-    url: str, *, resolver: AbstractResolver | None = None, tls_context: ssl.SSLContext | None = None, **fields: Any
+    url: str,
+    *,
+    resolver: AbstractResolver | None = None,
+    tls_context: ssl.SSLContext | None = None,
+    **fields: Any,
 ) -> ProbeOutcome:
     """Probe with private targets allowed: these servers are on loopback on purpose."""
     fields.setdefault("total_timeout", 5.0)
@@ -39,7 +44,7 @@ async def run_probe(
     )
 
 
-def page(text: str, status: int = 200) -> Any:
+def page(text: str, status: int = 200) -> Handler:
     async def handler(_request: web.Request) -> web.Response:
         return web.Response(text=text, status=status, content_type="text/html")
 

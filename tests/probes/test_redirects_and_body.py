@@ -7,17 +7,17 @@ import tracemalloc
 
 from aiohttp import web
 
-from tests.probes.servers import http_server
+from tests.probes.servers import Handler, http_server
 from tests.probes.test_http_probe import page, run_probe
 from veilleur.probes import ErrorClass, ProbeOutcome
 from veilleur.probes.outcome import ONE_MIB
 
 
-def redirect(status: int, location: str) -> web.RouteDef:
+def redirect(status: int, location: str) -> Handler:
     async def handler(_request: web.Request) -> web.Response:
         return web.Response(status=status, headers={"Location": location})
 
-    return handler  # type: ignore[return-value]
+    return handler
 
 
 def test_a_redirect_chain_is_recorded_hop_by_hop() -> None:
@@ -120,7 +120,7 @@ def test_a_post_redirected_with_303_continues_as_get_and_credentials_stay_home()
     assert seen == [("GET", None)]
 
 
-def huge_stream(sent: list[int], size: int = 50 * ONE_MIB) -> web.RouteDef:
+def huge_stream(sent: list[int], size: int = 50 * ONE_MIB) -> Handler:
     """Streams ``size`` bytes of filler, noting how many it managed to send."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -135,7 +135,7 @@ def huge_stream(sent: list[int], size: int = 50 * ONE_MIB) -> web.RouteDef:
             pass  # the probe hung up, as it should
         return response
 
-    return handler  # type: ignore[return-value]
+    return handler
 
 
 def test_a_huge_body_is_read_only_up_to_the_limit() -> None:
@@ -160,7 +160,8 @@ def test_a_huge_body_is_read_only_up_to_the_limit() -> None:
     assert found.message == "HTTP 200 OK; keywords checked in the first 1 MiB only"
     assert missing.error_class is ErrorClass.KEYWORD
     assert missing.message == (
-        'keyword "Goodbye" not found in the first 1 MiB of the response (it is longer; only that much is read)'
+        'keyword "Goodbye" not found in the first 1 MiB of the response '
+        "(it is longer; only that much is read)"
     )
     # Two probes together made the server push less than half of one 50 MiB body (what it did
     # send beyond 1 MiB sat in socket buffers): the probe hung up after the limit.

@@ -74,7 +74,7 @@ def test_check_url_skips_the_certificate_for_plain_http_and_when_asked() -> None
     (up, no_cert), (down, none_either) = asyncio.run(scenario())
     assert up.ok and no_cert is None
     assert down.error_class is ErrorClass.REFUSED and none_either is None
-    assert format_outcome(down) .startswith(f"DOWN  {down.url}: [refused] connection refused")
+    assert format_outcome(down).startswith(f"DOWN  {down.url}: [refused] connection refused")
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from tests.probes.servers import StaticResolver, answer_ok, http_server, raw_server
+from tests.probes.servers import Handler, StaticResolver, answer_ok, http_server, raw_server
 from veilleur.probes import ErrorClass, ProbeOutcome, ProbeRequest, make_tls_context, probe
 from veilleur.probes import http as http_module
 from veilleur.probes.guard import AddressGuard
@@ -88,7 +88,9 @@ def test_ipv6_loopback_is_refused_without_a_connection() -> None:
         ("http://0.0.0.0/", "unspecified"),
     ],
 )
-def test_private_literals_are_refused_before_any_connect(connect_spy: list[Any], url: str, reason: str) -> None:
+def test_private_literals_are_refused_before_any_connect(
+    connect_spy: list[Any], url: str, reason: str
+) -> None:
     outcome = asyncio.run(guarded_probe(url))
     assert outcome.error_class is ErrorClass.BLOCKED_ADDRESS
     assert f"{reason} address" in outcome.message
@@ -124,7 +126,7 @@ def test_odd_spellings_of_loopback_never_connect(host: str) -> None:
     assert connections == 0
 
 
-def _redirecting_to(location: str) -> Any:
+def _redirecting_to(location: str) -> Handler:
     async def handler(_request: web.Request) -> web.Response:
         return web.Response(status=302, headers={"Location": location})
 

@@ -133,7 +133,11 @@ def test_inspecting_a_good_certificate(pki: Pki) -> None:
     [
         ("expired", ErrorClass.TLS_EXPIRED, "certificate has expired"),
         ("unknown_ca", ErrorClass.TLS_UNTRUSTED, "unable to get local issuer certificate"),
-        ("wrong_host", ErrorClass.TLS_HOSTNAME, "Hostname mismatch, certificate is not valid for 'localhost'."),
+        (
+            "wrong_host",
+            ErrorClass.TLS_HOSTNAME,
+            "Hostname mismatch, certificate is not valid for 'localhost'.",
+        ),
     ],
 )
 def test_inspecting_a_bad_certificate_still_reads_it(
@@ -161,7 +165,11 @@ def test_inspection_is_guarded_like_the_probe() -> None:
         async with raw_server(answer_ok) as server:
             with pytest.raises(ProbeFailure) as raised:
                 await inspect_certificate(
-                    "127.0.0.1", server.port, tls_context=ssl.create_default_context(), timeout=2, allow_private=False
+                    "127.0.0.1",
+                    server.port,
+                    tls_context=ssl.create_default_context(),
+                    timeout=2,
+                    allow_private=False,
                 )
             return raised.value, server.connections
 
@@ -194,3 +202,17 @@ def test_inspecting_a_server_that_never_answers_times_out(pki: Pki) -> None:
     failure = asyncio.run(scenario())
     assert failure.error_class is ErrorClass.TIMEOUT
     assert failure.message == "timed out reading the TLS certificate (limit 0.3 s)"
+
+
+def test_https_to_a_plain_http_server_is_another_tls_error(pki: Pki) -> None:
+    async def plain_http(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+
+    async def scenario() -> ProbeOutcome:
+        async with raw_server(plain_http) as server:
+            return await run_probe(f"https://127.0.0.1:{server.port}/", tls_context=pki.client_context)
+
+    outcome = asyncio.run(scenario())
+    assert outcome.error_class is ErrorClass.TLS_OTHER
+    assert outcome.message.startswith("TLS handshake failed (")

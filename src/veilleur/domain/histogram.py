@@ -22,7 +22,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from veilleur.domain.varint import VarintReader, write_varint
+from veilleur.domain.binary import VarintReader, write_varint
 
 STEPS_PER_DECADE = 20
 DECADES = 5  # 1 ms … 100 s

@@ -4,7 +4,7 @@ Veilleur keeps every check for the raw retention (14 days by default). One datab
 check costs over 100 bytes with its index, about 300 KB per monitor-day at a 30 s cadence, so
 finished hours are packed into one block each by this codec (a few hundred bytes per hour).
 
-Layout: two header bytes (format version, compression method) then the body, compressed or not.
+Layout: a format version byte, then the body packed by :func:`veilleur.domain.binary.pack`.
 The body is columnar so that similar values sit together and compress well:
 
 - the number of records;
@@ -14,44 +14,32 @@ The body is columnar so that similar values sit together and compress well:
   steps are all 1 and residuals are the jitter alone; a plain gap between consecutive times
   would carry two records' jitter, a gap-of-gaps three. Off-grid times (confirmation checks)
   simply have larger residuals: the encoding is exact for any times, in any order;
-- one varint of flags per record (ok, confirmation, in maintenance, and which of the six
-  optional numbers are present);
+- the flags of each record (ok, confirmation, in maintenance, and which of the six optional
+  numbers are present), run-length encoded: most hours are one long run of "ok, all timings";
 - status codes and the five timings, each as its own column of varints, present values only;
   ``total_ms`` is stored as its difference from ``ttfb_ms`` when both exist (the time to read the
   body: a small number);
-- the distinct strings once, then for each record three indexes into that table (error class,
-  message, region), since an hour repeats the same few strings.
+- the distinct strings once, then three run-length encoded columns of indexes into that table
+  (error class, message, region), since an hour repeats the same few strings.
 
 Times keep millisecond precision: finer digits are dropped when encoding (a probe's clock is
 not more precise than that, and the read API reports hot rows at the same precision so results
 look identical before and after compaction). Everything else round-trips exactly, None values
 and unicode included. Records keep their order.
 
-Compression: raw LZMA2 (no container header: the method byte fixes the filter settings) with
-literal context 1 bit and no position bits, since the body is columns of small varints rather
-than text, and a 64 KiB dictionary (a block is a few KB). On a realistic hour of 30 s checks
-it gives about 600 bytes where zlib level 9 gives about 720 and level 6 barely differs, for
-roughly 0.2 ms of CPU per block to encode and under 0.1 ms to decode (bench/README.md,
-"storage"). A body that does not shrink is stored as is.
+Compression: see :mod:`veilleur.domain.binary`.
 """
 
 from __future__ import annotations
 
-import lzma
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from veilleur.domain.varint import VarintReader, unzigzag, write_varint, zigzag
+from veilleur.domain.binary import VarintReader, pack, unpack, unzigzag, write_varint, zigzag
 
 FORMAT_VERSION = 1
-STORED = 0
-LZMA_RAW = 1
-LZMA_FILTERS = [
-    {"id": lzma.FILTER_LZMA2, "preset": 6, "lc": 1, "lp": 0, "pb": 0, "dict_size": 1 << 16},
-]
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MS = timedelta(milliseconds=1)
 
@@ -95,25 +83,13 @@ def truncate_to_ms(instant: datetime) -> datetime:
 
 
 def encode_results(records: Sequence[ResultRecord]) -> bytes:
-    body = _encode_body(records)
-    compressed = lzma.compress(body, format=lzma.FORMAT_RAW, filters=LZMA_FILTERS)
-    if len(compressed) < len(body):
-        return bytes([FORMAT_VERSION, LZMA_RAW]) + compressed
-    return bytes([FORMAT_VERSION, STORED]) + body
+    return bytes([FORMAT_VERSION]) + pack(_encode_body(records))
 
 
 def decode_results(data: bytes) -> list[ResultRecord]:
     if len(data) < 2 or data[0] != FORMAT_VERSION:
         raise ValueError("not a result block of a known format")
-    method, payload = data[1], data[2:]
-    if method == LZMA_RAW:
-        try:
-            payload = lzma.decompress(payload, format=lzma.FORMAT_RAW, filters=LZMA_FILTERS)
-        except lzma.LZMAError as exc:
-            raise ValueError(f"corrupt result block: {exc}") from exc
-    elif method != STORED:
-        raise ValueError(f"unknown compression method {method}")
-    return _decode_body(VarintReader(payload))
+    return _decode_body(VarintReader(unpack(data[1:])))
 
 
 # --- body ----------------------------------------------------------------------------------
@@ -123,8 +99,7 @@ def _encode_body(records: Sequence[ResultRecord]) -> bytes:
     out = bytearray()
     write_varint(out, len(records))
     _write_times(out, [to_epoch_ms(r.checked_at) for r in records])
-    for record in records:
-        write_varint(out, _flags_of(record))
+    _write_runs(out, [_flags_of(record) for record in records])
     for name in OPTIONAL_NUMBERS:
         for record in records:
             value = getattr(record, name)
@@ -194,20 +169,31 @@ def _write_strings(out: bytearray, records: Sequence[ResultRecord]) -> None:
         write_varint(out, len(encoded))
         out += encoded
     for column in columns:
-        for text in column:
-            write_varint(out, table[text])
+        _write_runs(out, [table[text] for text in column])
+
+
+def _write_runs(out: bytearray, values: list[int]) -> None:
+    """Run-length form: (run length, value) pairs; the reader knows the total count."""
+    start = 0
+    while start < len(values):
+        end = start
+        while end < len(values) and values[end] == values[start]:
+            end += 1
+        write_varint(out, end - start)
+        write_varint(out, values[start])
+        start = end
 
 
 def _decode_body(reader: VarintReader) -> list[ResultRecord]:
     count = reader.varint()
     times = _read_times(reader, count)
-    flags = [reader.varint() for _ in range(count)]
+    flags = _read_runs(reader, count)
     numbers: dict[str, list[int | None]] = {}
     for name in OPTIONAL_NUMBERS:
         numbers[name] = [reader.varint() if f & PRESENT[name] else None for f in flags]
     _restore_totals(numbers)
     table = [reader.raw(reader.varint()).decode("utf-8") for _ in range(reader.varint())]
-    texts = [[_lookup(table, reader.varint()) for _ in range(count)] for _column in range(3)]
+    texts = [[_lookup(table, index) for index in _read_runs(reader, count)] for _column in range(3)]
     if not reader.at_end:
         raise ValueError("trailing bytes in result block")
     return [
@@ -240,6 +226,16 @@ def _read_times(reader: VarintReader, count: int) -> list[int]:
         step += reader.signed()
         steps.append(step)
     return [first] + [first + step * cadence + reader.signed() for step in steps]
+
+
+def _read_runs(reader: VarintReader, count: int) -> list[int]:
+    values: list[int] = []
+    while len(values) < count:
+        length = reader.varint()
+        if length == 0 or len(values) + length > count:
+            raise ValueError("corrupt result block: bad run length")
+        values.extend([reader.varint()] * length)
+    return values
 
 
 def _restore_totals(numbers: dict[str, list[int | None]]) -> None:

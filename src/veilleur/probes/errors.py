@@ -41,7 +41,7 @@ def short(text: str) -> str:
 
 def classify_certificate_error(error: ssl.SSLCertVerificationError) -> tuple[ErrorClass, str]:
     code = getattr(error, "verify_code", None)
-    detail = getattr(error, "verify_message", None) or error.reason or "verification failed"
+    detail = getattr(error, "verify_message", None) or getattr(error, "reason", None) or "verification failed"
     if code == _CERT_HAS_EXPIRED:
         return ErrorClass.TLS_EXPIRED, short(f"TLS certificate has expired ({detail})")
     if code in (_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH):
@@ -130,7 +130,11 @@ def _dns_detail(exc: BaseException) -> str:
 
 
 def _ssl_detail(exc: BaseException) -> str:
-    for item in _causes(exc):
-        if isinstance(item, ssl.SSLError):
-            return str(item.reason or item.strerror or "handshake error")
-    return str(exc)
+    candidates = _causes(exc)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        candidates.insert(0, exc.os_error)
+    for item in candidates:
+        # aiohttp's own SSL errors subclass ssl.SSLError without its attributes: skip them.
+        if isinstance(item, ssl.SSLError) and not isinstance(item, aiohttp.ClientError):
+            return str(getattr(item, "reason", None) or item.strerror or "handshake error")
+    return "handshake error"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from veilleur import __version__
 from veilleur.domain.validators import (
@@ -116,10 +115,6 @@ class ProbeRequest:
         if self.keyword == "" or self.forbidden_keyword == "":
             raise ValueError("an empty keyword would match every page; leave it unset instead")
         object.__setattr__(self, "status_ranges", parse_status_spec(self.expected_status))
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
 
 
 @dataclass(frozen=True, slots=True)

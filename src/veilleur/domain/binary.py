@@ -1,10 +1,46 @@
-"""Unsigned LEB128 varints, the integer encoding of Veilleur's compact binary formats.
+"""Building blocks of Veilleur's compact binary formats: varints and small-payload compression.
 
-Small numbers take one byte (0..127), two bytes up to 16,383, and so on. Signed values go
-through zigzag first so that small negative numbers stay short too.
+Varints are unsigned LEB128: small numbers take one byte (0..127), two bytes up to 16,383, and so
+on. Signed values go through zigzag first so that small negative numbers stay short too.
+
+Payloads are compressed with raw LZMA2 (no container header: a method byte fixes the filter
+settings) using literal context 1 bit and no position bits, because the payloads are columns of
+varints rather than text, and a 64 KiB dictionary, since a payload is a few KB. On a realistic
+hour of results this is about 10 % smaller than zlib level 9 for about 0.2 ms of CPU
+(bench/README.md, "storage"). A payload that does not shrink is stored as is.
 """
 
 from __future__ import annotations
+
+import lzma
+
+STORED = 0
+LZMA_RAW = 1
+LZMA_FILTERS = [
+    {"id": lzma.FILTER_LZMA2, "preset": 6, "lc": 1, "lp": 0, "pb": 0, "dict_size": 1 << 16},
+]
+
+
+def pack(payload: bytes) -> bytes:
+    """A method byte then the payload, compressed when that makes it smaller."""
+    compressed = lzma.compress(payload, format=lzma.FORMAT_RAW, filters=LZMA_FILTERS)
+    if len(compressed) < len(payload):
+        return bytes([LZMA_RAW]) + compressed
+    return bytes([STORED]) + payload
+
+
+def unpack(data: bytes) -> bytes:
+    if not data:
+        raise ValueError("empty packed payload")
+    method, payload = data[0], data[1:]
+    if method == STORED:
+        return payload
+    if method != LZMA_RAW:
+        raise ValueError(f"unknown compression method {method}")
+    try:
+        return lzma.decompress(payload, format=lzma.FORMAT_RAW, filters=LZMA_FILTERS)
+    except lzma.LZMAError as exc:
+        raise ValueError(f"corrupt packed payload: {exc}") from exc
 
 
 def write_varint(out: bytearray, value: int) -> None:
