@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.clients.models import Client, Site
+from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 
@@ -17,7 +20,11 @@ def _client_with_site(agency: Agency, key: str) -> Client:
     plan = Plan.objects.get(agency=agency, key="standard")
     client = Client.objects.create(agency=agency, key=key, name=key.title(), plan=plan)
     site = Site.objects.create(client=client, key="www", name="Site", url=f"https://{key}.example/")
-    Monitor.objects.create(site=site, key="home", url=f"https://{key}.example/")
+    monitor = Monitor.objects.create(site=site, key="home", url=f"https://{key}.example/")
+    failed = timezone.now() - timedelta(minutes=10)
+    Incident.objects.create(
+        monitor=monitor, first_failed_at=failed, confirmed_at=failed, cause_error_class="timeout"
+    )
     return client
 
 
@@ -37,6 +44,7 @@ def test_lists_show_only_own_agency(
         "/admin/clients/site/",
         "/admin/monitoring/monitor/",
         "/admin/plans/plan/",
+        "/admin/incidents/incident/",
     ):
         page = signed_in.get(url)
         assert page.status_code == 200, url

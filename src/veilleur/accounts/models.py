@@ -20,7 +20,7 @@ from veilleur.validators import (
     validate_weekly_hours,
 )
 
-MANAGED_APPS = frozenset({"accounts", "plans", "clients", "monitoring"})
+MANAGED_APPS = frozenset({"accounts", "plans", "clients", "monitoring", "incidents"})
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 
 
