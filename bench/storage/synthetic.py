@@ -11,7 +11,9 @@ from veilleur.domain.resultcodec import ResultRecord
 CADENCE = timedelta(seconds=30)
 
 
-def synthetic_results(rng: random.Random, start: datetime, hours: int, region: str = "eu-west") -> list[ResultRecord]:
+def synthetic_results(
+    rng: random.Random, start: datetime, hours: int, region: str = "eu-west"
+) -> list[ResultRecord]:
     """Checks every 30 s from ``start`` for ``hours`` hours; each monitor has its own server speed."""
     server_median = rng.uniform(80, 600)
     network = rng.uniform(5, 40)
@@ -40,10 +42,26 @@ def _one_check(
     total = ttfb + int(rng.lognormvariate(2.0, 0.6))
     if roll < 0.004:
         return ResultRecord(
-            checked_at=at, ok=False, error_class="status", status_code=503, dns_ms=dns, connect_ms=connect,
-            tls_ms=tls, ttfb_ms=ttfb, total_ms=total, message="HTTP 503 Service Unavailable", region=region,
+            checked_at=at,
+            ok=False,
+            error_class="status",
+            status_code=503,
+            dns_ms=dns,
+            connect_ms=connect,
+            tls_ms=tls,
+            ttfb_ms=ttfb,
+            total_ms=total,
+            message="HTTP 503 Service Unavailable",
+            region=region,
         )
     return ResultRecord(
-        checked_at=at, ok=True, status_code=200, dns_ms=dns, connect_ms=connect, tls_ms=tls, ttfb_ms=ttfb,
-        total_ms=total, region=region,
+        checked_at=at,
+        ok=True,
+        status_code=200,
+        dns_ms=dns,
+        connect_ms=connect,
+        tls_ms=tls,
+        ttfb_ms=ttfb,
+        total_ms=total,
+        region=region,
     )

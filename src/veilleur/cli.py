@@ -33,7 +33,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from veilleur.accounts.provisioning import first_run_link, prepare_database, resolve_agency
-    from veilleur.web_server import serve
+    from veilleur.supervisor import Role, Supervisor
 
     prepare_database()
     agency = resolve_agency(None, create_if_empty=True)
@@ -44,7 +44,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(
             f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; restart 'veilleur up' for a new one)", flush=True
         )
-    return serve(args.bind, workers=args.workers)
+    roles = [
+        Role("web", ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]),
+        Role("checker", ["checker", "--region", args.region, "--no-migrate"]),
+        Role("worker", ["worker", "--no-migrate"]),
+    ]
+    return Supervisor(roles).run()
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -63,6 +68,15 @@ def cmd_checker(args: argparse.Namespace) -> int:
     if not args.no_migrate:
         prepare_database()
     return run_checker(args.region)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from veilleur.accounts.provisioning import prepare_database
+    from veilleur.worker.command import run_worker
+
+    if not args.no_migrate:
+        prepare_database()
+    return run_worker()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -187,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--region", default=region_default, help="this checker's region name, stored with results"
         )
-    for command in (web, checker):
+    worker = add("worker", cmd_worker, "run the worker role only (compaction, retention)")
+    for command in (web, checker, worker):
         command.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
 
     check = add("check", cmd_check, "check a URL once and say what was seen")

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "veilleur.clients",
     "veilleur.monitoring",
     "veilleur.incidents",
+    "veilleur.history",
     "veilleur.api",
 ]
 
@@ -195,6 +196,11 @@ VEILLEUR_ALLOW_PRIVATE_TARGETS = _env_bool("VEILLEUR_ALLOW_PRIVATE_TARGETS", Fal
 VEILLEUR_CHECKER_CONCURRENCY = _env_int("VEILLEUR_CHECKER_CONCURRENCY", 400)
 VEILLEUR_CHECKER_PER_HOST = _env_int("VEILLEUR_CHECKER_PER_HOST", 4)
 VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)
+VEILLEUR_RAW_RETENTION_DAYS = _env_int("VEILLEUR_RAW_RETENTION_DAYS", 14)
+if VEILLEUR_RAW_RETENTION_DAYS < 1:
+    raise SystemExit(f"VEILLEUR_RAW_RETENTION_DAYS must be at least 1, got {VEILLEUR_RAW_RETENTION_DAYS}")
+# A PEM file of CA certificates the checker trusts *instead of* the system store (private CAs, tests).
+VEILLEUR_CA_FILE = os.environ.get("VEILLEUR_CA_FILE", "")
 
 LOGGING = {
     "version": 1,

@@ -130,3 +130,11 @@ def test_first_run_link_sets_password_and_signs_in(server: Server, tmp_path: Pat
     with pytest.raises(urllib.error.HTTPError) as used_twice:
         opener.open(server.link, timeout=10)
     assert used_twice.value.code == 404
+
+
+def test_every_role_runs_and_stops_on_sigterm(server: Server) -> None:
+    server.process.send_signal(signal.SIGTERM)
+    output, _ = server.process.communicate(timeout=60)
+    assert server.process.returncode == 0, output
+    for line in ("web started", "checker started", "worker started", "all roles stopped"):
+        assert line in output, output

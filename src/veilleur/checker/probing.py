@@ -54,7 +54,7 @@ class HttpProber:
     """Runs checks with one TLS context shared by every check (loading CA roots once)."""
 
     def __init__(self, tls_context: ssl.SSLContext | None = None, allow_private: bool | None = None) -> None:
-        self.tls_context = tls_context or make_tls_context()
+        self.tls_context = tls_context or make_tls_context(settings.VEILLEUR_CA_FILE or None)
         self.allow_private = (
             settings.VEILLEUR_ALLOW_PRIVATE_TARGETS if allow_private is None else allow_private
         )

@@ -4,10 +4,13 @@ on restart each monitor's state is exactly what its last stored result left."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 
 from veilleur.checker.work import Completed
 from veilleur.domain.incidents import Blip as BlipEvent
@@ -32,27 +35,97 @@ def record_batch(
     owner: str, region: str, batch: list[Completed], now: datetime, confirm_delay: timedelta
 ) -> BatchOutcome:
     """Store the batch; a check whose lease another checker took meanwhile is dropped (it was
-    checked by the other one, so storing it would count the slot twice)."""
+    checked by the other one, so storing it would count the slot twice).
+
+    A few statements per batch, not per check: one UPDATE of the runtimes (guarded by the lease),
+    one INSERT of the results; the rare no-data gaps and incident events go through the ORM."""
     recorded = lost = opened = recovered = 0
     with transaction.atomic():
-        results: list[CheckResult] = []
-        for item in batch:
-            stored = _record_one(owner, item, now, confirm_delay)
-            if stored is None:
-                lost += 1
-                continue
-            result, event = stored
-            results.append(_result_row(item, region, result))
-            recorded += 1
-            opened += isinstance(event, IncidentOpened)
-            recovered += isinstance(event, IncidentRecovered)
-        CheckResult.objects.bulk_create(results, batch_size=500)
+        results: list[tuple[Completed, Result]] = []
+        for run in _unique_runs(batch):
+            planned = [_plan(owner, item, now, confirm_delay) for item in run]
+            kept = _update_runtimes(owner, [plan.runtime for plan in planned])
+            for item, plan in zip(run, planned, strict=True):
+                check = item.check
+                if check.monitor_id not in kept:
+                    lost += 1
+                    continue
+                seen = item.observation
+                _record_gap(check.monitor_id, check.last_checked_at, seen.checked_at, check.interval_seconds)
+                _apply_event(check.monitor_id, plan.event, [*check.streak_proof, plan.entry])
+                results.append((item, plan.result))
+                recorded += 1
+                opened += isinstance(plan.event, IncidentOpened)
+                recovered += isinstance(plan.event, IncidentRecovered)
+        _insert_results(region, results)
     return BatchOutcome(recorded, lost, opened, recovered)
 
 
-def _record_one(
-    owner: str, item: Completed, now: datetime, confirm_delay: timedelta
-) -> tuple[Result, object] | None:
+@dataclass(frozen=True)
+class _Plan:
+    result: Result
+    event: object
+    entry: dict[str, object]
+    runtime: tuple[Any, ...]  # monitor id, then the values of RUNTIME_COLUMNS
+
+
+# The runtime columns a recorded check sets, in the order of _Plan.runtime after the monitor id.
+RUNTIME_COLUMNS = (
+    "due_at",
+    "next_slot_at",
+    "confirm_at",
+    "lease_owner",
+    "lease_expires_at",
+    "phase",
+    "streak",
+    "streak_started_at",
+    "cause_error_class",
+    "cause_status_code",
+    "cause_message",
+    "incident_started_at",
+    "streak_proof",
+    "last_checked_at",
+    "last_ok",
+    "last_error_class",
+    "last_total_ms",
+)
+RESULT_COLUMNS = (
+    "monitor_id",
+    "checked_at",
+    "ok",
+    "confirmation",
+    "in_maintenance",
+    "error_class",
+    "status_code",
+    "dns_ms",
+    "connect_ms",
+    "tls_ms",
+    "ttfb_ms",
+    "total_ms",
+    "message",
+    "region",
+)
+# Rows per statement: ids in one IN list stay under SQLite's oldest limit of 999 parameters, and
+# the values of an UPDATE or INSERT well under PostgreSQL's 65,535.
+ROWS_PER_STATEMENT = 900
+
+
+def _unique_runs(batch: list[Completed]) -> list[list[Completed]]:
+    """The batch cut where a monitor comes back (two checks of one monitor in a batch happen
+    only after an expired lease), so that one UPDATE never sets the same row twice."""
+    runs: list[list[Completed]] = [[]]
+    seen: set[int] = set()
+    for item in batch:
+        if item.check.monitor_id in seen:
+            runs.append([])
+            seen.clear()
+        seen.add(item.check.monitor_id)
+        runs[-1].append(item)
+    return [run for run in runs if run]
+
+
+def _plan(owner: str, item: Completed, now: datetime, confirm_delay: timedelta) -> _Plan:
+    """The state machine's step for one check and the runtime row it leaves (nothing stored yet)."""
     check, seen = item.check, item.observation
     result = Result(
         at=seen.checked_at,
@@ -71,30 +144,145 @@ def _record_one(
     confirm_at = seen.checked_at + confirm_delay if state.wants_confirmation else None
     if confirm_at is not None and confirm_at >= slot:
         confirm_at = None  # the regular check comes first and confirms just as well
-    updated = MonitorRuntime.objects.filter(pk=check.monitor_id, lease_owner=owner).update(
-        due_at=min(slot, confirm_at) if confirm_at else slot,
-        next_slot_at=slot,
-        confirm_at=confirm_at,
-        lease_owner="",
-        lease_expires_at=None,
-        phase=state.phase.value,
-        streak=state.streak,
-        streak_started_at=state.streak_started_at,
-        cause_error_class=state.cause.error_class if state.cause else "",
-        cause_status_code=state.cause.status_code if state.cause else None,
-        cause_message=state.cause.message if state.cause else "",
-        incident_started_at=state.incident_started_at,
-        streak_proof=proof,
-        last_checked_at=seen.checked_at,
-        last_ok=seen.ok,
-        last_error_class=seen.error_class,
-        last_total_ms=seen.total_ms,
+    cause = state.cause
+    runtime = (
+        check.monitor_id,
+        min(slot, confirm_at) if confirm_at else slot,  # due_at
+        slot,  # next_slot_at
+        confirm_at,
+        "",  # lease_owner: released
+        None,  # lease_expires_at
+        state.phase.value,
+        state.streak,
+        state.streak_started_at,
+        cause.error_class if cause else "",
+        cause.status_code if cause else None,
+        cause.message if cause else "",
+        state.incident_started_at,
+        proof,
+        seen.checked_at,
+        seen.ok,
+        seen.error_class,
+        seen.total_ms,
     )
-    if updated == 0:
-        return None
-    _record_gap(check.monitor_id, check.last_checked_at, seen.checked_at, check.interval_seconds)
-    _apply_event(check.monitor_id, event, [*check.streak_proof, entry])
-    return result, event
+    return _Plan(result, event, entry, runtime)
+
+
+def _update_runtimes(owner: str, rows: list[tuple[Any, ...]]) -> set[int]:
+    """Write the planned runtime rows whose lease ``owner`` still holds; their monitor ids."""
+    if not rows:
+        return set()
+    adapt = _adapters()
+    table = connection.ops.quote_name(MonitorRuntime._meta.db_table)
+    key = connection.ops.quote_name(MonitorRuntime._meta.pk.column)
+    owner_column = connection.ops.quote_name(_column(MonitorRuntime, "lease_owner"))
+    columns = [connection.ops.quote_name(_column(MonitorRuntime, name)) for name in RUNTIME_COLUMNS]
+    kept: set[int] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
+            values = [[convert(value) for convert, value in zip(adapt, row, strict=True)] for row in chunk]
+            if connection.vendor == "postgresql":
+                # One statement: the lease check and the write together, the rows written returned.
+                casts = ", ".join(f"%s::{cast}" for cast in _pg_casts())
+                names = ", ".join(["id", *(f"c{i}" for i in range(len(columns)))])
+                sets = ", ".join(f"{column} = v.c{i}" for i, column in enumerate(columns))
+                cursor.execute(
+                    f"UPDATE {table} AS r SET {sets} FROM (VALUES {', '.join([f'({casts})'] * len(chunk))}) "
+                    f"AS v({names}) WHERE r.{key} = v.id AND r.{owner_column} = %s RETURNING r.{key}",
+                    [*(value for row in values for value in row), owner],
+                )
+                kept.update(row[0] for row in cursor.fetchall())
+                continue
+            # Elsewhere (SQLite, whose transactions here take the write lock when they begin, so
+            # nothing changes between the two statements): which leases are still ours, then one
+            # prepared UPDATE run for each of those rows.
+            ids = [row[0] for row in chunk]
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT {key} FROM {table} WHERE {owner_column} = %s AND {key} IN ({marks})", [owner, *ids]
+            )
+            ours = {row[0] for row in cursor.fetchall()}
+            sets = ", ".join(f"{column} = %s" for column in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE {key} = %s",
+                [[*row[1:], row[0]] for row in values if row[0] in ours],
+            )
+            kept.update(ours)
+    return kept
+
+
+def _insert_results(region: str, results: list[tuple[Completed, Result]]) -> None:
+    if not results:
+        return
+    table = connection.ops.quote_name(CheckResult._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(_column(CheckResult, name)) for name in RESULT_COLUMNS)
+    marks = ", ".join(["%s"] * len(RESULT_COLUMNS))
+    as_datetime = connection.ops.adapt_datetimefield_value
+    rows = []
+    for item, result in results:
+        seen = item.observation
+        rows.append(
+            (
+                item.check.monitor_id,
+                as_datetime(seen.checked_at),
+                seen.ok,
+                item.check.is_confirmation,
+                result.in_maintenance,
+                seen.error_class,
+                seen.status_code,
+                seen.dns_ms,
+                seen.connect_ms,
+                seen.tls_ms,
+                seen.ttfb_ms,
+                seen.total_ms,
+                result.message,
+                region,
+            )
+        )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start : start + ROWS_PER_STATEMENT]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([f'({marks})'] * len(chunk))}",
+                    [value for row in chunk for value in row],
+                )
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return str(model._meta.get_field(name).column)  # type: ignore[union-attr]
+
+
+def _adapters() -> list[Callable[[Any], Any]]:
+    """For each value of a planned runtime row, what turns it into a database parameter."""
+    ops = connection.ops
+    fields = [MonitorRuntime._meta.pk, *(MonitorRuntime._meta.get_field(name) for name in RUNTIME_COLUMNS)]
+    adapters: list[Callable[[Any], Any]] = []
+    for field in fields:
+        if isinstance(field, models.DateTimeField):
+            adapters.append(ops.adapt_datetimefield_value)
+        elif isinstance(field, models.JSONField):
+            adapters.append(partial(ops.adapt_json_value, encoder=field.encoder))
+        else:
+            adapters.append(_same)
+    return adapters
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _pg_casts() -> list[str]:
+    """The PostgreSQL type of each value of a runtime row (a NULL in VALUES has none otherwise)."""
+    fields = [MonitorRuntime._meta.pk, *(MonitorRuntime._meta.get_field(name) for name in RUNTIME_COLUMNS)]
+    return [_pg_type(field.db_type(connection) or "text") for field in fields]  # type: ignore[union-attr]
+
+
+def _pg_type(db_type: str) -> str:
+    return "varchar" if db_type.startswith("varchar") else db_type
 
 
 def _proof_entry(result: Result, total_ms: int | None) -> dict[str, object]:
@@ -148,23 +336,3 @@ def _apply_event(monitor_id: int, event: object, proof: list[dict[str, object]])
             status_code=event.cause.status_code,
             message=event.cause.message,
         )
-
-
-def _result_row(item: Completed, region: str, result: Result) -> CheckResult:
-    seen = item.observation
-    return CheckResult(
-        monitor_id=item.check.monitor_id,
-        checked_at=seen.checked_at,
-        ok=seen.ok,
-        confirmation=item.check.is_confirmation,
-        in_maintenance=result.in_maintenance,
-        error_class=seen.error_class,
-        status_code=seen.status_code,
-        dns_ms=seen.dns_ms,
-        connect_ms=seen.connect_ms,
-        tls_ms=seen.tls_ms,
-        ttfb_ms=seen.ttfb_ms,
-        total_ms=seen.total_ms,
-        message=result.message,
-        region=region,
-    )

@@ -26,7 +26,9 @@ from veilleur.domain.binary import VarintReader, write_varint
 
 STEPS_PER_DECADE = 20
 DECADES = 5  # 1 ms … 100 s
-BOUNDARIES: tuple[float, ...] = tuple(10 ** (k / STEPS_PER_DECADE) for k in range(DECADES * STEPS_PER_DECADE + 1))
+BOUNDARIES: tuple[float, ...] = tuple(
+    10 ** (k / STEPS_PER_DECADE) for k in range(DECADES * STEPS_PER_DECADE + 1)
+)
 BUCKETS = len(BOUNDARIES) + 1  # underflow + 100 log buckets + overflow = 102
 RELATIVE_ERROR = 10 ** (1 / (2 * STEPS_PER_DECADE)) - 1
 

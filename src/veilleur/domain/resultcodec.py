@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from veilleur.domain.binary import VarintReader, pack, unpack, unzigzag, write_varint, zigzag
 
@@ -126,7 +127,7 @@ def _write_times(out: bytearray, times: list[int]) -> None:
 
 def _cadence_ms(times: list[int]) -> int:
     """The most common gap between consecutive times, in whole seconds (0 when there is none)."""
-    gaps = Counter((after - before + 500) // 1000 for before, after in zip(times, times[1:], strict=False))
+    gaps = Counter((after - before + 500) // 1000 for before, after in pairwise(times))
     if not gaps:
         return 0
     seconds = gaps.most_common(1)[0][0]

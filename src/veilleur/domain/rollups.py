@@ -1,0 +1,139 @@
+"""Hourly rollups: what stays of a monitor's results once the raw results have expired.
+
+One :class:`HourRollup` per monitor and UTC hour holds counts, the Apdex tallies judged with the
+site's threshold T at roll-up time, and the latency histogram. Rollups of any hours combine by
+addition, so a day, a month or a year is computed from them without the raw results.
+
+Which checks count where (DESIGN.md §5):
+
+- ``checks`` and ``failures`` count every stored check; ``maintenance_checks`` and
+  ``confirmation_checks`` are the subsets run in a maintenance window or to confirm a change;
+- Apdex and the latency histogram sample only *regular* checks outside maintenance: a
+  confirmation re-check would weigh an outage twice, and planned work is not the site's usual
+  speed. A failed sample is frustrated; a successful one is judged on ``total_ms`` (one without
+  a total time is not sampled). The histogram holds successful samples' ``total_ms``.
+
+A UTC day of rollups is stored packed in one value (:func:`pack_day`), see bench/README.md
+("storage") for why one row per monitor-day rather than per monitor-hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+
+from veilleur.domain.apdex import ApdexZone, apdex, apdex_zone
+from veilleur.domain.binary import VarintReader, pack, unpack, write_varint
+from veilleur.domain.histogram import LatencyHistogram
+from veilleur.domain.resultcodec import ResultRecord
+
+DAY_FORMAT_VERSION = 1
+HOURS_PER_DAY = 24
+
+
+@dataclass
+class HourRollup:
+    checks: int = 0
+    failures: int = 0
+    maintenance_checks: int = 0
+    confirmation_checks: int = 0
+    blips: int = 0
+    apdex_threshold_ms: int = 0
+    apdex_samples: int = 0
+    apdex_satisfied: int = 0
+    apdex_tolerating: int = 0
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+    @property
+    def apdex(self) -> float | None:
+        return apdex(self.apdex_satisfied, self.apdex_tolerating, self.apdex_samples)
+
+    def combine(self, other: HourRollup) -> HourRollup:
+        """The rollup of both spans. T is the later span's, the tallies keep each check's own T."""
+        counts = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in _COUNTERS}
+        return HourRollup(
+            **counts,
+            apdex_threshold_ms=other.apdex_threshold_ms or self.apdex_threshold_ms,
+            latency=self.latency.merge(other.latency),
+        )
+
+
+_COUNTERS = [f for f in fields(HourRollup) if f.name not in {"apdex_threshold_ms", "latency"}]
+_NUMBERS = [f.name for f in fields(HourRollup) if f.name != "latency"]
+
+
+def rollup_hour(records: Iterable[ResultRecord], threshold_ms: int, blips: int = 0) -> HourRollup:
+    """The rollup of one hour's results, judged with Apdex threshold ``threshold_ms``."""
+    rollup = HourRollup(blips=blips, apdex_threshold_ms=threshold_ms)
+    for record in records:
+        _count(rollup, record, threshold_ms)
+    return rollup
+
+
+def _count(rollup: HourRollup, record: ResultRecord, threshold_ms: int) -> None:
+    rollup.checks += 1
+    rollup.failures += not record.ok
+    rollup.maintenance_checks += record.in_maintenance
+    rollup.confirmation_checks += record.confirmation
+    if record.confirmation or record.in_maintenance:
+        return
+    if record.ok and record.total_ms is None:
+        return
+    rollup.apdex_samples += 1
+    zone = apdex_zone(record.ok, record.total_ms or 0, threshold_ms)
+    rollup.apdex_satisfied += zone is ApdexZone.SATISFIED
+    rollup.apdex_tolerating += zone is ApdexZone.TOLERATING
+    if record.ok and record.total_ms is not None:
+        rollup.latency.add(record.total_ms)
+
+
+def combine_all(rollups: Iterable[HourRollup]) -> HourRollup:
+    total = HourRollup()
+    histograms = []
+    for rollup in rollups:
+        for counter in _COUNTERS:
+            setattr(total, counter.name, getattr(total, counter.name) + getattr(rollup, counter.name))
+        total.apdex_threshold_ms = rollup.apdex_threshold_ms or total.apdex_threshold_ms
+        histograms.append(rollup.latency)
+    total.latency = LatencyHistogram.merge_all(histograms)
+    return total
+
+
+def pack_day(hours: Mapping[int, HourRollup]) -> bytes:
+    """A UTC day's hourly rollups (keyed by hour 0–23) in one compact value.
+
+    Layout: version byte, then packed (see :mod:`veilleur.domain.binary`): a 24-bit map of the
+    hours present, then for each present hour its numbers as varints and its histogram with a
+    length prefix.
+    """
+    body = bytearray()
+    present = sorted(hours)
+    if any(not 0 <= hour < HOURS_PER_DAY for hour in present):
+        raise ValueError("hours of a day are 0 to 23")
+    write_varint(body, sum(1 << hour for hour in present))
+    for hour in present:
+        rollup = hours[hour]
+        for name in _NUMBERS:
+            write_varint(body, getattr(rollup, name))
+        histogram = rollup.latency.encode()
+        write_varint(body, len(histogram))
+        body += histogram
+    return bytes([DAY_FORMAT_VERSION]) + pack(bytes(body))
+
+
+def unpack_day(data: bytes) -> dict[int, HourRollup]:
+    if len(data) < 2 or data[0] != DAY_FORMAT_VERSION:
+        raise ValueError("not a day of rollups of a known format")
+    reader = VarintReader(unpack(data[1:]))
+    present = reader.varint()
+    if present >= 1 << HOURS_PER_DAY:
+        raise ValueError("corrupt day of rollups: bad hour map")
+    hours: dict[int, HourRollup] = {}
+    for hour in range(HOURS_PER_DAY):
+        if present & (1 << hour):
+            numbers = {name: reader.varint() for name in _NUMBERS}
+            latency = LatencyHistogram.decode(reader.raw(reader.varint()))
+            hours[hour] = HourRollup(**numbers, latency=latency)
+    if not reader.at_end:
+        raise ValueError("trailing bytes in a day of rollups")
+    return hours

@@ -1,0 +1,278 @@
+"""The worker's storage jobs: compact finished hours of raw results, expire old result blocks.
+
+``compact_finished_hours`` moves each finished monitor-hour of ``CheckResult`` rows into a
+:class:`ResultBlock`, writes that hour's rollup, and deletes the rows, all in one transaction
+per monitor-hour: a worker killed at any line leaves the hour either fully compacted or
+untouched, and running the job again picks up where it stopped. An hour that already has a block
+(results that arrived late, after their hour was compacted) is merged into it and its rollup is
+recomputed from the merged results, so a re-run never counts anything twice.
+
+Two workers at once: on PostgreSQL each monitor-hour transaction first takes the monitor's row
+with ``FOR NO KEY UPDATE SKIP LOCKED`` (the weakest lock that excludes another compaction; the
+checker's result inserts only need ``FOR KEY SHARE`` on it and are not blocked), so the second
+worker skips monitors the first is working on, and anything it sees afterwards reads the first
+one's committed work. The (monitor, hour_start) primary key of blocks is the backstop.
+SQLite has no row locks: Veilleur opens its transactions with ``BEGIN IMMEDIATE``, which takes
+the database's single write lock, so monitor-hour transactions of two workers simply run one
+after the other and the second finds the rows already moved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+
+from veilleur.domain.resultcodec import ResultRecord, decode_results, encode_results, truncate_to_ms
+from veilleur.domain.rollups import HourRollup, pack_day, rollup_hour, unpack_day
+from veilleur.history.models import ResultBlock, RollupDay
+from veilleur.incidents.models import Blip
+from veilleur.monitoring.models import CheckResult, Monitor
+
+logger = logging.getLogger(__name__)
+
+HOUR = timedelta(hours=1)
+# Results of an hour keep landing for a little while after it ends: the checker writes in
+# batches, and a confirmation check can run just after the hour. Wait this long before closing it.
+COMPACTION_MARGIN = timedelta(minutes=5)
+# Bounds the number of values in one IN (…) list (SQLite allows 32,766 in recent versions, 999 in old ones).
+CHUNK = 500
+
+RESULT_FIELDS = (
+    "id",
+    "checked_at",
+    "ok",
+    "confirmation",
+    "in_maintenance",
+    "error_class",
+    "status_code",
+    "dns_ms",
+    "connect_ms",
+    "tls_ms",
+    "ttfb_ms",
+    "total_ms",
+    "message",
+    "region",
+)
+
+
+@dataclass
+class CompactionReport:
+    hours: int = 0  # monitor-hours compacted
+    results: int = 0  # result rows moved into blocks
+    merged: int = 0  # of those monitor-hours, how many already had a block (late results)
+    skipped: int = 0  # monitor-hours another worker held
+    failed: int = 0  # monitor-hours that raised; left untouched for the next run
+    failed_monitors: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    blocks_deleted: int
+    kept_from: datetime  # the oldest hour whose block is kept
+
+
+class Outcome(Enum):
+    COMPACTED = "compacted"
+    MERGED = "merged"
+    NOTHING = "nothing"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class PendingHour:
+    monitor_id: int
+    hour_start: datetime
+    apdex_threshold_ms: int
+
+
+def floor_hour(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def compact_finished_hours(now: datetime, margin: timedelta = COMPACTION_MARGIN) -> CompactionReport:
+    """Compact every monitor-hour that ended at least ``margin`` before ``now``."""
+    cutoff = floor_hour(now - margin)
+    report = CompactionReport()
+    done_with: set[int] = set()  # monitors skipped or failed this run: retried next run, not now
+    while True:
+        pending = [p for p in _oldest_pending_hours(cutoff) if p.monitor_id not in done_with]
+        if not pending:
+            return report
+        for hour_start, group in _by_hour(pending).items():
+            blips = _blip_counts([p.monitor_id for p in group], hour_start)
+            for item in group:
+                _compact_and_count(item, blips.get(item.monitor_id, 0), report, done_with)
+
+
+def _oldest_pending_hours(cutoff: datetime) -> list[PendingHour]:
+    """For each monitor with raw results before ``cutoff``, the hour of its oldest one.
+
+    One query: a correlated ``ORDER BY checked_at LIMIT 1`` per monitor, served by the
+    (monitor, checked_at) index, so the cost is one index probe per monitor whatever the size
+    of the results table.
+    """
+    results = CheckResult.objects.filter(monitor=OuterRef("pk"))
+    oldest = results.order_by("checked_at").values("checked_at")[:1]
+    rows = (
+        Monitor.objects.order_by()
+        .annotate(oldest_result=Subquery(oldest))
+        .filter(oldest_result__lt=cutoff)
+        .values_list("pk", "oldest_result", "site__apdex_threshold_ms")
+    )
+    return [PendingHour(pk, floor_hour(oldest_at), threshold) for pk, oldest_at, threshold in rows]
+
+
+def _by_hour(pending: list[PendingHour]) -> dict[datetime, list[PendingHour]]:
+    groups: dict[datetime, list[PendingHour]] = defaultdict(list)
+    for item in sorted(pending, key=lambda p: (p.hour_start, p.monitor_id)):
+        groups[item.hour_start].append(item)
+    return groups
+
+
+def _blip_counts(monitor_ids: list[int], hour_start: datetime) -> dict[int, int]:
+    """Blips that started in the hour, per monitor (one grouped query per chunk of monitors)."""
+    counts: dict[int, int] = {}
+    for chunk in _chunks(monitor_ids):
+        rows = (
+            Blip.objects.filter(
+                monitor_id__in=chunk, started_at__gte=hour_start, started_at__lt=hour_start + HOUR
+            )
+            .order_by()
+            .values_list("monitor_id")
+            .annotate(blips=Count("id"))
+        )
+        counts.update(dict(rows))
+    return counts
+
+
+def _compact_and_count(item: PendingHour, blips: int, report: CompactionReport, done_with: set[int]) -> None:
+    try:
+        outcome, moved = compact_monitor_hour(item, blips)
+    except Exception:
+        logger.exception("compacting monitor %s at %s failed", item.monitor_id, item.hour_start)
+        report.failed += 1
+        report.failed_monitors.append(item.monitor_id)
+        done_with.add(item.monitor_id)
+        return
+    if outcome is Outcome.SKIPPED:
+        report.skipped += 1
+        done_with.add(item.monitor_id)
+    elif outcome is Outcome.NOTHING:
+        done_with.add(item.monitor_id)  # moved by another worker meanwhile; its next hours wait
+    elif outcome in (Outcome.COMPACTED, Outcome.MERGED):
+        report.hours += 1
+        report.results += moved
+        report.merged += outcome is Outcome.MERGED
+
+
+def compact_monitor_hour(item: PendingHour, blips: int) -> tuple[Outcome, int]:
+    """Move one monitor-hour of raw results into its block and rollup, atomically."""
+    with transaction.atomic():
+        if not _claim_monitor(item.monitor_id):
+            return Outcome.SKIPPED, 0
+        rows = _hot_rows(item.monitor_id, item.hour_start)
+        if not rows:
+            return Outcome.NOTHING, 0  # another worker got there first
+        block = ResultBlock.objects.filter(monitor_id=item.monitor_id, hour_start=item.hour_start).first()
+        earlier = decode_results(bytes(block.data)) if block else []
+        # Stable sort: on equal milliseconds the block's records stay first, as the read API merges.
+        records = sorted([*earlier, *(record_of_row(row) for row in rows)], key=lambda r: r.checked_at)
+        _store_block(block, item, records)
+        _store_rollup(item.monitor_id, item.hour_start, rollup_hour(records, item.apdex_threshold_ms, blips))
+        _delete_results([row[0] for row in rows])
+    return (Outcome.MERGED if block else Outcome.COMPACTED), len(rows)
+
+
+def _claim_monitor(monitor_id: int) -> bool:
+    """Lock the monitor's row against other compactions (a no-op on SQLite, see the module doc)."""
+    claimed = Monitor.objects.select_for_update(no_key=True, skip_locked=True).filter(pk=monitor_id)
+    return bool(list(claimed.order_by().values_list("pk", flat=True)))
+
+
+def _hot_rows(monitor_id: int, hour_start: datetime) -> list[tuple[Any, ...]]:
+    rows = CheckResult.objects.filter(
+        monitor_id=monitor_id, checked_at__gte=hour_start, checked_at__lt=hour_start + HOUR
+    ).order_by("checked_at", "id")
+    return list(rows.values_list(*RESULT_FIELDS))
+
+
+def record_of_row(row: Sequence[object]) -> ResultRecord:
+    """A ``CheckResult`` row read with ``RESULT_FIELDS`` as a record, at millisecond precision."""
+    values = dict(zip(RESULT_FIELDS, row, strict=True))
+    del values["id"]
+    checked_at = values.pop("checked_at")
+    assert isinstance(checked_at, datetime)
+    return ResultRecord(checked_at=truncate_to_ms(checked_at), **values)  # type: ignore[arg-type]
+
+
+def _store_block(block: ResultBlock | None, item: PendingHour, records: list[ResultRecord]) -> None:
+    data = encode_results(records)
+    failures = sum(not r.ok for r in records)
+    if block is None:
+        ResultBlock.objects.create(
+            monitor_id=item.monitor_id,
+            hour_start=item.hour_start,
+            count=len(records),
+            failures=failures,
+            data=data,
+        )
+    else:
+        ResultBlock.objects.filter(monitor_id=item.monitor_id, hour_start=item.hour_start).update(
+            count=len(records), failures=failures, data=data
+        )
+
+
+def _store_rollup(monitor_id: int, hour_start: datetime, rollup: HourRollup) -> None:
+    day: date = hour_start.date()
+    row = RollupDay.objects.filter(monitor_id=monitor_id, day=day).first()
+    hours = unpack_day(bytes(row.hours)) if row else {}
+    hours[hour_start.hour] = rollup
+    if row is None:
+        RollupDay.objects.create(monitor_id=monitor_id, day=day, hours=pack_day(hours))
+    else:
+        RollupDay.objects.filter(pk=row.pk).update(hours=pack_day(hours))
+
+
+def _delete_results(ids: list[int]) -> None:
+    # By id, not by time range: a row inserted after we read the hour must stay for the next run.
+    for chunk in _chunks(ids):
+        CheckResult.objects.filter(id__in=chunk).delete()
+
+
+def _chunks(values: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def raw_retention_days() -> int:
+    """How many days raw results are kept (``VEILLEUR_RAW_RETENTION_DAYS``, 14 by default)."""
+    return int(settings.VEILLEUR_RAW_RETENTION_DAYS)
+
+
+def apply_retention(now: datetime, days: int | None = None, batch: int = CHUNK) -> RetentionReport:
+    """Delete result blocks whose whole hour is older than the raw retention; rollups stay.
+
+    One statement per ``batch`` monitors, ``monitor_id IN (…) AND hour_start <= …``: served by
+    the blocks' (monitor, hour_start) key, and short enough that SQLite's write lock is never
+    held for long. (Blocks of deleted monitors went with them, by cascade.)
+    """
+    keep_days = raw_retention_days() if days is None else days
+    cutoff = floor_hour(now - timedelta(days=keep_days)) - HOUR  # hours ending at or before now − retention
+    monitor_ids = list(Monitor.objects.order_by("pk").values_list("pk", flat=True))
+    deleted = 0
+    for start in range(0, len(monitor_ids), batch):
+        chunk = monitor_ids[start : start + batch]
+        deleted += ResultBlock.objects.filter(monitor_id__in=chunk, hour_start__lte=cutoff).delete()[0]
+    return RetentionReport(blocks_deleted=deleted, kept_from=cutoff + HOUR)

@@ -1,0 +1,1 @@
+"""The worker role: periodic jobs that keep the stored history in shape."""

@@ -1,0 +1,35 @@
+"""``veilleur worker``: the periodic jobs of the worker role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from veilleur.history.jobs import apply_retention, compact_finished_hours
+from veilleur.worker.loop import Job, Worker
+
+# Hours are compacted a few minutes after they end; checking every minute keeps the backlog
+# small after a restart. Retention only has whole days to delete.
+COMPACTION_PERIOD_SECONDS = 60
+RETENTION_PERIOD_SECONDS = 3600
+
+
+def jobs() -> list[Job]:
+    return [
+        Job("compact finished hours", COMPACTION_PERIOD_SECONDS, _compact),
+        Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
+    ]
+
+
+def _compact(now: datetime) -> object:
+    report = compact_finished_hours(now)
+    return report if report.hours else None
+
+
+def _retain(now: datetime) -> object:
+    report = apply_retention(now)
+    return report if report.blocks_deleted else None
+
+
+def run_worker() -> int:
+    Worker(jobs()).run_forever()
+    return 0

@@ -1,0 +1,62 @@
+"""Running periodic jobs until told to stop.
+
+Each job runs at its period; a job that fails is logged and retried at its next period, never
+stopping the others. Jobs are written to be safe when several workers run them at once
+(compare-and-set updates, ``SKIP LOCKED``), so running more workers is only redundancy.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+from django.db import close_old_connections
+
+log = logging.getLogger("veilleur.worker")
+
+
+@dataclass
+class Job:
+    name: str
+    period_seconds: float
+    run: Callable[[datetime], object]
+    next_run: float = 0.0
+
+
+class Worker:
+    def __init__(self, jobs: list[Job], clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.jobs = jobs
+        self.clock = clock
+        self._stop = threading.Event()
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        self._stop.set()
+
+    def run_forever(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info("worker started: %s", ", ".join(job.name for job in self.jobs))
+        while not self._stop.is_set():
+            self.run_due(time.monotonic())
+            self._stop.wait(1.0)
+        log.info("worker stopped")
+
+    def run_due(self, monotonic_now: float) -> None:
+        for job in self.jobs:
+            if self._stop.is_set() or monotonic_now < job.next_run:
+                continue
+            job.next_run = monotonic_now + job.period_seconds
+            close_old_connections()
+            try:
+                outcome = job.run(self.clock())
+            except Exception:  # one failing job must not stop the others; it is retried next period
+                log.exception("job %s failed", job.name)
+            else:
+                if outcome:
+                    log.info("job %s: %s", job.name, outcome)
