@@ -105,3 +105,59 @@ def test_raw_bytes_never_answer_a_server_error(api: Api, world: World, raw: byte
 )
 def test_query_strings_never_answer_a_server_error(api: Api, world: World, params: dict[str, str]) -> None:
     assert_client_error_or_success(api.get("/maintenance-tasks", params))
+
+
+MONITORING_PARAMS = [
+    "limit",
+    "cursor",
+    "start",
+    "end",
+    "granularity",
+    "zone",
+    "open",
+    "monitor_id",
+    "site_id",
+    "client_id",
+]
+# Text that reaches the deeper checks: instants of every shape, zones, granularities.
+monitoring_values = st.text(max_size=40) | st.sampled_from(
+    [
+        "2026-03-02T10:00:00Z",
+        "2026-03-02T10:00:00+01:00",
+        "2026-03-02T10:00:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+        "1970-01-01T00:00:00Z",
+        "Europe/Paris",
+        "Asia/Kathmandu",
+        "day",
+        "hour",
+        "true",
+        "1000",
+        "MQ",
+        "cjoxLjE",
+        "dDoxLjE",
+    ]
+)
+
+
+@GARBAGE
+@given(data=st.data())
+def test_monitoring_query_strings_never_answer_a_server_error(
+    api: Api, world: World, data: st.DataObject
+) -> None:
+    monitor = world.monitor.pk
+    path = data.draw(
+        st.sampled_from(
+            [
+                "/monitors/states",
+                f"/monitors/{monitor}/state",
+                f"/monitors/{monitor}/results",
+                f"/monitors/{monitor}/rollups",
+                "/incidents",
+                "/blips",
+            ]
+        )
+    )
+    params = data.draw(st.dictionaries(st.sampled_from(MONITORING_PARAMS), monitoring_values, max_size=6))
+    assert_client_error_or_success(api.get(path, params))

@@ -11,6 +11,15 @@ from django.test import Client as HttpClient
 from veilleur.api.resources.tasks import Category
 from veilleur.clients.models import MaintenanceTask
 
+MONITORING_PATHS = [
+    "/monitors/states",
+    "/monitors/{id}/state",
+    "/monitors/{id}/results",
+    "/monitors/{id}/rollups",
+    "/incidents",
+    "/incidents/{id}",
+    "/blips",
+]
 RESOURCES = ["clients", "sites", "monitors", "contacts", "maintenance-windows", "maintenance-tasks"]
 
 
@@ -26,6 +35,8 @@ def test_openapi_document_lists_every_path() -> None:
         assert set(paths[f"/api/v1/{resource}/{{id}}"]) == {"get", "patch", "delete"}
     assert set(paths["/api/v1/plans"]) == {"get"}
     assert set(paths["/api/v1/plans/{id}"]) == {"get"}
+    for read_only in MONITORING_PATHS:
+        assert set(paths[f"/api/v1{read_only}"]) == {"get"}, read_only
     assert "BearerToken" in document["components"]["securitySchemes"]
 
 

@@ -6,14 +6,28 @@ from ninja import NinjaAPI
 
 from veilleur.api.auth import BearerToken
 from veilleur.api.errors import install_error_handlers
-from veilleur.api.resources import clients, contacts, monitors, plans, sites, tasks, windows
+from veilleur.api.resources import (
+    clients,
+    contacts,
+    incidents,
+    monitors,
+    plans,
+    results,
+    sites,
+    states,
+    tasks,
+    windows,
+)
 
 DESCRIPTION = """\
-Manage an agency's clients, sites, monitors, contacts and maintenance with a bearer token
+Manage an agency's clients, sites, monitors, contacts and maintenance, and read what monitoring
+found (monitors' state, check results, rollups, incidents, blips), with a bearer token
 (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
-Lists are paginated with `limit` (at most 200) and the opaque `cursor` taken from the previous
-page's `next_cursor`. Errors answer `{"error": "…", "fields": {"<field>": "…"}}` with a 4xx status.
+Lists are paginated with `limit` (at most 200; 1000 for results) and the opaque `cursor` taken
+from the previous page's `next_cursor`; incidents and blips come newest first, results oldest
+first, other lists in id order. Times are ISO 8601 with a UTC offset; a time without one is
+refused. Errors answer `{"error": "…", "fields": {"<field>": "…"}}` with a 4xx status.
 """
 
 api = NinjaAPI(
@@ -29,6 +43,11 @@ api.add_router("/plans", plans.router)
 api.add_router("/clients", clients.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/sites", sites.router)
+# Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
+api.add_router("/monitors", states.router)
+api.add_router("/monitors", results.router)
 api.add_router("/monitors", monitors.router)
 api.add_router("/maintenance-windows", windows.router)
 api.add_router("/maintenance-tasks", tasks.router)
+api.add_router("/incidents", incidents.router)
+api.add_router("/blips", incidents.blips_router)
