@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("veilleur.api.urls")),
+    path("", include("veilleur.incidents.urls")),
     path("", include("veilleur.accounts.urls")),
 ]

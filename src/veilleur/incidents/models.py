@@ -12,6 +12,12 @@ from veilleur.accounts.models import AgencyOwned, StaffUser
 from veilleur.monitoring.models import Monitor
 
 
+class AckChannel(models.TextChoices):
+    EMAIL_LINK = "email_link", "Link in the alert email"
+    STAFF_PAGE = "staff_page", "Button on the incident page"
+    API = "api", "REST API"
+
+
 class Incident(AgencyOwned):
     """A confirmed outage. Downtime runs from ``first_failed_at`` to ``recovered_at``.
 
@@ -35,13 +41,27 @@ class Incident(AgencyOwned):
     acknowledged_by = models.ForeignKey(
         StaffUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    ack_channel = models.CharField(max_length=20, blank=True)
+    acknowledged_by_label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who acknowledged, in words: a staff member, the address an alert went to, an API token.",
+    )
+    ack_channel = models.CharField(max_length=20, blank=True, choices=AckChannel.choices)
     first_client_update_at = models.DateTimeField(null=True, blank=True)
     recovered_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     cause_error_class = models.CharField(max_length=24)
     cause_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     cause_message = models.CharField(max_length=300, blank=True)
+    # The response SLA clock (DESIGN.md §5), fixed when the incident is confirmed.
+    sla_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    sla_calendar = models.CharField(max_length=10, blank=True, help_text="business or always")
+    sla_calendar_version = models.PositiveIntegerField(null=True, blank=True)
+    sla_started_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    sla_breach_sent_at = models.DateTimeField(null=True, blank=True)
     proof = models.JSONField(default=list, blank=True, help_text="The checks that confirmed the outage.")
     recovery_proof = models.JSONField(
         default=list, blank=True, help_text="The checks that confirmed the recovery."
@@ -53,6 +73,7 @@ class Incident(AgencyOwned):
         indexes = [
             models.Index(fields=["monitor", "first_failed_at"], name="incident_monitor_start"),
             models.Index(fields=["agency", "resolved_at"], name="incident_agency_open"),
+            models.Index(fields=["agency", "-first_failed_at"], name="incident_agency_recent"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -62,6 +83,10 @@ class Incident(AgencyOwned):
             ),
             models.CheckConstraint(
                 condition=Q(confirmed_at__gte=F("first_failed_at")), name="incident_confirmed_after_failure"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=F("confirmed_at")),
+                name="incident_acknowledged_after_confirmed",
             ),
             models.CheckConstraint(
                 condition=Q(recovered_at__isnull=True) | Q(recovered_at__gt=F("confirmed_at")),

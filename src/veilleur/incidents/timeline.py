@@ -1,0 +1,73 @@
+"""An incident's story in time order: the checks that proved it, alerts, acknowledgement, recovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from veilleur.incidents.models import Incident
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # check_failed, check_ok, confirmed, notification, acknowledged, recovered, resolved, sla
+    text: str
+
+
+def build_timeline(
+    incident: Incident, notifications: list[TimelineEntry] | None = None
+) -> list[TimelineEntry]:
+    entries = [*_checks(incident.proof), *_checks(incident.recovery_proof), *(notifications or [])]
+    entries.append(TimelineEntry(incident.confirmed_at, "confirmed", _("Outage confirmed: incident opened")))
+    if incident.acknowledged_at:
+        who = incident.acknowledged_by_label or _("someone")
+        entries.append(
+            TimelineEntry(
+                incident.acknowledged_at,
+                "acknowledged",
+                _("Acknowledged by %(who)s (%(channel)s)")
+                % {"who": who, "channel": incident.get_ack_channel_display()},
+            )
+        )
+    if incident.recovered_at:
+        entries.append(
+            TimelineEntry(incident.recovered_at, "recovered", _("First successful check: service back"))
+        )
+    if incident.resolved_at:
+        entries.append(
+            TimelineEntry(incident.resolved_at, "resolved", _("Recovery confirmed: incident resolved"))
+        )
+    # Stable order for equal instants: the order the events happen in.
+    rank = {
+        "check_failed": 0,
+        "check_ok": 0,
+        "confirmed": 1,
+        "notification": 2,
+        "acknowledged": 3,
+        "recovered": 4,
+        "resolved": 5,
+    }
+    return sorted(entries, key=lambda entry: (entry.at, rank.get(entry.kind, 6)))
+
+
+def _checks(proof: list[dict[str, Any]]) -> list[TimelineEntry]:
+    entries = []
+    for check in proof:
+        at = parse_datetime(str(check.get("at", "")))
+        if at is None:
+            continue
+        if check.get("ok"):
+            text = _("Check succeeded")
+        else:
+            status = check.get("status_code")
+            detail = check.get("message") or check.get("error_class") or ""
+            text = _("Check failed: %(detail)s") % {
+                "detail": f"HTTP {status} — {detail}" if status else detail
+            }
+        entries.append(TimelineEntry(at, "check_ok" if check.get("ok") else "check_failed", text))
+    return entries

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from veilleur.incidents import views
+
+urlpatterns = [
+    path("incidents/", views.incident_list, name="incident-list"),
+    path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<int:incident_id>/ack", views.incident_acknowledge, name="incident-ack"),
+]
