@@ -35,8 +35,13 @@ def settled(world: World, owner: StaffUser) -> Incident:
         notified_at=at(10, 0, 21),
         acknowledged_at=at(10, 5),
         acknowledged_by=owner,
-        ack_channel="email",
+        ack_channel="email_link",
         first_client_update_at=at(10, 12),
+        sla_target_minutes=30,
+        sla_calendar="always",
+        sla_started_at=at(10, 0, 20),
+        sla_warn_at=at(10, 22, 50),
+        sla_due_at=at(10, 30, 20),
         recovered_at=at(10, 41, 30),
         resolved_at=at(10, 42),
         cause_status_code=None,
@@ -68,13 +73,22 @@ def test_an_incident_shows_every_timestamp_and_who_acknowledged(
         "notified_at": "2026-03-02T10:00:21Z",
         "acknowledged_at": "2026-03-02T10:05:00Z",
         "acknowledged_by": "owner@atelier.example",
-        "ack_channel": "email",
+        "ack_channel": "email_link",
         "first_client_update_at": "2026-03-02T10:12:00Z",
         "recovered_at": "2026-03-02T10:41:30Z",
         "resolved_at": "2026-03-02T10:42:00Z",
         "duration_seconds": 2490.0,
         "downtime_seconds": 2490.0,
         "cause": {"error_class": "timeout", "status_code": None, "message": "no answer within 10 s"},
+        "sla": {
+            "target_minutes": 30,
+            "calendar": "always",
+            "calendar_version": None,
+            "started_at": "2026-03-02T10:00:20Z",
+            "warn_at": "2026-03-02T10:22:50Z",
+            "due_at": "2026-03-02T10:30:20Z",
+            "outcome": "met",
+        },
         "proof": PROOF,
         "recovery_proof": RECOVERY_PROOF,
         "created_at": body["created_at"],
@@ -118,10 +132,11 @@ def test_a_slowdown_is_never_downtime(api: Api, world: World) -> None:
     assert (body["kind"], body["duration_seconds"], body["downtime_seconds"]) == ("degraded", 3600.0, 0.0)
 
 
-def test_an_acknowledger_deleted_since_shows_as_null(api: Api, settled: Incident, owner: StaffUser) -> None:
+def test_an_acknowledger_deleted_since_is_still_named(api: Api, settled: Incident, owner: StaffUser) -> None:
+    Incident.objects.filter(pk=settled.pk).update(acknowledged_by_label=owner.email)
     owner.delete()
     body = read(api, settled)
-    assert (body["acknowledged_by"], body["ack_channel"]) == (None, "email")
+    assert (body["acknowledged_by"], body["ack_channel"]) == ("owner@atelier.example", "email_link")
 
 
 def test_hand_edited_proof_that_is_not_a_list_of_checks_is_left_out(api: Api, world: World) -> None:
@@ -339,3 +354,26 @@ def test_list_queries_do_not_grow_with_rows(api: Api, world: World, owner: Staff
     few = count()
     add_events(world, 15, owner)
     assert count() == few
+
+
+def make_incident_for_ack(agency: Agency, prefix: str = "acme") -> Incident:
+    return make_incident(build_world(agency, prefix).monitor, timezone.now() - timedelta(minutes=5))
+
+
+def test_ack_through_the_api_then_twice_is_a_polite_409(api: Api, agency: Agency) -> None:
+    incident = make_incident_for_ack(agency)
+    first = api.post(f"/incidents/{incident.pk}/ack")
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert body["incident"]["ack_channel"] == "api"
+    assert body["incident"]["acknowledged_by"].startswith("API token ")
+    second = api.post(f"/incidents/{incident.pk}/ack")
+    assert second.status_code == 409
+    assert "already acknowledged" in second.json()["error"]
+
+
+def test_ack_of_another_agencys_incident_is_404(api: Api, make_agency: Callable[..., Agency]) -> None:
+    theirs = make_incident_for_ack(make_agency("other", "Other agency"), "theirs")
+    assert api.post(f"/incidents/{theirs.pk}/ack").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.acknowledged_at is None

@@ -16,12 +16,15 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from veilleur.accounts.models import Agency
-from veilleur.api.auth import agency_of
+from veilleur.api.auth import agency_of, token_of
 from veilleur.api.crud import get_or_404
+from veilleur.api.errors import ApiError
 from veilleur.api.fields import QueryId
 from veilleur.api.pagination import Page, PageQuery, paginate_newest_first
 from veilleur.api.timeranges import Instant, check_order
-from veilleur.incidents.models import Blip, Incident
+from veilleur.incidents.ack import acknowledge
+from veilleur.incidents.models import AckChannel, Blip, Incident
+from veilleur.incidents.sla import sla_outcome_of
 
 router = Router(tags=["monitoring"])
 blips_router = Router(tags=["monitoring"])
@@ -36,6 +39,20 @@ class CauseOut(Schema):
     message: str
 
 
+class SlaOut(Schema):
+    """The response commitment's clock, fixed when the incident was confirmed."""
+
+    target_minutes: int | None = Field(description="The plan's response target; null if none applied.")
+    calendar: str = Field(
+        description="business (the agency's opening hours) or always (24/7); empty if none."
+    )
+    calendar_version: int | None
+    started_at: datetime | None = Field(description="confirmed_at, or the next opening of the calendar.")
+    warn_at: datetime | None = Field(description="75 % of the target, in the calendar's time.")
+    due_at: datetime | None
+    outcome: str = Field(description="pending, met, met_recovered (recovered before due, no ack), breached.")
+
+
 class IncidentOut(Schema):
     id: int
     monitor_id: int
@@ -48,7 +65,10 @@ class IncidentOut(Schema):
     confirmed_at: datetime
     notified_at: datetime | None = Field(description=TIMESTAMP_HELP)
     acknowledged_at: datetime | None = Field(description=TIMESTAMP_HELP)
-    acknowledged_by: str | None = Field(description="The staff user's email; null if none (or deleted).")
+    acknowledged_by: str | None = Field(
+        description="Who acknowledged: a staff user's email, the address the alert went to, or the API "
+        "token's name; null if not acknowledged."
+    )
     ack_channel: str | None = Field(description="How it was acknowledged; null if not acknowledged.")
     first_client_update_at: datetime | None = Field(description=TIMESTAMP_HELP)
     recovered_at: datetime | None = Field(description=TIMESTAMP_HELP)
@@ -58,6 +78,7 @@ class IncidentOut(Schema):
         description="duration_seconds for an outage; 0 for a slowdown (slow is never downtime)."
     )
     cause: CauseOut
+    sla: SlaOut
     proof: list[dict[str, Any]] = Field(description="The checks that confirmed the incident.")
     recovery_proof: list[dict[str, Any]] = Field(description="The checks that confirmed the recovery.")
     created_at: datetime
@@ -123,7 +144,7 @@ def incident_view(incident: Incident, now: datetime) -> dict[str, Any]:
         "confirmed_at": incident.confirmed_at,
         "notified_at": incident.notified_at,
         "acknowledged_at": incident.acknowledged_at,
-        "acknowledged_by": user.email if user is not None else None,
+        "acknowledged_by": incident.acknowledged_by_label or (user.email if user is not None else None),
         "ack_channel": incident.ack_channel or None,
         "first_client_update_at": incident.first_client_update_at,
         "recovered_at": incident.recovered_at,
@@ -134,6 +155,15 @@ def incident_view(incident: Incident, now: datetime) -> dict[str, Any]:
             "error_class": incident.cause_error_class,
             "status_code": incident.cause_status_code,
             "message": incident.cause_message,
+        },
+        "sla": {
+            "target_minutes": incident.sla_target_minutes,
+            "calendar": incident.sla_calendar,
+            "calendar_version": incident.sla_calendar_version,
+            "started_at": incident.sla_started_at,
+            "warn_at": incident.sla_warn_at,
+            "due_at": incident.sla_due_at,
+            "outcome": sla_outcome_of(incident, now).value,
         },
         "proof": _checks(incident.proof),
         "recovery_proof": _checks(incident.recovery_proof),
@@ -210,6 +240,32 @@ def list_incidents(request: HttpRequest, query: Query[IncidentQuery]) -> dict[st
 def read_incident(request: HttpRequest, id: QueryId) -> dict[str, Any]:
     incident = get_or_404(incidents_of(agency_of(request)), id, "incident")
     return incident_view(incident, timezone.now())
+
+
+class AckOut(Schema):
+    message: str
+    incident: IncidentOut
+
+
+@router.post(
+    "/{id}/ack",
+    response=AckOut,
+    summary="Acknowledge an incident",
+    description="Records the response that the SLA clock measures (channel api, by this token's name). "
+    "An incident already acknowledged answers 409 and keeps its first acknowledgement.",
+)
+def acknowledge_incident(request: HttpRequest, id: QueryId) -> dict[str, Any]:
+    token = token_of(request)
+    get_or_404(incidents_of(token.agency), id, "incident")
+    outcome = acknowledge(id, token.agency, AckChannel.API, label=f"API token {token.name}")
+    incident = incidents_of(token.agency).get(pk=id)
+    if not outcome.acknowledged_now:
+        raise ApiError(
+            409,
+            f"Incident {id} was already acknowledged by {incident.acknowledged_by_label or 'someone'} "
+            f"at {incident.acknowledged_at:%Y-%m-%dT%H:%M:%SZ}.",
+        )
+    return {"message": f"Incident {id} acknowledged.", "incident": incident_view(incident, timezone.now())}
 
 
 @blips_router.get(
