@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from veilleur.clients.models import MaintenanceWindow
 from veilleur.domain.maintenance import Interval, WindowRule, merge, occurrences
-from veilleur.monitoring.models import Monitor
 
 # Windows are looked up for this span around now: a leased check runs within seconds.
 LOOK_AROUND = timedelta(hours=1)
@@ -21,19 +20,18 @@ class MaintenanceCalendar:
         self.ttl = ttl
         self._cache: dict[int, tuple[datetime, list[tuple[set[int], Interval]]]] = {}
 
-    def windows_for(self, monitors: list[Monitor], now: datetime) -> dict[int, list[Interval]]:
-        stale = {m.site.client_id for m in monitors if self._expired(m.site.client_id, now)}
+    def windows_for(self, monitors: list[tuple[int, int, int]], now: datetime) -> dict[int, list[Interval]]:
+        """The maintenance spans around ``now`` of each (monitor id, site id, client id) given."""
+        stale = {client_id for _, _, client_id in monitors if self._expired(client_id, now)}
         if stale:
             self._load(stale, now)
         found: dict[int, list[Interval]] = {}
-        for monitor in monitors:
+        for monitor_id, site_id, client_id in monitors:
             spans = [
-                span
-                for site_ids, span in self._cache[monitor.site.client_id][1]
-                if not site_ids or monitor.site_id in site_ids
+                span for site_ids, span in self._cache[client_id][1] if not site_ids or site_id in site_ids
             ]
             if spans:
-                found[monitor.pk] = merge(spans)
+                found[monitor_id] = merge(spans)
         return found
 
     def _expired(self, client_id: int, now: datetime) -> bool:

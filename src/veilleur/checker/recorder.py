@@ -4,6 +4,7 @@ on restart each monitor's state is exactly what its last stored result left."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -183,14 +184,22 @@ def _update_runtimes(owner: str, rows: list[tuple[Any, ...]]) -> set[int]:
             chunk = rows[start : start + ROWS_PER_STATEMENT]
             values = [[convert(value) for convert, value in zip(adapt, row, strict=True)] for row in chunk]
             if connection.vendor == "postgresql":
-                # One statement: the lease check and the write together, the rows written returned.
-                casts = ", ".join(f"%s::{cast}" for cast in _pg_casts())
+                # One statement: the lease check and the write together, the rows written
+                # returned. One array per column, so the statement has 19 parameters, not 19 a row.
+                arrays = [list(column) for column in zip(*values, strict=True)]
+                arrays[1 + RUNTIME_COLUMNS.index("streak_proof")] = [
+                    json.dumps(proof) for proof in arrays[1 + RUNTIME_COLUMNS.index("streak_proof")]
+                ]
+                casts = ", ".join(f"%s::{cast}[]" for cast in _pg_casts())
                 names = ", ".join(["id", *(f"c{i}" for i in range(len(columns)))])
-                sets = ", ".join(f"{column} = v.c{i}" for i, column in enumerate(columns))
+                sets = ", ".join(
+                    f"{column} = v.c{i}::jsonb" if name == "streak_proof" else f"{column} = v.c{i}"
+                    for i, (name, column) in enumerate(zip(RUNTIME_COLUMNS, columns, strict=True))
+                )
                 cursor.execute(
-                    f"UPDATE {table} AS r SET {sets} FROM (VALUES {', '.join([f'({casts})'] * len(chunk))}) "
-                    f"AS v({names}) WHERE r.{key} = v.id AND r.{owner_column} = %s RETURNING r.{key}",
-                    [*(value for row in values for value in row), owner],
+                    f"UPDATE {table} AS r SET {sets} FROM unnest({casts}) AS v({names}) "
+                    f"WHERE r.{key} = v.id AND r.{owner_column} = %s RETURNING r.{key}",
+                    [*arrays, owner],
                 )
                 kept.update(row[0] for row in cursor.fetchall())
                 continue
@@ -242,11 +251,12 @@ def _insert_results(region: str, results: list[tuple[Completed, Result]]) -> Non
         )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            casts = ", ".join(f"%s::{cast}[]" for cast in _pg_result_casts())
             for start in range(0, len(rows), ROWS_PER_STATEMENT):
                 chunk = rows[start : start + ROWS_PER_STATEMENT]
                 cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([f'({marks})'] * len(chunk))}",
-                    [value for row in chunk for value in row],
+                    f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts})",
+                    [list(column) for column in zip(*chunk, strict=True)],
                 )
         else:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
@@ -262,7 +272,9 @@ def _adapters() -> list[Callable[[Any], Any]]:
     fields = [MonitorRuntime._meta.pk, *(MonitorRuntime._meta.get_field(name) for name in RUNTIME_COLUMNS)]
     adapters: list[Callable[[Any], Any]] = []
     for field in fields:
-        if isinstance(field, models.DateTimeField):
+        if connection.vendor == "postgresql":
+            adapters.append(_same)  # psycopg adapts datetimes; the JSON column goes as text
+        elif isinstance(field, models.DateTimeField):
             adapters.append(ops.adapt_datetimefield_value)
         elif isinstance(field, models.JSONField):
             adapters.append(partial(ops.adapt_json_value, encoder=field.encoder))
@@ -281,8 +293,16 @@ def _pg_casts() -> list[str]:
     return [_pg_type(field.db_type(connection) or "text") for field in fields]  # type: ignore[union-attr]
 
 
+def _pg_result_casts() -> list[str]:
+    fields = [CheckResult._meta.get_field(name.removesuffix("_id")) for name in RESULT_COLUMNS]
+    return [_pg_type(field.db_type(connection) or "text") for field in fields]  # type: ignore[union-attr]
+
+
 def _pg_type(db_type: str) -> str:
-    return "varchar" if db_type.startswith("varchar") else db_type
+    """The array element type for a column type: text for strings and JSON (cast where set)."""
+    if db_type.startswith("varchar") or db_type == "jsonb":
+        return "text"
+    return db_type
 
 
 def _proof_entry(result: Result, total_ms: int | None) -> dict[str, object]:
