@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veilleur.domain.sla import SlaOutcome, sla_outcome
+from veilleur.domain.businesstime import BusinessCalendar
+from veilleur.domain.sla import SlaOutcome, sla_clock, sla_outcome
 
 DUE = datetime(2026, 11, 30, 8, 55, tzinfo=UTC)
 minute = timedelta(minutes=1)
@@ -41,3 +42,33 @@ def test_pending_only_before_due_and_met_only_with_ack_in_time(
         late_ack = acked is not None and acked > DUE
         recovered_in_time = recovered is not None and recovered <= DUE
         assert late_ack or (acked is None and now >= DUE and not recovered_in_time)
+
+
+PARIS_HOURS = {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def paris(*args: int) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime(*args, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+
+
+def test_standard_plan_friday_evening_is_due_monday_morning() -> None:
+    calendar = BusinessCalendar.from_stored("Europe/Paris", PARIS_HOURS, [])
+    clock = sla_clock(paris(2026, 11, 27, 17, 55), timedelta(hours=1), calendar)
+    assert clock.started_at == paris(2026, 11, 27, 17, 55)
+    assert clock.warn_at == paris(2026, 11, 30, 9, 40)
+    assert clock.due_at == paris(2026, 11, 30, 9, 55)
+
+
+def test_christmas_eve_after_closing_is_due_after_the_holidays() -> None:
+    calendar = BusinessCalendar.from_stored("Europe/Paris", PARIS_HOURS, ["2026-12-25", "2027-01-01"])
+    clock = sla_clock(paris(2026, 12, 24, 18, 30), timedelta(hours=1), calendar)
+    assert clock.started_at == paris(2026, 12, 28, 9, 0)
+    assert clock.due_at == paris(2026, 12, 28, 10, 0)
+
+
+def test_premium_is_thirty_minutes_whatever_the_day() -> None:
+    clock = sla_clock(paris(2026, 12, 25, 3, 10), timedelta(minutes=30), BusinessCalendar.always_open())
+    assert clock.due_at == paris(2026, 12, 25, 3, 40)
+    assert clock.warn_at == paris(2026, 12, 25, 3, 32, 30)

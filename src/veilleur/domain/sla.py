@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+from veilleur.domain.businesstime import BusinessCalendar
+
+WARN_AT_FRACTION = 0.75
 
 
 class SlaOutcome(StrEnum):
@@ -26,3 +31,22 @@ def sla_outcome(
     if acknowledged_at is None and now < due_at:
         return SlaOutcome.PENDING
     return SlaOutcome.BREACHED
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    started_at: datetime
+    warn_at: datetime
+    due_at: datetime
+
+
+def sla_clock(confirmed_at: datetime, target: timedelta, calendar: BusinessCalendar) -> SlaClock:
+    """The clock starts at the confirmation, or at the calendar's next opening; warning and due
+    times are reached after 75 % and 100 % of the target in the calendar's open time (a 24/7
+    calendar makes that real time). Raises NoOpeningError for a calendar that never opens."""
+    started_at = calendar.next_opening(confirmed_at)
+    return SlaClock(
+        started_at=started_at,
+        warn_at=calendar.add_business(started_at, target * WARN_AT_FRACTION),
+        due_at=calendar.add_business(started_at, target),
+    )
