@@ -129,3 +129,32 @@ def test_long_silence_is_recorded_as_a_no_data_gap(monitor: Monitor, driver: Dri
     gap = NoDataGap.objects.get(monitor=monitor)
     assert gap.started_at == first and gap.ended_at == later
     assert runtime(monitor).next_slot_at > later
+
+
+def test_incident_gets_its_plans_response_clock(monitor: Monitor, driver: Driver) -> None:
+    driver.lease(T0)
+    for _ in range(3):
+        driver.run_due(advance_to_next_due(monitor), ok=False, **FAIL)
+    incident = Incident.objects.get(monitor=monitor)
+    # The fixture's monitor is on the premium plan: 30 minutes, 24/7.
+    assert (incident.sla_target_minutes, incident.sla_calendar) == (30, "always")
+    assert incident.sla_started_at == incident.confirmed_at
+    assert incident.sla_due_at == incident.confirmed_at + timedelta(minutes=30)
+    assert incident.sla_warn_at == incident.confirmed_at + timedelta(minutes=22, seconds=30)
+
+
+def test_business_hours_plan_records_the_calendar_version(
+    make_monitor: Callable[..., Monitor], driver: Driver
+) -> None:
+    monitor = make_monitor(plan="standard")
+    driver.lease(T0)
+    for _ in range(3):
+        driver.run_due(advance_to_next_due(monitor), ok=False, **FAIL)
+    incident = Incident.objects.get(monitor=monitor)
+    assert (incident.sla_calendar, incident.sla_calendar_version, incident.sla_target_minutes) == (
+        "business",
+        1,
+        60,
+    )
+    # T0 is Thursday 1 October 2026 14:00 in Paris: open, so the clock starts at once.
+    assert incident.sla_due_at == incident.confirmed_at + timedelta(hours=1)

@@ -19,7 +19,9 @@ from veilleur.domain.incidents import IncidentOpened, IncidentRecovered, Monitor
 from veilleur.domain.maintenance import covers
 from veilleur.domain.schedule import next_slot, no_data_threshold
 from veilleur.incidents.models import Blip, Incident
+from veilleur.incidents.sla import sla_fields
 from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime, NoDataGap
+from veilleur.notifications.enqueue import enqueue_for_event
 
 MESSAGE_LIMIT = 300
 
@@ -334,8 +336,10 @@ def _record_gap(monitor_id: int, previous: datetime | None, current: datetime, i
 
 def _apply_event(monitor_id: int, event: object, proof: list[dict[str, object]]) -> None:
     if isinstance(event, IncidentOpened):
+        monitor = Monitor.objects.select_related("site__client__plan").get(pk=monitor_id)
         Incident.objects.create(
-            monitor=Monitor.objects.only("agency_id").get(pk=monitor_id),
+            monitor=monitor,
+            **sla_fields(monitor, event.confirmed_at),
             first_failed_at=event.first_failed_at,
             confirmed_at=event.confirmed_at,
             cause_error_class=event.cause.error_class or "other",
@@ -356,3 +360,5 @@ def _apply_event(monitor_id: int, event: object, proof: list[dict[str, object]])
             status_code=event.cause.status_code,
             message=event.cause.message,
         )
+    # The incident's notices join this transaction: committed with the event, or not at all.
+    enqueue_for_event(monitor_id, event)
