@@ -14,6 +14,8 @@ from typing import Any
 
 import dj_database_url
 
+from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, parse_smtp_url
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "veilleur.monitoring",
     "veilleur.incidents",
     "veilleur.history",
+    "veilleur.notifications",
     "veilleur.api",
 ]
 
@@ -201,6 +204,12 @@ if VEILLEUR_RAW_RETENTION_DAYS < 1:
     raise SystemExit(f"VEILLEUR_RAW_RETENTION_DAYS must be at least 1, got {VEILLEUR_RAW_RETENTION_DAYS}")
 # A PEM file of CA certificates the checker trusts *instead of* the system store (private CAs, tests).
 VEILLEUR_CA_FILE = os.environ.get("VEILLEUR_CA_FILE", "")
+# Where the worker sends mail (docs/notifications.md): smtp://, smtps://, ?starttls=1, ?timeout=.
+VEILLEUR_SMTP_URL = os.environ.get("VEILLEUR_SMTP_URL") or DEFAULT_SMTP_URL
+try:
+    parse_smtp_url(VEILLEUR_SMTP_URL)
+except SmtpUrlError as exc:
+    raise SystemExit(str(exc)) from None
 
 LOGGING = {
     "version": 1,

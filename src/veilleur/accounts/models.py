@@ -20,7 +20,7 @@ from veilleur.validators import (
     validate_weekly_hours,
 )
 
-MANAGED_APPS = frozenset({"accounts", "plans", "clients", "monitoring", "incidents"})
+MANAGED_APPS = frozenset({"accounts", "plans", "clients", "monitoring", "incidents", "notifications"})
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 
 
@@ -40,6 +40,10 @@ class Agency(models.Model):
     logo_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[validate_color])
     accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[validate_color])
+    sender_email = models.EmailField(
+        blank=True,
+        help_text="The address notifications are sent from. Empty: veilleur@ the host of the public address.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

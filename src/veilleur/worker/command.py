@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from veilleur.history.jobs import apply_retention, compact_finished_hours
+from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.worker.loop import Job, Worker
 
 # Hours are compacted a few minutes after they end; checking every minute keeps the backlog
@@ -17,6 +18,7 @@ def jobs() -> list[Job]:
     return [
         Job("compact finished hours", COMPACTION_PERIOD_SECONDS, _compact),
         Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
+        Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
     ]
 
 

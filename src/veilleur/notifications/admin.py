@@ -1,0 +1,54 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from veilleur.accounts.admin import RelatedOnly, ScopedAdmin
+from veilleur.notifications.models import OnCallAddress, OutboxMessage
+
+
+@admin.register(OnCallAddress)
+class OnCallAddressAdmin(ScopedAdmin):
+    list_display = ("email", "plan", "client")
+    list_filter = (("plan", RelatedOnly), ("client", RelatedOnly))
+    search_fields = ("email",)
+    fields = ("email", "plan", "client")
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ScopedAdmin):
+    """The delivery log: written by the checker and the worker, read here (it is evidence)."""
+
+    list_display = ("created_at", "kind", "recipient", "channel", "state", "attempts", "sent_at", "incident")
+    list_filter = ("state", "kind", "channel", "audience")
+    search_fields = ("recipient", "message_id", "last_error")
+    list_select_related = ("incident__monitor__site__client",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "incident",
+        "kind",
+        "channel",
+        "audience",
+        "recipient",
+        "language",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "claimed_by",
+        "claimed_until",
+        "sent_at",
+        "last_error",
+        "message_id",
+        "idempotency_key",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

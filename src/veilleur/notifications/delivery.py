@@ -1,0 +1,257 @@
+"""Delivering the outbox: the worker's job that sends pending rows, safely from many workers.
+
+A row is claimed with a compare-and-set update (pending and due, or "sending" with an expired
+claim → "sending", ours, until now + lease) and the row count tells whether we won it; on
+PostgreSQL the candidates are read with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
+different rows instead of racing for the same one. Once sent, the row is marked sent by a
+compare-and-set on our claim.
+
+What a crash can do: a worker killed after the server accepted a message and before the row is
+marked sent leaves a "sending" row whose claim expires; another worker sends it again — one
+repeat at most per crash, with the same Message-ID, so mail clients show it once. Nothing is
+lost: a failure of any kind puts the row back to pending with an exponential, jittered backoff;
+after about two days of failures it is marked failed, logged as an error, and stays listed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+
+from veilleur.incidents.models import Incident
+from veilleur.notifications.addresses import sender_address
+from veilleur.notifications.models import OutboxMessage
+from veilleur.notifications.rendering import build_email, render_message
+from veilleur.notifications.smtp import send_over_smtp
+from veilleur.notifications.smtp_url import SmtpConfig, parse_smtp_url
+
+log = logging.getLogger("veilleur.notifications")
+
+State = OutboxMessage.State
+
+# The worker looks for due rows this often; an alert waits at most this long for its first try.
+DELIVERY_PERIOD_SECONDS = 2
+# One run stops taking new rows after this long, so the worker's other jobs get their turn.
+RUN_BUDGET_SECONDS = 20.0
+# Candidates read per claim: enough to step over rows another worker just claimed.
+CANDIDATES_PER_CLAIM = 5
+FIRST_RETRY_SECONDS = 30.0
+LONGEST_RETRY_SECONDS = 3600.0
+# Retries go on for about this long (the nominal delays add up to it), then the row is failed.
+GIVE_UP_AFTER = timedelta(hours=48)
+ERROR_TEXT_LIMIT = 2000
+
+Clock = Callable[[], datetime]
+Sender = Callable[[SmtpConfig, str, str, bytes], None]
+
+
+def nominal_retry_delay(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: 30 s, 60 s, 2 min, … 1 h."""
+    return min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def retry_delay(attempts: int, rng: random.Random) -> timedelta:
+    """The nominal delay shortened by up to a quarter at random: rows that failed together (a
+    server outage) come back spread out, and never later than the nominal time."""
+    return timedelta(seconds=nominal_retry_delay(attempts) * rng.uniform(0.75, 1.0))
+
+
+def attempts_spanning(horizon: timedelta) -> int:
+    """How many attempts the nominal schedule makes before its delays add up to ``horizon``."""
+    attempts, waited = 1, 0.0
+    while waited < horizon.total_seconds():
+        waited += nominal_retry_delay(attempts)
+        attempts += 1
+    return attempts
+
+
+MAX_ATTEMPTS = attempts_spanning(GIVE_UP_AFTER)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    lost_claims: int = 0  # sent, but our claim had expired and another worker took the row over
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.retrying or self.failed or self.lost_claims)
+
+    def __str__(self) -> str:
+        text = f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
+        return f"{text}, lost claims {self.lost_claims}" if self.lost_claims else text
+
+
+def deliver_outbox(now: datetime) -> DeliveryReport | None:
+    """The worker's job: send what is due, for at most RUN_BUDGET_SECONDS."""
+    config = parse_smtp_url(settings.VEILLEUR_SMTP_URL)
+    report = Deliverer(config, clock=clock_from(now)).run()
+    return report or None
+
+
+def clock_from(start: datetime) -> Clock:
+    """A clock that reads ``start`` now and advances with real time: the worker's notion of now
+    (injectable in tests) stays the reference during a long run."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def new_claimer_name() -> str:
+    """Who holds a claim, for the logs and the admin: host, process, and a random part so that
+    two runs never mistake each other's claims."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Deliverer:
+    def __init__(
+        self,
+        config: SmtpConfig,
+        *,
+        clock: Clock,
+        send: Sender = send_over_smtp,
+        rng: random.Random | None = None,
+        budget_seconds: float = RUN_BUDGET_SECONDS,
+        name: str | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.send = send
+        self.rng = rng or random.Random()
+        self.budget_seconds = budget_seconds
+        self.name = name or new_claimer_name()
+
+    def run(self) -> DeliveryReport:
+        """Claim and deliver due rows one at a time until none is due or the budget is spent."""
+        report = DeliveryReport()
+        started = time.monotonic()
+        while time.monotonic() - started < self.budget_seconds:
+            row = self.claim_next()
+            if row is None:
+                break
+            self.deliver(row, report)
+        return report
+
+    def claim_next(self) -> OutboxMessage | None:
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.config.lease_seconds)
+        with transaction.atomic():
+            candidates = OutboxMessage.objects.filter(_claimable(now)).order_by("next_attempt_at", "pk")
+            if connection.vendor == "postgresql":
+                candidates = candidates.select_for_update(skip_locked=True)
+            for pk in list(candidates.values_list("pk", flat=True)[:CANDIDATES_PER_CLAIM]):
+                if self._claim(pk, now, lease_until):
+                    return _with_everything_to_render().get(pk=pk)
+        return None
+
+    def deliver(self, row: OutboxMessage, report: DeliveryReport) -> None:
+        try:
+            email = build_email(row, render_message(row))
+            message = email.message().as_bytes(linesep="\r\n")  # SMTP lines end in CRLF
+            self.send(self.config, sender_address(row.agency), row.recipient, message)
+        except Exception as exc:  # whatever went wrong, the row must come back, never be lost
+            self._record_failure(row, exc, report)
+        else:
+            self._record_sent(row, report)
+
+    def _claim(self, pk: int, now: datetime, lease_until: datetime) -> bool:
+        return (
+            OutboxMessage.objects.filter(_claimable(now), pk=pk).update(
+                state=State.SENDING,
+                claimed_by=self.name,
+                claimed_until=lease_until,
+                # Counted when the attempt begins, so that a message that crashes the worker
+                # every time still reaches the give-up limit.
+                attempts=F("attempts") + 1,
+            )
+            == 1
+        )
+
+    def _ours(self, row: OutboxMessage) -> Q:
+        return Q(pk=row.pk, state=State.SENDING, claimed_by=self.name)
+
+    def _record_sent(self, row: OutboxMessage, report: DeliveryReport) -> None:
+        sent_at = self.clock()
+        with transaction.atomic():
+            marked = OutboxMessage.objects.filter(self._ours(row)).update(
+                state=State.SENT, sent_at=sent_at, claimed_until=None, last_error=""
+            )
+            if marked and row.kind == OutboxMessage.Kind.INCIDENT_CONFIRMED and row.incident is not None:
+                _record_notified(row.incident, sent_at)
+        if marked:
+            report.sent += 1
+            return
+        report.lost_claims += 1
+        log.warning(
+            "outbox row %s to %s was sent after its claim expired; another worker may send it again "
+            "(same Message-ID %s)",
+            row.pk,
+            row.recipient,
+            row.message_id,
+        )
+
+    def _record_failure(self, row: OutboxMessage, exc: Exception, report: DeliveryReport) -> None:
+        now = self.clock()
+        error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
+        if row.attempts >= MAX_ATTEMPTS:
+            OutboxMessage.objects.filter(self._ours(row)).update(
+                state=State.FAILED, claimed_until=None, last_error=error
+            )
+            report.failed += 1
+            log.error(
+                "GAVE UP delivering outbox row %s (%s to %s) after %d attempts since %s: %s",
+                row.pk,
+                row.kind,
+                row.recipient,
+                row.attempts,
+                row.created_at.isoformat(),
+                error,
+            )
+            return
+        next_attempt_at = now + retry_delay(row.attempts, self.rng)
+        OutboxMessage.objects.filter(self._ours(row)).update(
+            state=State.PENDING,
+            next_attempt_at=next_attempt_at,
+            claimed_by="",
+            claimed_until=None,
+            last_error=error,
+        )
+        report.retrying += 1
+        log.warning(
+            "outbox row %s to %s failed (attempt %d), next try at %s: %s",
+            row.pk,
+            row.recipient,
+            row.attempts,
+            next_attempt_at.isoformat(),
+            error,
+        )
+
+
+def _claimable(now: datetime) -> Q:
+    """Due pending rows, and rows whose sender's claim ran out (it died or hung)."""
+    return Q(state=State.PENDING, next_attempt_at__lte=now) | Q(state=State.SENDING, claimed_until__lt=now)
+
+
+def _with_everything_to_render() -> QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.select_related(
+        "agency", "incident__agency", "incident__monitor__site__client__plan"
+    )
+
+
+def _record_notified(incident: Incident, sent_at: datetime) -> None:
+    """The incident's notified_at is when its first alert left, not when it was enqueued: that is
+    when the agency could know. Never before the confirmation, even with a skewed clock."""
+    Incident.objects.filter(pk=incident.pk, notified_at__isnull=True).update(
+        notified_at=max(sent_at, incident.confirmed_at)
+    )

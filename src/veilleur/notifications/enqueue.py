@@ -1,0 +1,89 @@
+"""Writing the outbox rows of an incident event, in the transaction that records the event.
+
+Called by the checker while it records a batch: if the checker dies before committing, neither
+the incident nor its notices exist; if it commits, both do. A replay of the same event finds the
+rows already there (one idempotency key per event, recipient and channel) and adds nothing.
+Rows are only written here; rendering and sending happen later, in the worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from veilleur.domain.incidents import IncidentOpened, IncidentRecovered
+from veilleur.incidents.models import Incident
+from veilleur.notifications.addresses import new_message_id
+from veilleur.notifications.models import OnCallAddress, OutboxMessage
+
+Kind = OutboxMessage.Kind
+Audience = OutboxMessage.Audience
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    language: str
+    audience: str
+
+
+def enqueue_for_event(monitor_id: int, event: object) -> int:
+    """The notices of a state-machine event just recorded for a monitor (none for other events);
+    the number of rows written."""
+    if isinstance(event, IncidentOpened):
+        opened = Incident.objects.filter(monitor_id=monitor_id, resolved_at__isnull=True).first()
+        return enqueue_incident_notices(opened, Kind.INCIDENT_CONFIRMED) if opened else 0
+    if isinstance(event, IncidentRecovered):
+        # The incident the recorder has just closed with these very timestamps.
+        recovered = Incident.objects.filter(
+            monitor_id=monitor_id, recovered_at=event.recovered_at, resolved_at=event.resolved_at
+        ).first()
+        return enqueue_incident_notices(recovered, Kind.INCIDENT_RECOVERED) if recovered else 0
+    return 0
+
+
+def enqueue_incident_notices(incident: Incident, kind: str) -> int:
+    """One pending email per recipient of ``incident``'s notices of this kind; rows that exist
+    already are left as they are. The number of rows written."""
+    agency = incident.agency
+    channel = OutboxMessage.Channel.EMAIL
+    rows = [
+        OutboxMessage(
+            agency=agency,
+            incident=incident,
+            kind=kind,
+            channel=channel,
+            audience=recipient.audience,
+            recipient=recipient.address,
+            language=recipient.language,
+            idempotency_key=idempotency_key(kind, incident.pk, channel, recipient.address),
+            message_id=new_message_id(agency),
+        )
+        for recipient in incident_recipients(incident)
+    ]
+    before = OutboxMessage.objects.filter(incident=incident, kind=kind).count()
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return OutboxMessage.objects.filter(incident=incident, kind=kind).count() - before
+
+
+def idempotency_key(kind: str, incident_id: int, channel: str, recipient: str) -> str:
+    return f"{kind}:{incident_id}:{channel}:{recipient}"
+
+
+def incident_recipients(incident: Incident) -> list[Recipient]:
+    """Who hears about an incident: the on-call addresses whose scope covers the client (when
+    the client's plan includes email alerts), in the agency's language, then the client's
+    contacts who asked for incident notices, in the client's language. An address that is both
+    gets the agency's version, which has the details and the acknowledgement link."""
+    client = incident.monitor.site.client
+    recipients: dict[str, Recipient] = {}
+    if client.plan.email_alerts:
+        scope = Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
+        on_call = OnCallAddress.objects.filter(scope, agency_id=incident.agency_id).order_by("email")
+        for address in on_call.values_list("email", flat=True):
+            recipients.setdefault(address, Recipient(address, incident.agency.language, Audience.AGENCY))
+    contacts = client.contacts.filter(receives_incident_notices=True).order_by("email")
+    for address in contacts.values_list("email", flat=True):
+        recipients.setdefault(address, Recipient(address, client.language, Audience.CLIENT))
+    return list(recipients.values())

@@ -1,0 +1,139 @@
+"""The outbox and the agency's on-call addresses.
+
+Nothing is ever sent directly: an event writes outbox rows in its own transaction, and the worker
+delivers them. A row carries everything delivery needs to be safe when several workers run and
+any of them may die: an idempotency key (an event cannot enqueue twice), a claim with a lease
+(compare-and-set), an attempt count with the next attempt's time, and a Message-ID fixed at
+enqueue so that the rare repeat after a crash is recognisable as the same mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
+from veilleur.clients.models import Client
+from veilleur.incidents.models import Incident
+from veilleur.plans.models import Plan
+
+
+class OnCallAddress(AgencyOwned):
+    """An address that receives the agency's incident alerts: for every client, for the clients
+    on one plan, or for one client."""
+
+    email = models.EmailField()
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only the clients on this plan. Empty (and no client): every client.",
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this client. Empty (and no plan): every client.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = "on-call address"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=True) | Q(client__isnull=True), name="oncall_one_scope_at_most"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.scope_label})"
+
+    @property
+    def scope_label(self) -> str:
+        if self.client_id:
+            return f"client {self.client}"
+        if self.plan_id:
+            return f"plan {self.plan}"
+        return "every client"
+
+    def clean(self) -> None:
+        if self.plan_id and self.client_id:
+            raise ValidationError({"client": "choose a plan or a client, not both"})
+        if self.agency_id and self.plan is not None and self.plan.agency_id != self.agency_id:
+            raise ValidationError({"plan": "this plan belongs to another agency"})
+        if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
+            raise ValidationError({"client": "this client belongs to another agency"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class OutboxMessage(AgencyOwned):
+    """One notification to one recipient on one channel."""
+
+    class Kind(models.TextChoices):
+        INCIDENT_CONFIRMED = "incident_confirmed", "Incident confirmed"
+        INCIDENT_RECOVERED = "incident_recovered", "Incident recovered"
+        SLA_WARNING = "sla_warning", "Response due soon"
+        SLA_BREACH = "sla_breach", "Response overdue"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    class Audience(models.TextChoices):
+        # The agency's people get the technical detail and the acknowledgement link; the client's
+        # contacts get a plain notice. Stored, because the same address may be both.
+        AGENCY = "agency", "Agency on-call"
+        CLIENT = "client", "Client contact"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.AGENCY)
+    recipient = models.CharField(max_length=254)
+    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
+    idempotency_key = models.CharField(max_length=400, unique=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Delivery attempts begun so far.")
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbox message"
+        indexes = [
+            # The delivery query reads only undelivered rows, a handful at any time, while sent
+            # rows pile up: a partial index keeps that query as cheap on day 1,000 as on day 1.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="outbox_undelivered_due",
+            ),
+            models.Index(fields=["agency", "-created_at"], name="outbox_agency_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient} ({self.state})"
