@@ -71,3 +71,19 @@ def _checks(proof: list[dict[str, Any]]) -> list[TimelineEntry]:
             }
         entries.append(TimelineEntry(at, "check_ok" if check.get("ok") else "check_failed", text))
     return entries
+
+
+def notification_entries(incident: Incident) -> list[TimelineEntry]:
+    """Each alert or notice delivered, at the time the mail server accepted it."""
+    from veilleur.notifications.delivery_log import delivery_log
+
+    return [
+        TimelineEntry(
+            entry.sent_at,
+            "notification",
+            _("%(kind)s sent to %(recipient)s (%(channel)s)")
+            % {"kind": entry.kind_label, "recipient": entry.recipient, "channel": entry.channel},
+        )
+        for entry in delivery_log(incident)
+        if entry.sent_at is not None
+    ]

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from veilleur.incidents import views
+from veilleur.incidents import ack_link, views
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
     path("incidents/<int:incident_id>/ack", views.incident_acknowledge, name="incident-ack"),
+    path("ack/<str:token>/", ack_link.ack_link, name="ack-link"),
 ]

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 from veilleur.accounts.models import StaffUser
 from veilleur.incidents.ack import acknowledge
 from veilleur.incidents.models import AckChannel, Incident
-from veilleur.incidents.timeline import build_timeline
+from veilleur.incidents.timeline import build_timeline, notification_entries
+from veilleur.notifications.delivery_log import delivery_log
 
 LIST_LIMIT = 200
 
@@ -56,7 +57,8 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         {
             "agency": agency,
             "incident": incident,
-            "timeline": build_timeline(incident),
+            "timeline": build_timeline(incident, notification_entries(incident)),
+            "deliveries": delivery_log(incident),
             "now": timezone.now(),
             "time_zone": agency.time_zone,
         },
