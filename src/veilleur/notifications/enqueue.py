@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from veilleur.domain.incidents import IncidentOpened, IncidentRecovered
 from veilleur.incidents.models import Incident
@@ -71,6 +71,39 @@ def idempotency_key(kind: str, incident_id: int, channel: str, recipient: str) -
     return f"{kind}:{incident_id}:{channel}:{recipient}"
 
 
+def enqueue_sla_notice(incident: Incident, kind: str) -> int:
+    """The agency's warning (75 % of the response time gone) or breach notice: to the on-call
+    addresses in scope — for a breach, those marked for escalation, or all of them when none is."""
+    agency = incident.agency
+    channel = OutboxMessage.Channel.EMAIL
+    addresses = _on_call_in_scope(incident)
+    if kind == Kind.SLA_BREACH:
+        escalation = addresses.filter(escalation=True)
+        addresses = escalation if escalation.exists() else addresses
+    rows = [
+        OutboxMessage(
+            agency=agency,
+            incident=incident,
+            kind=kind,
+            channel=channel,
+            audience=Audience.AGENCY,
+            recipient=address,
+            language=agency.language,
+            idempotency_key=idempotency_key(kind, incident.pk, channel, address),
+            message_id=new_message_id(agency),
+        )
+        for address in addresses.order_by("email").values_list("email", flat=True).distinct()
+    ]
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _on_call_in_scope(incident: Incident) -> QuerySet[OnCallAddress]:
+    client = incident.monitor.site.client
+    scope = Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
+    return OnCallAddress.objects.filter(scope, agency_id=incident.agency_id)
+
+
 def incident_recipients(incident: Incident) -> list[Recipient]:
     """Who hears about an incident: the on-call addresses whose scope covers the client (when
     the client's plan includes email alerts), in the agency's language, then the client's
@@ -79,9 +112,7 @@ def incident_recipients(incident: Incident) -> list[Recipient]:
     client = incident.monitor.site.client
     recipients: dict[str, Recipient] = {}
     if client.plan.email_alerts:
-        scope = Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
-        on_call = OnCallAddress.objects.filter(scope, agency_id=incident.agency_id).order_by("email")
-        for address in on_call.values_list("email", flat=True):
+        for address in _on_call_in_scope(incident).order_by("email").values_list("email", flat=True):
             recipients.setdefault(address, Recipient(address, incident.agency.language, Audience.AGENCY))
     contacts = client.contacts.filter(receives_incident_notices=True).order_by("email")
     for address in contacts.values_list("email", flat=True):

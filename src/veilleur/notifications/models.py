@@ -43,6 +43,11 @@ class OnCallAddress(AgencyOwned):
         related_name="+",
         help_text="Only this client. Empty (and no plan): every client.",
     )
+    escalation = models.BooleanField(
+        default=False,
+        help_text="Also receives the notice when a response is overdue (SLA breach). When no address "
+        "in scope is marked, every on-call address in scope receives it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -6,12 +6,15 @@ from datetime import datetime
 
 from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
+from veilleur.notifications.sla_notices import send_sla_notices
 from veilleur.worker.loop import Job, Worker
 
 # Hours are compacted a few minutes after they end; checking every minute keeps the backlog
 # small after a restart. Retention only has whole days to delete.
 COMPACTION_PERIOD_SECONDS = 60
 RETENTION_PERIOD_SECONDS = 3600
+# Warnings and breach notices go out within this many seconds of their time.
+SLA_TIMER_PERIOD_SECONDS = 10
 
 
 def jobs() -> list[Job]:
@@ -19,6 +22,7 @@ def jobs() -> list[Job]:
         Job("compact finished hours", COMPACTION_PERIOD_SECONDS, _compact),
         Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
         Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
+        Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
     ]
 
 
