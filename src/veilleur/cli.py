@@ -129,6 +129,33 @@ def cmd_export(args: argparse.Namespace) -> int:
     return export_command(Path(args.output) if args.output else None, agency_key=args.agency)
 
 
+def cmd_holidays(args: argparse.Namespace) -> int:
+    from veilleur.accounts.models import BusinessCalendar
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+    from veilleur.domain.holidays import public_holidays
+
+    if not 1970 <= args.year <= 2200:
+        print(f"error: year {args.year} is out of range (1970-2200)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    calendar = BusinessCalendar.objects.get(agency=agency)
+    known = set(calendar.holidays)
+    added = [
+        day.isoformat()
+        for day in public_holidays(agency.country, [args.year])
+        if day.isoformat() not in known
+    ]
+    if added:
+        calendar.holidays = sorted(known | set(added))
+        calendar.save()
+    print(
+        f"{len(added)} public holiday(s) of {agency.country} in {args.year} added"
+        + (": " + ", ".join(added) if added else "")
+    )
+    return EXIT_OK
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     from veilleur.accounts.models import ApiToken
     from veilleur.accounts.provisioning import prepare_database, resolve_agency
@@ -229,6 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = add("export", cmd_export, "write the agency's configuration as YAML")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     _agency_option(export)
+
+    holidays = add(
+        "holidays", cmd_holidays, "add a year's public holidays of the agency's country to its calendar"
+    )
+    holidays.add_argument("year", type=int)
+    _agency_option(holidays)
 
     token = add("token", lambda args: EXIT_BAD_INPUT, "manage REST API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")

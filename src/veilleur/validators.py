@@ -54,6 +54,10 @@ def validate_weekly_hours(value: Any) -> None:
     _run(checks.check_weekly_hours, value)
 
 
+def validate_country(value: str) -> None:
+    _run(checks.check_country, value)
+
+
 def validate_rrule(value: str) -> None:
     _run(checks.check_rrule, value)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from veilleur.validators import (
     validate_color,
+    validate_country,
     validate_holidays,
     validate_http_url,
     validate_key,
@@ -37,6 +38,12 @@ class Agency(models.Model):
     )
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
     language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
+    country = models.CharField(
+        max_length=2,
+        default="FR",
+        validators=[validate_country],
+        help_text="ISO 3166 code; its public holidays seed the opening-hours calendar.",
+    )
     logo_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[validate_color])
     accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[validate_color])

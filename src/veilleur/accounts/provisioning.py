@@ -7,8 +7,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from veilleur.accounts.models import DEFAULT_WEEKLY_HOURS, Agency, BusinessCalendar, SetupLink, StaffUser
+from veilleur.domain.holidays import public_holidays
 from veilleur.plans.models import seed_default_plans
 
 
@@ -23,10 +25,22 @@ def prepare_database() -> None:
 
 @transaction.atomic
 def create_agency(
-    key: str = "default", name: str = "My agency", time_zone: str = "Europe/Paris", language: str = "fr"
+    key: str = "default",
+    name: str = "My agency",
+    time_zone: str = "Europe/Paris",
+    language: str = "fr",
+    country: str = "FR",
 ) -> Agency:
-    agency = Agency.objects.create(key=key, name=name, time_zone=time_zone, language=language)
-    BusinessCalendar.objects.create(agency=agency, time_zone=time_zone, weekly_hours=DEFAULT_WEEKLY_HOURS)
+    agency = Agency.objects.create(
+        key=key, name=name, time_zone=time_zone, language=language, country=country
+    )
+    this_year = timezone.now().year
+    BusinessCalendar.objects.create(
+        agency=agency,
+        time_zone=time_zone,
+        weekly_hours=DEFAULT_WEEKLY_HOURS,
+        holidays=[day.isoformat() for day in public_holidays(country, (this_year, this_year + 1))],
+    )
     seed_default_plans(agency)
     return agency
 

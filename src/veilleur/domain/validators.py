@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrulestr
 
+from veilleur.domain.holidays import known_country
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 LANGUAGES = ("fr", "en")
@@ -38,6 +40,13 @@ def check_time_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - listed zones load
         raise ValueError(f"unknown time zone {name!r}") from exc
     return name
+
+
+def check_country(code: str) -> str:
+    """An ISO 3166 alpha-2 country code whose public holidays are known, e.g. ``FR``."""
+    if not known_country(code):
+        raise ValueError(f"unknown country {code!r}: expected an ISO 3166 code such as 'FR', 'BE' or 'CH'")
+    return code
 
 
 def check_key(value: str) -> str:

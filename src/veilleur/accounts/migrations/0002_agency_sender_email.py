@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agency',
-            name='sender_email',
-            field=models.EmailField(blank=True, help_text='The address notifications are sent from. Empty: veilleur@ the host of the public address.', max_length=254),
+            model_name="agency",
+            name="sender_email",
+            field=models.EmailField(
+                blank=True,
+                help_text="The address notifications are sent from. Empty: veilleur@ the host of the public address.",
+                max_length=254,
+            ),
         ),
     ]
