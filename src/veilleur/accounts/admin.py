@@ -91,7 +91,18 @@ class CalendarInline(admin.StackedInline):
 @admin.register(Agency)
 class AgencyAdmin(ScopedAdmin):
     list_display = ("name", "key", "time_zone", "language")
-    fields = ("name", "key", "base_url", "time_zone", "language", "logo_url", "primary_color", "accent_color")
+    fields = (
+        "name",
+        "key",
+        "base_url",
+        "sender_email",
+        "time_zone",
+        "language",
+        "country",
+        "logo_url",
+        "primary_color",
+        "accent_color",
+    )
     readonly_fields = ("key",)
     inlines = (CalendarInline,)
 
