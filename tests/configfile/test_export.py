@@ -85,7 +85,7 @@ def test_export_to_standard_output_is_stable_and_complete(agency: Agency, run_cl
     assert first.status == 0
     assert first.out == second.out
     data = yaml.safe_load(first.out)
-    assert list(data) == ["agency", "calendar", "plans", "clients"]
+    assert list(data) == ["agency", "calendar", "plans", "clients", "channels", "on_call"]
     assert [plan["key"] for plan in data["plans"]] == ["basic", "premium", "standard"]
     assert list(data["clients"][0]) == [
         "key",

@@ -7,10 +7,12 @@ from ninja import NinjaAPI
 from veilleur.api.auth import BearerToken
 from veilleur.api.errors import install_error_handlers
 from veilleur.api.resources import (
+    channels,
     clients,
     contacts,
     incidents,
     monitors,
+    on_call,
     plans,
     results,
     sites,
@@ -20,7 +22,8 @@ from veilleur.api.resources import (
 )
 
 DESCRIPTION = """\
-Manage an agency's clients, sites, monitors, contacts and maintenance, and read what monitoring
+Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses and
+notification channels, and read what monitoring
 found (monitors' state, check results, rollups, incidents, blips), with a bearer token
 (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
@@ -51,3 +54,5 @@ api.add_router("/maintenance-windows", windows.router)
 api.add_router("/maintenance-tasks", tasks.router)
 api.add_router("/incidents", incidents.router)
 api.add_router("/blips", incidents.blips_router)
+api.add_router("/channels", channels.router)
+api.add_router("/on-call", on_call.router)

@@ -13,6 +13,7 @@ import contextlib
 import heapq
 import logging
 import os
+import random
 import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import OperationalError, close_old_connections, connections
+from django.db import OperationalError, connections
 
 from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
 from veilleur.checker.maintenance import MaintenanceCalendar
@@ -43,6 +44,9 @@ class CheckerSettings:
     per_host: int = 4  # probes running at once against one host name
     write_batch: int = 500
     write_queue: int = 2000
+    # Between two writes, at least this long: under load, one transaction per batch of results
+    # instead of one per result or two (each commit costs more than the rows it carries).
+    write_interval: float = 0.1
     confirm_delay: timedelta = timedelta(seconds=3)
     idle_sleep: float = 0.5
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -97,6 +101,20 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+def _drop_broken_connections() -> None:
+    """Django's ``close_old_connections`` without the age limit: the database thread keeps its
+    connection from one call to the next (opening one per call, as CONN_MAX_AGE=0 would, cost
+    more than the work), and drops one that failed, so that the next call reconnects."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None:
+            continue
+        if connection.errors_occurred:
+            if connection.is_usable():
+                connection.errors_occurred = False
+            else:
+                connection.close()
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -123,7 +141,7 @@ class Checker:
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
         def call() -> T:
-            close_old_connections()
+            _drop_broken_connections()
             return function(*args)
 
         return await asyncio.get_running_loop().run_in_executor(self._db, call)
@@ -167,7 +185,9 @@ class Checker:
             if leased:
                 self._wake.set()
             if len(leased) < self.settings.lease_batch:
-                await self._sleep(self.settings.idle_sleep)
+                # Jittered, so that checkers sharing monitors do not poll in lockstep, with one
+                # of them always just ahead of the other when leases are released.
+                await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
 
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
         try:
@@ -222,10 +242,16 @@ class Checker:
             self._slots.release()
 
     async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_write = -self.settings.write_interval
         while True:
             batch = [await self._results.get()]
+            rest = last_write + self.settings.write_interval - loop.time()
+            if rest > 0 and self._results.qsize() + 1 < self.settings.write_batch:
+                await asyncio.sleep(rest)
             while len(batch) < self.settings.write_batch and not self._results.empty():
                 batch.append(self._results.get_nowait())
+            last_write = loop.time()
             await self._write(batch)
             for _ in batch:
                 self._results.task_done()

@@ -22,20 +22,24 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.accounts.provisioning import resolve_agency
 from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
-from veilleur.configfile.checks import duplicate_keys, unknown_references
+from veilleur.configfile.checks import channel_problems, duplicate_keys, unknown_references
 from veilleur.configfile.issues import ConfigFileError, Issue, Path, format_path
 from veilleur.configfile.loader import Document
 from veilleur.configfile.schema import (
+    ChannelSpec,
     ClientSpec,
     ConfigFile,
     ContactSpec,
     MonitorSpec,
+    OnCallSpec,
     PlanSpec,
+    ScopeSpec,
     SiteSpec,
     WindowSpec,
     validate_config,
 )
 from veilleur.monitoring.models import Monitor
+from veilleur.notifications.models import NotificationChannel, OnCallAddress
 from veilleur.plans.models import Plan
 
 # Model attribute → where the file holds it, relative to the object's own entry.
@@ -44,6 +48,7 @@ FieldMap = Mapping[str, Path]
 AGENCY_FIELDS: FieldMap = {
     "name": ("name",),
     "base_url": ("base_url",),
+    "sender_email": ("sender_email",),
     "time_zone": ("time_zone",),
     "language": ("language",),
     "logo_url": ("branding", "logo_url"),
@@ -81,6 +86,25 @@ MONITOR_FIELDS: FieldMap = {
     "interval_seconds": ("interval",),
     "paused": ("paused",),
 }
+CHANNEL_FIELDS: FieldMap = {
+    "key": ("key",),
+    "name": ("name",),
+    "kind": ("kind",),
+    "url": ("url",),
+    "secret": ("secret",),
+    "plan": ("scope", "plan"),
+    "client": ("scope", "client"),
+    "events": ("events",),
+    "enabled": ("enabled",),
+}
+ON_CALL_FIELDS: FieldMap = {
+    "email": ("email",),
+    "plan": ("scope", "plan"),
+    "client": ("scope", "client"),
+    "escalation": ("escalation",),
+}
+# Fields whose values are credentials: a change is announced, never shown.
+SECRET_FIELDS = frozenset({"url", "secret"})
 WINDOW_FIELDS: FieldMap = {
     "key": ("key",),
     "title": ("title",),
@@ -146,7 +170,9 @@ def _checked_config(document: Document, agency: Agency) -> ConfigFile:
     already_reported = {issue.path for issue in document.issues}
     issues = document.issues + [issue for issue in schema_issues if issue.path not in already_reported]
     stored_plans = set(Plan.objects.filter(agency=agency).values_list("key", flat=True))
-    issues += duplicate_keys(document.data) + unknown_references(document.data, stored_plans)
+    stored_clients = set(Client.objects.filter(agency=agency).values_list("key", flat=True))
+    issues += duplicate_keys(document.data) + unknown_references(document.data, stored_plans, stored_clients)
+    issues += channel_problems(document.data)
     if issues or config is None:
         raise ConfigFileError(issues)
     return config
@@ -200,14 +226,27 @@ def _pair(before: Any, after: Any) -> tuple[Any, Any]:
 
 
 def assign(instance: models.Model, wanted: Mapping[str, Any], fields: FieldMap) -> list[str]:
-    """Set each wanted value that differs; return the differences as "field old → new"."""
+    """Set each wanted value that differs; return the differences as "field old → new" (for a
+    credential, only "field changed")."""
     differences = []
     for attribute, value in wanted.items():
         current = getattr(instance, attribute)
         if current != value:
-            differences.append(describe_change(format_path(fields[attribute]), current, value))
+            label = format_path(fields[attribute])
+            changed = (
+                f"{label} changed" if attribute in SECRET_FIELDS else describe_change(label, current, value)
+            )
+            differences.append(changed)
             setattr(instance, attribute, value)
     return differences
+
+
+def scope_label(plan: Plan | None, client: Client | None) -> str:
+    if client is not None:
+        return f"client {client.key}"
+    if plan is not None:
+        return f"plan {plan.key}"
+    return "every client"
 
 
 class Applier:
@@ -225,7 +264,9 @@ class Applier:
         self._apply_agency()
         self._apply_calendar()
         plans = self._apply_plans()
-        self._apply_clients(plans)
+        clients = self._apply_clients(plans)
+        self._apply_channels(plans, clients)
+        self._apply_on_call(plans, clients)
         self._settle_extras(plans)
 
     # Bookkeeping -------------------------------------------------------------------------------
@@ -272,6 +313,7 @@ class Applier:
         wanted = {
             "name": spec.name,
             "base_url": spec.base_url,
+            "sender_email": spec.sender_email,
             "time_zone": spec.time_zone,
             "language": spec.language,
             "logo_url": spec.branding.logo_url,
@@ -338,14 +380,19 @@ class Applier:
 
     # Clients and what they hold ----------------------------------------------------------------------
 
-    def _apply_clients(self, plans: dict[str, Plan]) -> None:
-        stored = {
+    def _apply_clients(self, plans: dict[str, Plan]) -> dict[str, Client]:
+        """All the agency's clients by key, those of the file brought up to date (a client that
+        could not be saved is there too, without an id, so what refers to it is still checked)."""
+        clients = {
             client.key: client for client in Client.objects.filter(agency=self.agency).select_related("plan")
         }
         for index, spec in enumerate(self.config.clients):
-            self._apply_client(spec, stored.get(spec.key), plans[spec.plan], ("clients", index))
+            clients[spec.key] = self._apply_client(
+                spec, clients.get(spec.key), plans[spec.plan], ("clients", index)
+            )
+        return clients
 
-    def _apply_client(self, spec: ClientSpec, client: Client | None, plan: Plan, path: Path) -> None:
+    def _apply_client(self, spec: ClientSpec, client: Client | None, plan: Plan, path: Path) -> Client:
         is_new = client is None
         if client is None:
             client = Client(agency=self.agency, key=spec.key)
@@ -366,6 +413,7 @@ class Applier:
         self._apply_contacts(client, spec.contacts, path)
         sites = self._apply_sites(client, spec.sites, path)
         self._apply_windows(client, spec.maintenance_windows, sites, path)
+        return client
 
     def _stored_children(
         self, model: type[models.Model], parent: str, owner: models.Model, key: str
@@ -473,6 +521,94 @@ class Applier:
             label = f"{window.client.key}/{spec.key}"
             self._record("+" if is_new else "~", "maintenance window", label, [] if is_new else differences)
 
+    # Notification channels and on-call addresses ------------------------------------------------------
+
+    def _scope(
+        self, spec: ScopeSpec | None, plans: dict[str, Plan], clients: dict[str, Client]
+    ) -> tuple[Plan | None, Client | None]:
+        """The plan and client a scope names (both known: the references were checked)."""
+        if spec is None:
+            return None, None
+        plan = plans[spec.plan] if spec.plan is not None else None
+        client = clients[spec.client] if spec.client is not None else None
+        return plan, client
+
+    def _apply_channels(self, plans: dict[str, Plan], clients: dict[str, Client]) -> None:
+        if self.config.channels is None:
+            return  # no channels section: the stored channels are left alone
+        stored = {channel.key: channel for channel in NotificationChannel.objects.filter(agency=self.agency)}
+        for index, spec in enumerate(self.config.channels):
+            self._apply_channel(spec, stored.get(spec.key), plans, clients, ("channels", index))
+        for key in sorted(set(stored) - {spec.key for spec in self.config.channels}):
+            self._nested_extras.append(_Extra("channel", key, stored[key]))
+
+    def _apply_channel(
+        self,
+        spec: ChannelSpec,
+        channel: NotificationChannel | None,
+        plans: dict[str, Plan],
+        clients: dict[str, Client],
+        path: Path,
+    ) -> None:
+        is_new = channel is None
+        if channel is None:
+            channel = NotificationChannel(agency=self.agency, key=spec.key)
+        wanted: dict[str, Any] = {
+            "name": spec.name,
+            "kind": spec.kind,
+            "url": spec.url,
+            "events": list(spec.events),
+            "enabled": spec.enabled,
+        }
+        if spec.secret is not None:  # left out: the secret made when the channel was created stays
+            wanted["secret"] = spec.secret
+        differences = assign(channel, wanted, CHANNEL_FIELDS)
+        plan, client = self._scope(spec.scope, plans, clients)
+        current = scope_label(channel.plan, channel.client)
+        if current != scope_label(plan, client):
+            differences.append(f"scope {current} → {scope_label(plan, client)}")
+            channel.plan, channel.client = plan, client
+        parents = [name for name, row in (("plan", plan), ("client", client)) if row is not None]
+        self._save_and_record(
+            channel, path, CHANNEL_FIELDS, "channel", spec.key, is_new, differences, parents
+        )
+
+    def _apply_on_call(self, plans: dict[str, Plan], clients: dict[str, Client]) -> None:
+        """On-call addresses are matched by address and scope together: one address may be on
+        call for several plans."""
+        if self.config.on_call is None:
+            return  # no on_call section: the stored addresses are left alone
+        stored = {
+            _on_call_label(row.email, row.plan, row.client): row
+            for row in OnCallAddress.objects.filter(agency=self.agency).select_related("plan", "client")
+        }
+        wanted = set()
+        for index, spec in enumerate(self.config.on_call):
+            plan, client = self._scope(spec.scope, plans, clients)
+            label = _on_call_label(spec.email, plan, client)
+            wanted.add(label)
+            self._apply_one_on_call(spec, stored.get(label), plan, client, label, ("on_call", index))
+        for label in sorted(set(stored) - wanted):
+            self._nested_extras.append(_Extra("on-call address", label, stored[label]))
+
+    def _apply_one_on_call(
+        self,
+        spec: OnCallSpec,
+        address: OnCallAddress | None,
+        plan: Plan | None,
+        client: Client | None,
+        label: str,
+        path: Path,
+    ) -> None:
+        is_new = address is None
+        if address is None:
+            address = OnCallAddress(agency=self.agency, email=spec.email, plan=plan, client=client)
+        differences = assign(address, {"escalation": spec.escalation}, ON_CALL_FIELDS)
+        parents = [name for name, row in (("plan", plan), ("client", client)) if row is not None]
+        self._save_and_record(
+            address, path, ON_CALL_FIELDS, "on-call address", label, is_new, differences, parents
+        )
+
     # What the file no longer has -------------------------------------------------------------------
 
     def _settle_extras(self, plans: dict[str, Plan]) -> None:
@@ -522,6 +658,11 @@ class Applier:
             )
             return
         self._delete(extra)
+
+
+def _on_call_label(email: str, plan: Plan | None, client: Client | None) -> str:
+    """An on-call address as change lines name it, e.g. ``nuit@agence.example (plan premium)``."""
+    return f"{email} ({scope_label(plan, client)})"
 
 
 def _monitor_values(spec: MonitorSpec, site: SiteSpec) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from veilleur.configfile.issues import Issue, Path, format_path
+from veilleur.notifications.channels import check_channel_url
 
 
 def _entries(data: Any, path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -63,10 +64,56 @@ def duplicate_keys(data: Any) -> list[Issue]:
         issues += _duplicates(data, (*client_path, "maintenance_windows"), "key")
         for site_path, _ in _entries(data, (*client_path, "sites")):
             issues += _duplicates(data, (*site_path, "monitors"), "key")
+    return issues + _duplicates(data, ("channels",), "key") + _duplicate_on_call(data)
+
+
+def scope_of(entry: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(plan key, client key) of an entry's ``scope``; (None, None) for every client."""
+    scope = entry.get("scope")
+    if not isinstance(scope, dict):
+        return None, None
+    return _text(scope, "plan"), _text(scope, "client")
+
+
+def _duplicate_on_call(data: Any) -> list[Issue]:
+    """The same address twice with the same scope (one address may have several scopes)."""
+    issues = []
+    seen: dict[tuple[str, str | None, str | None], Path] = {}
+    for entry_path, entry in _entries(data, ("on_call",)):
+        email = _text(entry, "email")
+        if email is None:
+            continue
+        identity = (email.strip().lower(), *scope_of(entry))
+        if identity in seen:
+            message = (
+                f"duplicate on-call address {email!r} with this scope: already {format_path(seen[identity])}"
+            )
+            issues.append(Issue((*entry_path, "email"), message))
+        else:
+            seen[identity] = entry_path
     return issues
 
 
-def unknown_references(data: Any, stored_plan_keys: set[str]) -> list[Issue]:
+def channel_problems(data: Any) -> list[Issue]:
+    """A URL that does not suit its channel's kind; a signing secret on a channel that does not
+    sign. The URL is never quoted back: it holds the channel's credentials."""
+    issues = []
+    for entry_path, entry in _entries(data, ("channels",)):
+        kind, url = _text(entry, "kind"), _text(entry, "url")
+        if kind not in ("webhook", "apprise") or url is None:
+            continue  # the schema reports a missing or unknown kind, or a URL that is not text
+        try:
+            check_channel_url(kind, url)
+        except ValueError as exc:
+            issues.append(Issue((*entry_path, "url"), str(exc)))
+        if kind != "webhook" and entry.get("secret") is not None:
+            issues.append(Issue((*entry_path, "secret"), "only webhook channels sign what they send"))
+    return issues
+
+
+def unknown_references(
+    data: Any, stored_plan_keys: set[str], stored_client_keys: set[str] | frozenset[str] = frozenset()
+) -> list[Issue]:
     """A client on a plan that exists neither in the file nor in the database, a window on a
     site the client does not have.
 
@@ -82,6 +129,26 @@ def unknown_references(data: Any, stored_plan_keys: set[str]) -> list[Issue]:
             known = ", ".join(sorted(known_plans)) or "none"
             issues.append(Issue((*client_path, "plan"), f"unknown plan {plan!r} (known plans: {known})"))
         issues += _unknown_window_sites(data, client_path)
+    known_clients = set(stored_client_keys)
+    known_clients.update(key for _, client in _entries(data, ("clients",)) if (key := _text(client, "key")))
+    for section in ("channels", "on_call"):
+        issues += _unknown_scopes(data, section, known_plans, known_clients)
+    return issues
+
+
+def _unknown_scopes(data: Any, section: str, known_plans: set[str], known_clients: set[str]) -> list[Issue]:
+    issues = []
+    for entry_path, entry in _entries(data, (section,)):
+        plan, client = scope_of(entry)
+        if plan is not None and plan not in known_plans:
+            known = ", ".join(sorted(known_plans)) or "none"
+            issues.append(
+                Issue((*entry_path, "scope", "plan"), f"unknown plan {plan!r} (known plans: {known})")
+            )
+        if client is not None and client not in known_clients:
+            known = ", ".join(sorted(known_clients)) or "none"
+            message = f"unknown client {client!r} (known clients: {known})"
+            issues.append(Issue((*entry_path, "scope", "client"), message))
     return issues
 
 

@@ -15,11 +15,13 @@ from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
 from veilleur.domain.validators import WEEKDAYS, check_holiday
 from veilleur.monitoring.models import Monitor
+from veilleur.notifications.models import NotificationChannel, OnCallAddress
 from veilleur.plans.models import Plan
 
 HEADER = (
     "# Veilleur configuration, written by 'veilleur export'.\n"
     "# Apply it with 'veilleur apply FILE'; every field is described in docs/config-file.md.\n"
+    "# It holds the notification channels' URLs and secrets: keep it where secrets are kept.\n"
 )
 
 
@@ -47,6 +49,10 @@ def export_agency(agency: Agency) -> str:
     document["plans"] = [plan_entry(plan) for plan in Plan.objects.filter(agency=agency).order_by("key")]
     clients = Client.objects.filter(agency=agency).select_related("plan").order_by("key")
     document["clients"] = [client_entry(client) for client in clients]
+    channels = NotificationChannel.objects.filter(agency=agency).select_related("plan", "client")
+    document["channels"] = [channel_entry(channel) for channel in channels.order_by("key")]
+    addresses = OnCallAddress.objects.filter(agency=agency).select_related("plan", "client")
+    document["on_call"] = sorted((on_call_entry(address) for address in addresses), key=_on_call_order)
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return HEADER + body
 
@@ -55,6 +61,7 @@ def agency_section(agency: Agency) -> dict[str, Any]:
     return {
         "name": agency.name,
         "base_url": agency.base_url,
+        "sender_email": agency.sender_email,
         "time_zone": agency.time_zone,
         "language": agency.language,
         "branding": {
@@ -174,3 +181,45 @@ def window_entry(window: MaintenanceWindow) -> dict[str, Any]:
         "rrule": window.rrule,
         "sites": sorted(site.key for site in window.sites.all()),
     }
+
+
+def scope_entry(plan: Plan | None, client: Client | None) -> dict[str, str] | None:
+    """``{plan: KEY}``, ``{client: KEY}``, or None (left out) for every client."""
+    if client is not None:
+        return {"client": client.key}
+    if plan is not None:
+        return {"plan": plan.key}
+    return None
+
+
+def channel_entry(channel: NotificationChannel) -> dict[str, Any]:
+    # The URL is written in full, and a webhook's signing secret too: applying the export to a
+    # new database must give the same channels, which receivers already trust.
+    entry: dict[str, Any] = {
+        "key": channel.key,
+        "name": channel.name,
+        "kind": channel.kind,
+        "url": channel.url,
+    }
+    if channel.kind == NotificationChannel.Kind.WEBHOOK:
+        entry["secret"] = channel.secret
+    scope = scope_entry(channel.plan, channel.client)
+    if scope is not None:
+        entry["scope"] = scope
+    entry["events"] = list(channel.events)
+    entry["enabled"] = channel.enabled
+    return entry
+
+
+def on_call_entry(address: OnCallAddress) -> dict[str, Any]:
+    entry: dict[str, Any] = {"email": address.email}
+    scope = scope_entry(address.plan, address.client)
+    if scope is not None:
+        entry["scope"] = scope
+    entry["escalation"] = address.escalation
+    return entry
+
+
+def _on_call_order(entry: dict[str, Any]) -> tuple[str, str, str]:
+    scope = entry.get("scope") or {}
+    return entry["email"], scope.get("plan", ""), scope.get("client", "")

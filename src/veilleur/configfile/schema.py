@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
@@ -25,6 +25,7 @@ from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
 from veilleur.configfile.issues import Issue
 from veilleur.domain import validators as checks
 from veilleur.monitoring.models import Monitor
+from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
 from veilleur.validators import validate_headers
 
@@ -154,6 +155,7 @@ class AgencyBranding(Strict):
 class AgencySpec(Strict):
     name: Annotated[str, model_rules(Agency, "name")]
     base_url: Annotated[OptionalUrl, model_rules(Agency, "base_url")] = ""
+    sender_email: Annotated[str, AfterValidator(_email), model_rules(Agency, "sender_email")] = ""
     time_zone: TimeZone = model_default(Agency, "time_zone")
     language: Language = model_default(Agency, "language")
     branding: AgencyBranding = Field(default_factory=AgencyBranding)
@@ -267,11 +269,56 @@ class ClientSpec(Strict):
     maintenance_windows: Annotated[list[WindowSpec], EmptyIfNull] = []
 
 
+EventName = Literal["incident_confirmed", "incident_recovered", "sla_warning", "sla_breach"]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("an event is listed twice")
+    return values
+
+
+class ScopeSpec(Strict):
+    """Who a channel or an on-call address is for: one plan's clients, one client, or (neither,
+    or no scope at all) every client."""
+
+    plan: Key | None = None
+    client: Key | None = None
+
+    @model_validator(mode="after")
+    def _one_at_most(self) -> ScopeSpec:
+        if self.plan is not None and self.client is not None:
+            raise ValueError("give a plan or a client, not both (leave scope out for every client)")
+        return self
+
+
+class ChannelSpec(Strict):
+    key: Key
+    name: Annotated[str, model_rules(NotificationChannel, "name")]
+    kind: Literal["webhook", "apprise"]
+    # Checked against the kind in checks.channel_problems, which sees both fields.
+    url: Annotated[str, model_rules(NotificationChannel, "url")]
+    secret: Annotated[str, Field(min_length=16, max_length=128)] | None = None
+    scope: ScopeSpec | None = None
+    events: Annotated[list[EventName], Field(min_length=1), AfterValidator(_distinct)] = Field(
+        default_factory=all_event_kinds  # type: ignore[arg-type]
+    )
+    enabled: bool = True
+
+
+class OnCallSpec(Strict):
+    email: Annotated[str, AfterValidator(_email), model_rules(OnCallAddress, "email")]
+    scope: ScopeSpec | None = None
+    escalation: bool = model_default(OnCallAddress, "escalation")
+
+
 class ConfigFile(Strict):
     agency: AgencySpec
     calendar: CalendarSpec | None = None
     plans: list[PlanSpec] | None = None
     clients: Annotated[list[ClientSpec], EmptyIfNull] = []
+    channels: list[ChannelSpec] | None = None
+    on_call: list[OnCallSpec] | None = None
 
 
 def validate_config(data: Any) -> tuple[ConfigFile | None, list[Issue]]:
@@ -340,6 +387,9 @@ def _all_field_names() -> list[str]:
         SiteSpec,
         MonitorSpec,
         WindowSpec,
+        ScopeSpec,
+        ChannelSpec,
+        OnCallSpec,
     )
     return sorted({name for spec in specs for name in spec.model_fields})
 

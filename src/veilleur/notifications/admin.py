@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin
-from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.notifications.channels import masked_url
+from veilleur.notifications.models import NotificationChannel, OnCallAddress, OutboxMessage
 
 
 @admin.register(OnCallAddress)
@@ -13,6 +14,19 @@ class OnCallAddressAdmin(ScopedAdmin):
     list_filter = (("plan", RelatedOnly), ("client", RelatedOnly))
     search_fields = ("email",)
     fields = ("email", "plan", "client")
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(ScopedAdmin):
+    # The list shows the URL masked: it holds the credentials that let anyone post to the channel.
+    list_display = ("key", "name", "kind", "masked_url", "plan", "client", "enabled")
+    list_filter = ("kind", "enabled", ("plan", RelatedOnly), ("client", RelatedOnly))
+    search_fields = ("key", "name")
+    fields = ("key", "name", "kind", "url", "secret", "plan", "client", "events", "enabled")
+
+    @admin.display(description="URL")
+    def masked_url(self, channel: NotificationChannel) -> str:
+        return masked_url(channel.kind, channel.url)
 
 
 @admin.register(OutboxMessage)

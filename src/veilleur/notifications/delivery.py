@@ -11,6 +11,13 @@ marked sent leaves a "sending" row whose claim expires; another worker sends it 
 repeat at most per crash, with the same Message-ID, so mail clients show it once. Nothing is
 lost: a failure of any kind puts the row back to pending with an exponential, jittered backoff;
 after about two days of failures it is marked failed, logged as an error, and stays listed.
+
+Rows go out by e-mail, by webhook or through Apprise (the row's channel). What needs the
+database (claiming, rendering, recording) happens in the run's own thread; the network part of
+each row runs in a small pool of threads, each within its own deadline (mail still goes to the
+SMTP server one message at a time). So a channel whose server hangs holds one thread until its
+timeout while the other rows keep going out, and its row then comes back later on its own
+backoff: one failing channel never delays another.
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,14 +41,18 @@ from django.db.models import F, Q, QuerySet
 
 from veilleur.incidents.models import Incident
 from veilleur.notifications.addresses import sender_address
-from veilleur.notifications.models import OutboxMessage
+from veilleur.notifications.apprise_target import notify_apprise
+from veilleur.notifications.channel_messages import chat_message
+from veilleur.notifications.models import NotificationChannel, OutboxMessage
 from veilleur.notifications.rendering import build_email, render_message
 from veilleur.notifications.smtp import send_over_smtp
 from veilleur.notifications.smtp_url import SmtpConfig, parse_smtp_url
+from veilleur.notifications.webhook import WebhookRequest, build_webhook_request, post_webhook
 
 log = logging.getLogger("veilleur.notifications")
 
 State = OutboxMessage.State
+Channel = OutboxMessage.Channel
 
 # The worker looks for due rows this often; an alert waits at most this long for its first try.
 DELIVERY_PERIOD_SECONDS = 2
@@ -51,9 +65,27 @@ LONGEST_RETRY_SECONDS = 3600.0
 # Retries go on for about this long (the nominal delays add up to it), then the row is failed.
 GIVE_UP_AFTER = timedelta(hours=48)
 ERROR_TEXT_LIMIT = 2000
+# Rows whose network part runs at the same time in one run: a server that hangs holds one of
+# these until its own timeout, not the whole queue.
+PARALLEL_SENDS = 8
+# A webhook or Apprise row stays ours this long at least: their deadlines (10 s, 20 s) plus
+# ample room to record the outcome.
+CHANNEL_LEASE_SECONDS = 60.0
 
 Clock = Callable[[], datetime]
 Sender = Callable[[SmtpConfig, str, str, bytes], None]
+WebhookPoster = Callable[[WebhookRequest], None]
+Transmission = Callable[[], None]  # the network part of one delivery: no database in there
+InFlight = dict[Future[None], OutboxMessage]
+
+
+class AppriseNotifier(Protocol):
+    def __call__(self, url: str, title: str, body: str, *, allow_private: bool) -> None: ...
+
+
+class Undeliverable(Exception):
+    """The row can never go out (its channel was deleted or disabled since it was queued):
+    marked failed at once instead of retried for two days."""
 
 
 def nominal_retry_delay(attempts: int) -> float:
@@ -121,49 +153,117 @@ class Deliverer:
         *,
         clock: Clock,
         send: Sender = send_over_smtp,
+        post: WebhookPoster = post_webhook,
+        notify: AppriseNotifier = notify_apprise,
         rng: random.Random | None = None,
         budget_seconds: float = RUN_BUDGET_SECONDS,
         name: str | None = None,
+        parallel: int = PARALLEL_SENDS,
     ) -> None:
         self.config = config
         self.clock = clock
         self.send = send
+        self.post = post
+        self.notify = notify
+        self.parallel = parallel
         self.rng = rng or random.Random()
         self.budget_seconds = budget_seconds
         self.name = name or new_claimer_name()
 
     def run(self) -> DeliveryReport:
-        """Claim and deliver due rows one at a time until none is due or the budget is spent."""
+        """Claim due rows one at a time and send them, up to ``parallel`` at once, until none is
+        due or the budget is spent; then wait for the sends still under way (each has its own
+        deadline) and record them."""
         report = DeliveryReport()
         started = time.monotonic()
-        while time.monotonic() - started < self.budget_seconds:
-            row = self.claim_next()
-            if row is None:
-                break
-            self.deliver(row, report)
+        in_flight: InFlight = {}
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="outbox-send") as pool:
+            while time.monotonic() - started < self.budget_seconds:
+                row = (
+                    self.claim_next(skip=_serial_channels_busy(in_flight))
+                    if len(in_flight) < self.parallel
+                    else None
+                )
+                if row is not None:
+                    transmission = self._prepare(row, report)
+                    if transmission is not None:
+                        in_flight[pool.submit(transmission)] = row
+                    self._settle(in_flight, report, block=False)
+                elif in_flight:
+                    self._settle(in_flight, report, block=True)  # a slot, or an e-mail turn, frees up
+                else:
+                    break
+            while in_flight:
+                self._settle(in_flight, report, block=True)
         return report
 
-    def claim_next(self) -> OutboxMessage | None:
+    def claim_next(self, skip: Collection[str] = ()) -> OutboxMessage | None:
+        """Claim the next due row, leaving out the channels in ``skip``."""
         now = self.clock()
-        lease_until = now + timedelta(seconds=self.config.lease_seconds)
         with transaction.atomic():
-            candidates = OutboxMessage.objects.filter(_claimable(now)).order_by("next_attempt_at", "pk")
+            candidates = OutboxMessage.objects.filter(_claimable(now)).exclude(channel__in=list(skip))
+            candidates = candidates.order_by("next_attempt_at", "pk")
             if connection.vendor == "postgresql":
                 candidates = candidates.select_for_update(skip_locked=True)
-            for pk in list(candidates.values_list("pk", flat=True)[:CANDIDATES_PER_CLAIM]):
+            for pk, channel in list(candidates.values_list("pk", "channel")[:CANDIDATES_PER_CLAIM]):
+                lease_until = now + timedelta(seconds=self.lease_seconds(channel))
                 if self._claim(pk, now, lease_until):
                     return _with_everything_to_render().get(pk=pk)
         return None
 
+    def lease_seconds(self, channel: str) -> float:
+        """How long a claim on a row of ``channel`` lasts: longer than its send can take."""
+        if channel == Channel.EMAIL:
+            return self.config.lease_seconds
+        return max(self.config.lease_seconds, CHANNEL_LEASE_SECONDS)
+
     def deliver(self, row: OutboxMessage, report: DeliveryReport) -> None:
+        """Send one claimed row here and now, and record the outcome."""
+        transmission = self._prepare(row, report)
+        if transmission is None:
+            return
         try:
-            email = build_email(row, render_message(row))
-            message = email.message().as_bytes(linesep="\r\n")  # SMTP lines end in CRLF
-            self.send(self.config, sender_address(row.agency), row.recipient, message)
+            transmission()
         except Exception as exc:  # whatever went wrong, the row must come back, never be lost
             self._record_failure(row, exc, report)
         else:
             self._record_sent(row, report)
+
+    def _prepare(self, row: OutboxMessage, report: DeliveryReport) -> Transmission | None:
+        """Everything the send needs from the database, read now; None (and the failure
+        recorded) when the row cannot even be prepared."""
+        try:
+            return self._transmission(row)
+        except Exception as exc:
+            self._record_failure(row, exc, report)
+            return None
+
+    def _transmission(self, row: OutboxMessage) -> Transmission:
+        if row.channel == Channel.EMAIL:
+            email = build_email(row, render_message(row))
+            message = email.message().as_bytes(linesep="\r\n")  # SMTP lines end in CRLF
+            return partial(self.send, self.config, sender_address(row.agency), row.recipient, message)
+        channel = _channel_of(row)
+        # Read here, in the run's thread: settings overridden for a test are seen.
+        allow_private = bool(settings.VEILLEUR_ALLOW_PRIVATE_TARGETS)
+        if row.channel == Channel.WEBHOOK:
+            request = build_webhook_request(row, channel, self.clock(), allow_private=allow_private)
+            return partial(self.post, request)
+        chat = chat_message(row)
+        return partial(self.notify, channel.url, chat.title, chat.body, allow_private=allow_private)
+
+    def _settle(self, in_flight: InFlight, report: DeliveryReport, *, block: bool) -> None:
+        """Record the sends that have finished; with ``block``, wait for at least one."""
+        done = wait(in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED).done
+        for future in done:
+            row = in_flight.pop(future)
+            error = future.exception()
+            if error is None:
+                self._record_sent(row, report)
+            elif isinstance(error, Exception):
+                self._record_failure(row, error, report)
+            else:  # KeyboardInterrupt and the like stop the worker, as they would without threads
+                raise error
 
     def _claim(self, pk: int, now: datetime, lease_until: datetime) -> bool:
         return (
@@ -204,7 +304,7 @@ class Deliverer:
     def _record_failure(self, row: OutboxMessage, exc: Exception, report: DeliveryReport) -> None:
         now = self.clock()
         error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
-        if row.attempts >= MAX_ATTEMPTS:
+        if row.attempts >= MAX_ATTEMPTS or isinstance(exc, Undeliverable):
             OutboxMessage.objects.filter(self._ours(row)).update(
                 state=State.FAILED, claimed_until=None, last_error=error
             )
@@ -241,6 +341,28 @@ class Deliverer:
 def _claimable(now: datetime) -> Q:
     """Due pending rows, and rows whose sender's claim ran out (it died or hung)."""
     return Q(state=State.PENDING, next_attempt_at__lte=now) | Q(state=State.SENDING, claimed_until__lt=now)
+
+
+def _serial_channels_busy(in_flight: InFlight) -> set[str]:
+    """Mail goes to the install's one SMTP server one message at a time, as it always has: the
+    server is not flooded, and a crash leaves at most one mail in doubt. Webhook and Apprise rows
+    each go to their own endpoint, side by side."""
+    return {Channel.EMAIL} if any(row.channel == Channel.EMAIL for row in in_flight.values()) else set()
+
+
+def _channel_of(row: OutboxMessage) -> NotificationChannel:
+    """The channel a webhook or Apprise row was queued for, as it is now (its URL may have been
+    corrected meanwhile)."""
+    channel = NotificationChannel.objects.filter(
+        agency_id=row.agency_id, key=row.recipient, kind=row.channel
+    ).first()
+    if channel is None:
+        raise Undeliverable(
+            f"channel {row.recipient!r} was deleted (or changed kind) since this notice was queued"
+        )
+    if not channel.enabled:
+        raise Undeliverable(f"channel {row.recipient!r} was disabled since this notice was queued")
+    return channel
 
 
 def _with_everything_to_render() -> QuerySet[OutboxMessage]:

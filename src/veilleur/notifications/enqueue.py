@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from veilleur.domain.incidents import IncidentOpened, IncidentRecovered
 from veilleur.incidents.models import Incident
 from veilleur.notifications.addresses import new_message_id
+from veilleur.notifications.channels import channels_for
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
 
 Kind = OutboxMessage.Kind
@@ -44,24 +45,26 @@ def enqueue_for_event(monitor_id: int, event: object) -> int:
 
 
 def enqueue_incident_notices(incident: Incident, kind: str) -> int:
-    """One pending email per recipient of ``incident``'s notices of this kind; rows that exist
-    already are left as they are. The number of rows written."""
+    """One pending email per recipient of ``incident``'s notices of this kind, and one row per
+    matching webhook or Apprise channel; rows that exist already are left as they are. The
+    number of rows written."""
     agency = incident.agency
-    channel = OutboxMessage.Channel.EMAIL
+    email = OutboxMessage.Channel.EMAIL
     rows = [
         OutboxMessage(
             agency=agency,
             incident=incident,
             kind=kind,
-            channel=channel,
+            channel=email,
             audience=recipient.audience,
             recipient=recipient.address,
             language=recipient.language,
-            idempotency_key=idempotency_key(kind, incident.pk, channel, recipient.address),
+            idempotency_key=idempotency_key(kind, incident.pk, email, recipient.address),
             message_id=new_message_id(agency),
         )
         for recipient in incident_recipients(incident)
     ]
+    rows += channel_rows(incident, kind)
     before = OutboxMessage.objects.filter(incident=incident, kind=kind).count()
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return OutboxMessage.objects.filter(incident=incident, kind=kind).count() - before
@@ -69,6 +72,27 @@ def enqueue_incident_notices(incident: Incident, kind: str) -> int:
 
 def idempotency_key(kind: str, incident_id: int, channel: str, recipient: str) -> str:
     return f"{kind}:{incident_id}:{channel}:{recipient}"
+
+
+def channel_rows(incident: Incident, kind: str) -> list[OutboxMessage]:
+    """One row per webhook or Apprise channel in scope that asked for this kind of event.
+    Channels speak to the agency's people, in the agency's language; a row names its channel by
+    the channel's stable key, and the channel's kind is the row's channel."""
+    agency = incident.agency
+    return [
+        OutboxMessage(
+            agency=agency,
+            incident=incident,
+            kind=kind,
+            channel=channel.kind,
+            audience=Audience.AGENCY,
+            recipient=channel.key,
+            language=agency.language,
+            idempotency_key=idempotency_key(kind, incident.pk, channel.kind, channel.key),
+            message_id=new_message_id(agency),
+        )
+        for channel in channels_for(incident, kind)
+    ]
 
 
 def enqueue_sla_notice(incident: Incident, kind: str) -> int:
@@ -94,6 +118,7 @@ def enqueue_sla_notice(incident: Incident, kind: str) -> int:
         )
         for address in addresses.order_by("email").values_list("email", flat=True).distinct()
     ]
+    rows += channel_rows(incident, kind)
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 

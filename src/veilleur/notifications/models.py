@@ -1,4 +1,4 @@
-"""The outbox and the agency's on-call addresses.
+"""The outbox, the agency's on-call addresses and its other notification channels.
 
 Nothing is ever sent directly: an event writes outbox rows in its own transaction, and the worker
 delivers them. A row carries everything delivery needs to be safe when several workers run and
@@ -9,6 +9,7 @@ enqueue so that the rare repeat after a crash is recognisable as the same mail.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client
+from veilleur.domain.validators import check_key
 from veilleur.incidents.models import Incident
 from veilleur.plans.models import Plan
 
@@ -94,6 +96,9 @@ class OutboxMessage(AgencyOwned):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        # Rows of these channels name the agency's NotificationChannel by its key.
+        WEBHOOK = "webhook", "Webhook"
+        APPRISE = "apprise", "Apprise"
 
     class Audience(models.TextChoices):
         # The agency's people get the technical detail and the acknowledgement link; the client's
@@ -142,3 +147,111 @@ class OutboxMessage(AgencyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient} ({self.state})"
+
+
+EVENT_KINDS: tuple[str, ...] = tuple(OutboxMessage.Kind.values)
+
+
+def all_event_kinds() -> list[str]:
+    return list(EVENT_KINDS)
+
+
+def new_channel_secret() -> str:
+    """The key a webhook's signature is made with: 256 random bits, as hex."""
+    return secrets.token_hex(32)
+
+
+def _validate_key(value: str) -> None:
+    try:
+        check_key(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def _validate_events(value: Any) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("give at least one event")
+    unknown = [item for item in value if item not in EVENT_KINDS]
+    if unknown:
+        raise ValidationError(f"unknown event {unknown[0]!r} (expected one of: {', '.join(EVENT_KINDS)})")
+    if len(set(value)) != len(value):
+        raise ValidationError("an event is listed twice")
+
+
+class NotificationChannel(AgencyOwned):
+    """Somewhere other than e-mail that hears about incidents: our own signed webhook, or any
+    service Apprise can reach (Slack, Microsoft Teams, Telegram, …). Scoped like on-call
+    addresses: every client, the clients on one plan, or one client."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook (Veilleur's JSON)"
+        APPRISE = "apprise", "Apprise URL"
+
+    key = models.CharField(max_length=64, validators=[_validate_key], help_text="Stable, unique per agency.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # A secret: Slack, Teams and Telegram URLs carry the credentials that let anyone post.
+    url = models.CharField(max_length=2000)
+    secret = models.CharField(
+        max_length=128,
+        default=new_channel_secret,
+        help_text="Webhooks: the key of the X-Veilleur-Signature header (HMAC-SHA256 of the body).",
+    )
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only the clients on this plan. Empty (and no client): every client.",
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this client. Empty (and no plan): every client.",
+    )
+    events = models.JSONField(default=all_event_kinds, validators=[_validate_events])
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "notification channel"
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "key"], name="channel_key_unique_per_agency"),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=True) | Q(client__isnull=True), name="channel_one_scope_at_most"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.kind})"
+
+    @property
+    def scope_label(self) -> str:
+        if self.client is not None:
+            return f"client {self.client.key}"
+        if self.plan is not None:
+            return f"plan {self.plan.key}"
+        return "every client"
+
+    def clean(self) -> None:
+        # Imported here: the URL rules load Apprise, which the models module does not need.
+        from veilleur.notifications.channels import check_channel_url
+
+        if self.plan_id and self.client_id:
+            raise ValidationError({"client": "choose a plan or a client, not both"})
+        if self.agency_id and self.plan is not None and self.plan.agency_id != self.agency_id:
+            raise ValidationError({"plan": "this plan belongs to another agency"})
+        if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
+            raise ValidationError({"client": "this client belongs to another agency"})
+        if self.kind in self.Kind.values and self.url:
+            try:
+                check_channel_url(self.kind, self.url)
+            except ValueError as exc:
+                raise ValidationError({"url": str(exc)}) from exc
+        if len(self.secret) < 16:
+            raise ValidationError({"secret": "use at least 16 characters"})

@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plans', '0001_initial'),
+        ("plans", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='plan',
-            name='confirmation_checks',
-            field=models.PositiveSmallIntegerField(default=2, help_text='Re-checks of a failure before an incident opens, and of a success before it closes.', validators=[django.core.validators.MaxValueValidator(5)]),
+            model_name="plan",
+            name="confirmation_checks",
+            field=models.PositiveSmallIntegerField(
+                default=2,
+                help_text="Re-checks of a failure before an incident opens, and of a success before it closes.",
+                validators=[django.core.validators.MaxValueValidator(5)],
+            ),
         ),
     ]
