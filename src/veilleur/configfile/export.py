@@ -64,6 +64,7 @@ def agency_section(agency: Agency) -> dict[str, Any]:
         "sender_email": agency.sender_email,
         "time_zone": agency.time_zone,
         "language": agency.language,
+        "country": agency.country,
         "branding": {
             "logo_url": agency.logo_url,
             "primary_color": agency.primary_color,

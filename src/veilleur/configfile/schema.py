@@ -125,6 +125,7 @@ def _headers(value: dict[str, str]) -> dict[str, str]:
 Key = Annotated[str, AfterValidator(checks.check_key)]
 TimeZone = Annotated[str, AfterValidator(checks.check_time_zone)]
 Language = Annotated[str, AfterValidator(checks.check_language)]
+Country = Annotated[str, AfterValidator(checks.check_country)]
 Colour = Annotated[str, AfterValidator(checks.check_color)]
 OptionalColour = Annotated[str, AfterValidator(_optional(checks.check_color))]
 OptionalUrl = Annotated[str, AfterValidator(_optional(checks.check_http_url))]
@@ -158,6 +159,7 @@ class AgencySpec(Strict):
     sender_email: Annotated[str, AfterValidator(_email), model_rules(Agency, "sender_email")] = ""
     time_zone: TimeZone = model_default(Agency, "time_zone")
     language: Language = model_default(Agency, "language")
+    country: Country = model_default(Agency, "country")
     branding: AgencyBranding = Field(default_factory=AgencyBranding)
 
 
