@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.db.models import Q
-
 from veilleur.domain.validators import check_http_url
 from veilleur.incidents.models import Incident
 from veilleur.notifications.apprise_target import check_apprise_url, is_generic_http_scheme
@@ -52,8 +50,9 @@ def channels_for(incident: Incident, kind: str) -> list[NotificationChannel]:
     asked for events of this kind, by key. Unlike on-call e-mail, they do not depend on the
     plan's e-mail alerts flag: a channel's own scope says who it is for."""
     client = incident.monitor.site.client
-    scope = Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
-    candidates = NotificationChannel.objects.filter(scope, agency_id=incident.agency_id, enabled=True)
+    candidates = NotificationChannel.objects.filter(
+        NotificationChannel.covering(client), agency_id=incident.agency_id, enabled=True
+    )
     # Filtered here rather than in SQL: JSON list containment is not portable to SQLite, and an
     # agency has a handful of channels.
     return [channel for channel in candidates.order_by("key") if kind in (channel.events or [])]

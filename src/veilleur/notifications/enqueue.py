@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from veilleur.domain.incidents import IncidentOpened, IncidentRecovered
 from veilleur.incidents.models import Incident
@@ -125,8 +125,7 @@ def enqueue_sla_notice(incident: Incident, kind: str) -> int:
 
 def _on_call_in_scope(incident: Incident) -> QuerySet[OnCallAddress]:
     client = incident.monitor.site.client
-    scope = Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
-    return OnCallAddress.objects.filter(scope, agency_id=incident.agency_id)
+    return OnCallAddress.objects.filter(OnCallAddress.covering(client), agency_id=incident.agency_id)
 
 
 def incident_recipients(incident: Incident) -> list[Recipient]:

@@ -24,11 +24,9 @@ from veilleur.incidents.models import Incident
 from veilleur.plans.models import Plan
 
 
-class OnCallAddress(AgencyOwned):
-    """An address that receives the agency's incident alerts: for every client, for the clients
-    on one plan, or for one client."""
+class ClientScoped(AgencyOwned):
+    """Who an address or a channel is for: every client, the clients on one plan, or one client."""
 
-    email = models.EmailField()
     plan = models.ForeignKey(
         Plan,
         on_delete=models.CASCADE,
@@ -45,6 +43,21 @@ class OnCallAddress(AgencyOwned):
         related_name="+",
         help_text="Only this client. Empty (and no plan): every client.",
     )
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def covering(client: Client) -> Q:
+        """The rows whose scope includes ``client``."""
+        return Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
+
+
+class OnCallAddress(ClientScoped):
+    """An address that receives the agency's incident alerts: for every client, for the clients
+    on one plan, or for one client."""
+
+    email = models.EmailField()
     escalation = models.BooleanField(
         default=False,
         help_text="Also receives the notice when a response is overdue (SLA breach). When no address "
@@ -178,7 +191,7 @@ def _validate_events(value: Any) -> None:
         raise ValidationError("an event is listed twice")
 
 
-class NotificationChannel(AgencyOwned):
+class NotificationChannel(ClientScoped):
     """Somewhere other than e-mail that hears about incidents: our own signed webhook, or any
     service Apprise can reach (Slack, Microsoft Teams, Telegram, …). Scoped like on-call
     addresses: every client, the clients on one plan, or one client."""
@@ -196,22 +209,6 @@ class NotificationChannel(AgencyOwned):
         max_length=128,
         default=new_channel_secret,
         help_text="Webhooks: the key of the X-Veilleur-Signature header (HMAC-SHA256 of the body).",
-    )
-    plan = models.ForeignKey(
-        Plan,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Only the clients on this plan. Empty (and no client): every client.",
-    )
-    client = models.ForeignKey(
-        Client,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Only this client. Empty (and no plan): every client.",
     )
     events = models.JSONField(default=all_event_kinds, validators=[_validate_events])
     enabled = models.BooleanField(default=True)
