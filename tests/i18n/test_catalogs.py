@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import translation
 
 import veilleur
@@ -37,6 +38,21 @@ def test_compiled_catalog_matches_the_po_file(tmp_path: Path) -> None:
     fresh = tmp_path / "django.mo"
     subprocess.run(["msgfmt", "-o", str(fresh), str(PO_FILE)], check=True)
     assert fresh.read_bytes() == (PO_FILE.with_suffix(".mo")).read_bytes(), "run 'make messages'"
+
+
+def test_every_message_in_the_source_is_in_the_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Extract the messages again from a copy of the package: nothing new, nothing untranslated."""
+    if shutil.which("xgettext") is None:
+        pytest.skip("GNU gettext's xgettext is not installed")
+    copy = tmp_path / "veilleur"
+    shutil.copytree(LOCALE.parent, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "migrations"))
+    monkeypatch.chdir(copy)
+    call_command("makemessages", locale=["fr"], no_obsolete=True, verbosity=0)
+    assert _untranslated((copy / "locale" / "fr" / "LC_MESSAGES" / "django.po").read_text()) == [], (
+        "run 'make messages' and translate the new entries"
+    )
 
 
 def test_a_known_message_is_french() -> None:
