@@ -17,6 +17,7 @@ from veilleur.incidents.ack import acknowledge
 from veilleur.incidents.models import AckChannel, Incident
 from veilleur.incidents.timeline import build_timeline, notification_entries
 from veilleur.notifications.delivery_log import delivery_log
+from veilleur.notifications.wording import describe_cause
 
 LIST_LIMIT = 200
 
@@ -59,6 +60,9 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             "incident": incident,
             "timeline": build_timeline(incident, notification_entries(incident)),
             "deliveries": delivery_log(incident),
+            "cause": describe_cause(
+                incident.cause_error_class, incident.cause_status_code, incident.cause_message
+            ),
             "now": timezone.now(),
             "time_zone": agency.time_zone,
         },
