@@ -153,16 +153,3 @@ def _leased(row: dict[str, Any], maintenance: list[tuple[datetime, datetime]]) -
         last_checked_at=row["last_checked_at"],
         maintenance=maintenance,
     )
-
-
-def state_of(runtime: MonitorRuntime) -> MonitorState:
-    cause = None
-    if runtime.cause_error_class:
-        cause = Cause(runtime.cause_error_class, runtime.cause_status_code, runtime.cause_message)
-    return MonitorState(
-        phase=Phase(runtime.phase),
-        streak=runtime.streak,
-        streak_started_at=runtime.streak_started_at,
-        cause=cause,
-        incident_started_at=runtime.incident_started_at,
-    )
