@@ -39,7 +39,7 @@ from veilleur.configfile.schema import (
     validate_config,
 )
 from veilleur.monitoring.models import Monitor
-from veilleur.notifications.models import NotificationChannel, OnCallAddress
+from veilleur.notifications.models import NotificationChannel, OnCallAddress, describe_scope
 from veilleur.plans.models import Plan
 
 # Model attribute → where the file holds it, relative to the object's own entry.
@@ -240,14 +240,6 @@ def assign(instance: models.Model, wanted: Mapping[str, Any], fields: FieldMap) 
             differences.append(changed)
             setattr(instance, attribute, value)
     return differences
-
-
-def scope_label(plan: Plan | None, client: Client | None) -> str:
-    if client is not None:
-        return f"client {client.key}"
-    if plan is not None:
-        return f"plan {plan.key}"
-    return "every client"
 
 
 class Applier:
@@ -566,9 +558,9 @@ class Applier:
             wanted["secret"] = spec.secret
         differences = assign(channel, wanted, CHANNEL_FIELDS)
         plan, client = self._scope(spec.scope, plans, clients)
-        current = scope_label(channel.plan, channel.client)
-        if current != scope_label(plan, client):
-            differences.append(f"scope {current} → {scope_label(plan, client)}")
+        current = describe_scope(channel.plan, channel.client)
+        if current != describe_scope(plan, client):
+            differences.append(f"scope {current} → {describe_scope(plan, client)}")
             channel.plan, channel.client = plan, client
         parents = [name for name, row in (("plan", plan), ("client", client)) if row is not None]
         self._save_and_record(
@@ -664,7 +656,7 @@ class Applier:
 
 def _on_call_label(email: str, plan: Plan | None, client: Client | None) -> str:
     """An on-call address as change lines name it, e.g. ``nuit@agence.example (plan premium)``."""
-    return f"{email} ({scope_label(plan, client)})"
+    return f"{email} ({describe_scope(plan, client)})"
 
 
 def _monitor_values(spec: MonitorSpec, site: SiteSpec) -> dict[str, Any]:

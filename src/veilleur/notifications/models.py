@@ -24,6 +24,15 @@ from veilleur.incidents.models import Incident
 from veilleur.plans.models import Plan
 
 
+def describe_scope(plan: Plan | None, client: Client | None) -> str:
+    """A scope in words, as lists and change lines show it: "every client", "plan premium"…"""
+    if client is not None:
+        return f"client {client.key}"
+    if plan is not None:
+        return f"plan {plan.key}"
+    return "every client"
+
+
 class ClientScoped(AgencyOwned):
     """Who an address or a channel is for: every client, the clients on one plan, or one client."""
 
@@ -46,6 +55,10 @@ class ClientScoped(AgencyOwned):
 
     class Meta:
         abstract = True
+
+    @property
+    def scope_label(self) -> str:
+        return describe_scope(self.plan, self.client)
 
     @staticmethod
     def covering(client: Client) -> Q:
@@ -76,14 +89,6 @@ class OnCallAddress(ClientScoped):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.scope_label})"
-
-    @property
-    def scope_label(self) -> str:
-        if self.client_id:
-            return f"client {self.client}"
-        if self.plan_id:
-            return f"plan {self.plan}"
-        return "every client"
 
     def clean(self) -> None:
         if self.plan_id and self.client_id:
@@ -226,14 +231,6 @@ class NotificationChannel(ClientScoped):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.kind})"
-
-    @property
-    def scope_label(self) -> str:
-        if self.client is not None:
-            return f"client {self.client.key}"
-        if self.plan is not None:
-            return f"plan {self.plan.key}"
-        return "every client"
 
     def clean(self) -> None:
         # Imported here: the URL rules load Apprise, which the models module does not need.
