@@ -35,15 +35,45 @@ def free_port() -> int:
 def setups(port: int) -> dict[str, list[str]]:
     bind = f"127.0.0.1:{port}"
     found = {
-        "gunicorn gthread 2x4 (veilleur up)": [str(BIN / "gunicorn"), "-b", bind, "-w", "2", "-k", "gthread",
-                                               "--threads", "4", "--preload", "veilleur.wsgi:application"],
-        "gunicorn sync 2": [str(BIN / "gunicorn"), "-b", bind, "-w", "2", "-k", "sync", "--preload",
-                            "veilleur.wsgi:application"],
+        "gunicorn gthread 2x4 (veilleur up)": [
+            str(BIN / "gunicorn"),
+            "-b",
+            bind,
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "--preload",
+            "veilleur.wsgi:application",
+        ],
+        "gunicorn sync 2": [
+            str(BIN / "gunicorn"),
+            "-b",
+            bind,
+            "-w",
+            "2",
+            "-k",
+            "sync",
+            "--preload",
+            "veilleur.wsgi:application",
+        ],
     }
     if importlib.util.find_spec("uvicorn"):
-        found["uvicorn 2 workers (ASGI)"] = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port),
-                                             "--workers", "2", "--no-access-log", "--log-level", "warning",
-                                             "veilleur.asgi:application"]
+        found["uvicorn 2 workers (ASGI)"] = [
+            str(BIN / "uvicorn"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "veilleur.asgi:application",
+        ]
     return found
 
 
@@ -61,7 +91,9 @@ def wait_ready(port: int) -> None:
 def run_wrk(url: str, seconds: int, connections: int) -> tuple[float, str, str]:
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]

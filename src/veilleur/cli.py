@@ -202,6 +202,48 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from veilleur.accounts.provisioning import prepare_database
+    from veilleur.demo.command import demo_command
+
+    prepare_database()
+    return demo_command(days=args.days, seed=args.seed)
+
+
+def cmd_report_monthly(args: argparse.Namespace) -> int:
+    import re
+    from datetime import UTC, datetime
+
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+    from veilleur.clients.models import Client
+    from veilleur.reports.data import monthly_report
+    from veilleur.reports.render import render_html, render_pdf
+
+    match = re.fullmatch(r"(\d{4})-(\d{2})", args.month)
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1970 <= int(match.group(1)) <= 2200:
+        print(f"error: month {args.month!r} is not a month like 2026-10", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.pdf and not args.html:
+        print("error: say where to write the report with --pdf FILE and/or --html FILE", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    client = Client.objects.filter(agency=agency, key=args.client).select_related("plan", "agency").first()
+    if client is None:
+        known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
+        print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = monthly_report(client, int(match.group(1)), int(match.group(2)), datetime.now(UTC))
+    language = args.language or client.language
+    if args.html:
+        Path(args.html).write_text(render_html(report, language), encoding="utf-8")
+        print(f"wrote {args.html}")
+    if args.pdf:
+        Path(args.pdf).write_bytes(render_pdf(report, language))
+        print(f"wrote {args.pdf}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veilleur", description="Uptime monitoring for web agencies.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -274,6 +316,25 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("name", nargs=None if name != "list" else "?", help="the token's name")
         action.set_defaults(handler=handler)
         _agency_option(action)
+
+    demo = add("demo", cmd_demo, "fill a fresh install with a demo agency and 90 days of synthetic history")
+    demo.add_argument("--days", type=int, default=90, help="days of history (default 90)")
+    demo.add_argument("--seed", type=int, default=20260101, help="random seed (same seed, same demo)")
+
+    report = add("report", lambda args: EXIT_BAD_INPUT, "write client reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    monthly = report_sub.add_parser(
+        "monthly",
+        help="a client's monthly report as PDF and/or HTML",
+        description="a client's monthly report",
+    )
+    monthly.set_defaults(handler=cmd_report_monthly)
+    monthly.add_argument("--client", required=True, metavar="KEY", help="the client's key")
+    monthly.add_argument("--month", required=True, metavar="YYYY-MM", help="the calendar month, e.g. 2026-10")
+    monthly.add_argument("--pdf", metavar="FILE", help="write the PDF here")
+    monthly.add_argument("--html", metavar="FILE", help="write the HTML here")
+    monthly.add_argument("--language", choices=["fr", "en"], help="default: the client's language")
+    _agency_option(monthly)
     return parser
 
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "veilleur.history",
     "veilleur.notifications",
     "veilleur.api",
+    "veilleur.reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Monthly client reports: figures from the accounting engine, drawn as HTML and PDF."""

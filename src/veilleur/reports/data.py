@@ -1,0 +1,455 @@
+"""What a client's monthly report says, gathered from the database into plain dataclasses.
+
+Every uptime figure comes from ``domain.accounting`` (DESIGN.md §5); this module only reads the
+rows that engine needs, in a fixed number of queries for the whole client (one per table, plus
+the rollup reads of each monitor), and arranges the results per site.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from veilleur.clients.models import Client, MaintenanceTask, MaintenanceWindow, Site
+from veilleur.domain.accounting import (
+    BlipRecord,
+    CombinedAccount,
+    DayAccount,
+    IncidentKind,
+    IncidentRecord,
+    MonitorHistory,
+    Period,
+    PeriodAccount,
+    account_period,
+    combine,
+    daily_breakdown,
+    percent_rounded_down,
+    uptime_of,
+)
+from veilleur.domain.maintenance import Interval, WindowRule, occurrences
+from veilleur.domain.plans import CreditStep, credit_due_percent
+from veilleur.domain.rollups import HourRollup, combine_all
+from veilleur.domain.sla import SlaOutcome
+from veilleur.history import read
+from veilleur.incidents.models import Blip, Incident
+from veilleur.monitoring.models import Monitor, NoDataGap
+
+
+@dataclass(frozen=True)
+class Branding:
+    name: str
+    logo_url: str
+    primary_color: str
+    accent_color: str
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    name: str
+    uptime_target_percent: Decimal | None
+    credit_steps: tuple[CreditStep, ...]
+    response_target_minutes: int
+    response_calendar: str  # "business" or "always"
+    status_page: bool
+    client_portal: bool
+    maintenance_log: bool
+    performance_monitoring: bool
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Response times over a span, merged from the hourly rollups (estimates, see history.read)."""
+
+    checks: int
+    failures: int
+    median_ms: float | None
+    p95_ms: float | None
+    apdex: float | None
+
+
+@dataclass(frozen=True)
+class DailyLatency:
+    day: date
+    p50_ms: float | None
+    p95_ms: float | None
+    checks: int
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    key: str
+    url: str
+    account: PeriodAccount
+    days: tuple[DayAccount, ...]
+    daily_latency: tuple[DailyLatency, ...]
+    latency: Latency
+
+
+@dataclass(frozen=True)
+class SiteDay:
+    """The site's monitors together on one local day (time-weighted, like ``combine``)."""
+
+    day: date
+    monitored: timedelta
+    downtime: timedelta
+    uptime_percent: Decimal | None
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    key: int
+    monitor_key: str
+    kind: IncidentKind
+    first_failed_at: datetime
+    confirmed_at: datetime
+    notified_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    ack_channel: str
+    first_client_update_at: datetime | None
+    recovered_at: datetime | None
+    resolved_at: datetime | None
+    duration: timedelta  # first failure to recovery, or to ``now`` while ongoing
+    sla_due_at: datetime | None
+    sla_outcome: SlaOutcome
+    cause: str
+
+
+@dataclass(frozen=True)
+class WindowOccurrence:
+    title: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    day: date
+    category: str  # MaintenanceTask.Category value
+    description: str
+    site_name: str  # empty: the client as a whole
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    name: str
+    url: str
+    apdex_threshold_ms: int
+    monitors: tuple[MonitorReport, ...]
+    combined: CombinedAccount
+    days: tuple[SiteDay, ...]
+    latency: Latency
+    incidents: tuple[IncidentRow, ...]
+    windows: tuple[WindowOccurrence, ...]
+    tasks: tuple[TaskRow, ...]
+    service_credit_percent: int | None  # on the site's combined uptime; None without a guarantee
+
+    @property
+    def sla_met(self) -> int:
+        return sum(
+            1 for row in self.incidents if row.sla_outcome in (SlaOutcome.MET, SlaOutcome.MET_RECOVERED)
+        )
+
+    @property
+    def sla_breached(self) -> int:
+        return sum(1 for row in self.incidents if row.sla_outcome is SlaOutcome.BREACHED)
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    year: int
+    month: int
+    period: Period
+    now: datetime
+    zone: ZoneInfo
+    language: str
+    agency: Branding
+    client_name: str
+    plan: PlanSummary
+    sites: tuple[SiteReport, ...]
+    combined: CombinedAccount
+    latency: Latency
+    tasks: tuple[TaskRow, ...]  # every task shown to the client this month, the newest last
+    incidents_handled: int  # incidents of the month that recovered
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def checks(self) -> int:
+        return self.latency.checks
+
+    @property
+    def incident_count(self) -> int:
+        return self.combined.incident_count
+
+
+def monthly_report(client: Client, year: int, month: int, now: datetime) -> MonthlyReport:
+    """The report of ``client`` for the calendar month ``year``-``month`` in the client's zone."""
+    zone = ZoneInfo(client.time_zone)
+    period = Period.month(year, month, zone)
+    plan = client.plan
+    agency = client.agency
+    target = plan.uptime_target_percent
+    steps = plan.credit_steps()
+
+    sites = list(Site.objects.filter(client=client).order_by("name", "id"))
+    monitors = list(Monitor.objects.filter(site__client=client).order_by("key", "id"))
+    monitor_ids = [monitor.pk for monitor in monitors]
+    gaps = _gaps_by_monitor(monitor_ids, period)
+    incidents = _incidents_by_monitor(monitor_ids, period)
+    blips = _blips_by_monitor(monitor_ids, period)
+    windows = _windows_by_site(client, sites, period, zone)
+    tasks = _tasks(client, year, month)
+
+    site_reports = []
+    all_accounts: list[PeriodAccount] = []
+    all_rollups: list[HourRollup] = []
+    for site in sites:
+        site_monitors = [monitor for monitor in monitors if monitor.site_id == site.pk]
+        maintenance = [(w.start, w.end) for w in windows[site.pk]]
+        reports = []
+        site_rollups: list[HourRollup] = []
+        site_incidents: list[IncidentRow] = []
+        for monitor in site_monitors:
+            rows = incidents[monitor.pk]
+            history = MonitorHistory(
+                created_at=monitor.created_at,
+                # Pauses are not stored with their times yet, so no paused span can be excluded.
+                paused=[],
+                maintenance=maintenance,
+                no_data_gaps=gaps[monitor.pk],
+                incidents=[_incident_record(row) for row in rows],
+                blips=[BlipRecord(b.started_at, b.ended_at, key=b.pk) for b in blips[monitor.pk]],
+            )
+            account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
+            hourly = read._hourly_rollups(monitor.pk, period.start, period.end)
+            month_rollup = combine_all(hourly.values())
+            site_rollups.append(month_rollup)
+            buckets = read.rollups(monitor.pk, period.start, period.end, "day", zone=client.time_zone)
+            reports.append(
+                MonitorReport(
+                    key=monitor.key,
+                    url=monitor.url,
+                    account=account,
+                    days=tuple(daily_breakdown(account, zone)),
+                    daily_latency=tuple(_daily_latency(buckets, zone, period)),
+                    latency=_latency(month_rollup),
+                )
+            )
+            by_key = {row.pk: row for row in rows}
+            for record, outcome in zip(account.incidents, account.sla_outcomes, strict=True):
+                assert record.key is not None
+                site_incidents.append(_incident_row(by_key[record.key], monitor.key, outcome, now))
+        accounts = [report.account for report in reports]
+        all_accounts.extend(accounts)
+        all_rollups.extend(site_rollups)
+        site_combined = combine(accounts)
+        site_reports.append(
+            SiteReport(
+                name=site.name,
+                url=site.url,
+                apdex_threshold_ms=site.apdex_threshold_ms,
+                monitors=tuple(reports),
+                combined=site_combined,
+                days=tuple(_site_days(reports)),
+                latency=_latency(combine_all(site_rollups)),
+                incidents=tuple(sorted(site_incidents, key=lambda row: (row.first_failed_at, row.key))),
+                windows=tuple(windows[site.pk]),
+                tasks=tuple(task for task in tasks if task.site_name == site.name),
+                service_credit_percent=_credit(target, site_combined, steps),
+            )
+        )
+    combined = combine(all_accounts)
+    return MonthlyReport(
+        year=year,
+        month=month,
+        period=period,
+        now=now,
+        zone=zone,
+        language=client.language,
+        agency=Branding(
+            name=agency.name,
+            logo_url=client.logo_url or agency.logo_url,
+            primary_color=client.primary_color or agency.primary_color,
+            accent_color=client.accent_color or agency.accent_color,
+        ),
+        client_name=client.name,
+        plan=PlanSummary(
+            name=plan.name,
+            uptime_target_percent=target,
+            credit_steps=steps,
+            response_target_minutes=plan.response_target_minutes,
+            response_calendar=plan.response_calendar,
+            status_page=plan.status_page,
+            client_portal=plan.client_portal,
+            maintenance_log=plan.maintenance_log,
+            performance_monitoring=plan.performance_monitoring,
+        ),
+        sites=tuple(site_reports),
+        combined=combined,
+        latency=_latency(combine_all(all_rollups)),
+        tasks=tuple(tasks),
+        incidents_handled=sum(
+            1 for site in site_reports for row in site.incidents if row.recovered_at is not None
+        ),
+    )
+
+
+# --- reading the rows (one query per table for the whole client) ------------------------------
+
+
+def _gaps_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Interval]]:
+    by_monitor: dict[int, list[Interval]] = defaultdict(list)
+    rows = NoDataGap.objects.filter(
+        monitor_id__in=monitor_ids, started_at__lt=period.end, ended_at__gt=period.start
+    ).values_list("monitor_id", "started_at", "ended_at")
+    for monitor_id, started_at, ended_at in rows:
+        by_monitor[monitor_id].append((started_at, ended_at))
+    return by_monitor
+
+
+def _incidents_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Incident]]:
+    by_monitor: dict[int, list[Incident]] = defaultdict(list)
+    rows = Incident.objects.filter(monitor_id__in=monitor_ids, first_failed_at__lt=period.end).filter(
+        Q(recovered_at__isnull=True) | Q(recovered_at__gte=period.start)
+    )
+    for row in rows.order_by("first_failed_at", "id"):
+        by_monitor[row.monitor_id].append(row)
+    return by_monitor
+
+
+def _blips_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Blip]]:
+    by_monitor: dict[int, list[Blip]] = defaultdict(list)
+    rows = Blip.objects.filter(
+        monitor_id__in=monitor_ids, started_at__lt=period.end, ended_at__gte=period.start
+    )
+    for row in rows.order_by("started_at", "id"):
+        by_monitor[row.monitor_id].append(row)
+    return by_monitor
+
+
+def _windows_by_site(
+    client: Client, sites: Sequence[Site], period: Period, zone: ZoneInfo
+) -> dict[int, list[WindowOccurrence]]:
+    """Each window's occurrences in the month, under every site it applies to (none: all)."""
+    by_site: dict[int, list[WindowOccurrence]] = {site.pk: [] for site in sites}
+    for window in MaintenanceWindow.objects.filter(client=client).prefetch_related("sites"):
+        rule = WindowRule(
+            start_local=datetime.combine(window.start_date, window.start_time),
+            duration=timedelta(minutes=window.duration_minutes),
+            zone=zone,
+            rrule=window.rrule,
+        )
+        spans = occurrences(rule, period.start, period.end)
+        chosen = [site.pk for site in window.sites.all()] or list(by_site)
+        for site_id in chosen:
+            by_site.setdefault(site_id, []).extend(WindowOccurrence(window.title, a, b) for a, b in spans)
+    for listed in by_site.values():
+        listed.sort(key=lambda occurrence: (occurrence.start, occurrence.title))
+    return by_site
+
+
+def _tasks(client: Client, year: int, month: int) -> list[TaskRow]:
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    rows = (
+        MaintenanceTask.objects.filter(
+            client=client, visible_to_client=True, date__gte=first, date__lt=following
+        )
+        .select_related("site")
+        .order_by("date", "id")
+    )
+    return [
+        TaskRow(row.date, row.category, row.description, row.site.name if row.site else "") for row in rows
+    ]
+
+
+# --- conversions ------------------------------------------------------------------------------
+
+
+def _incident_record(row: Incident) -> IncidentRecord:
+    return IncidentRecord(
+        kind=IncidentKind(row.kind),
+        first_failed_at=row.first_failed_at,
+        confirmed_at=row.confirmed_at,
+        acknowledged_at=row.acknowledged_at,
+        recovered_at=row.recovered_at,
+        sla_due_at=row.sla_due_at,
+        key=row.pk,
+    )
+
+
+def _incident_row(row: Incident, monitor_key: str, outcome: SlaOutcome, now: datetime) -> IncidentRow:
+    return IncidentRow(
+        key=row.pk,
+        monitor_key=monitor_key,
+        kind=IncidentKind(row.kind),
+        first_failed_at=row.first_failed_at,
+        confirmed_at=row.confirmed_at,
+        notified_at=row.notified_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by_label,
+        ack_channel=row.ack_channel,
+        first_client_update_at=row.first_client_update_at,
+        recovered_at=row.recovered_at,
+        resolved_at=row.resolved_at,
+        duration=max(timedelta(0), (row.recovered_at or now) - row.first_failed_at),
+        sla_due_at=row.sla_due_at,
+        sla_outcome=outcome,
+        cause=" ".join(part for part in (row.cause_error_class, str(row.cause_status_code or "")) if part),
+    )
+
+
+def _latency(rollup: HourRollup) -> Latency:
+    return Latency(
+        checks=rollup.checks,
+        failures=rollup.failures,
+        median_ms=rollup.latency.quantile(0.50),
+        p95_ms=rollup.latency.quantile(0.95),
+        apdex=rollup.apdex,
+    )
+
+
+def _daily_latency(
+    buckets: Iterable[read.RollupBucket], zone: ZoneInfo, period: Period
+) -> list[DailyLatency]:
+    days = []
+    for bucket in buckets:
+        # A bucket's start is local midnight at the nearest hour: its middle names the day.
+        day = (bucket.start + (bucket.end - bucket.start) / 2).astimezone(zone).date()
+        if period.start <= bucket.start + (bucket.end - bucket.start) / 2 < period.end:
+            days.append(DailyLatency(day, bucket.p50_ms, bucket.p95_ms, bucket.checks))
+    return days
+
+
+def _site_days(reports: Sequence[MonitorReport]) -> list[SiteDay]:
+    if not reports:
+        return []
+    result = []
+    for same_day in zip(*(report.days for report in reports), strict=True):
+        monitored = sum((day.monitored for day in same_day), timedelta(0))
+        downtime = sum((day.downtime for day in same_day), timedelta(0))
+        uptime = uptime_of(monitored, downtime)
+        result.append(
+            SiteDay(
+                day=same_day[0].day,
+                monitored=monitored,
+                downtime=downtime,
+                uptime_percent=None if uptime is None else percent_rounded_down(uptime),
+            )
+        )
+    return result
+
+
+def _credit(target: Decimal | None, combined: CombinedAccount, steps: Sequence[CreditStep]) -> int | None:
+    if target is None or combined.uptime_percent is None:
+        return None
+    return credit_due_percent(combined.uptime_percent, tuple(steps))
