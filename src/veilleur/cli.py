@@ -244,6 +244,43 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report_resend(args: argparse.Namespace) -> int:
+    import re
+    from datetime import UTC, date, datetime
+
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+    from veilleur.clients.models import Client
+    from veilleur.reports.models import Report
+    from veilleur.reports.sending import resend_report
+
+    match = re.fullmatch(r"(\d{4})-(\d{2})", args.month)
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1970 <= int(match.group(1)) <= 2200:
+        print(f"error: month {args.month!r} is not a month like 2026-10", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    client = Client.objects.filter(agency=agency, key=args.client).select_related("agency").first()
+    if client is None:
+        known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
+        print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    report = Report.objects.filter(client=client, kind=Report.Kind.MONTHLY, period_start=first).first()
+    if report is None:
+        print(
+            f"error: no archived report of {args.client!r} for {args.month} "
+            "(the worker archives a month's report when it sends it)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    queued = resend_report(report, datetime.now(UTC))
+    if not queued:
+        print(f"error: no contact of {args.client!r} receives reports", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"report {args.month} of {args.client} queued for {queued} contact(s)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veilleur", description="Uptime monitoring for web agencies.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -335,6 +372,15 @@ def build_parser() -> argparse.ArgumentParser:
     monthly.add_argument("--html", metavar="FILE", help="write the HTML here")
     monthly.add_argument("--language", choices=["fr", "en"], help="default: the client's language")
     _agency_option(monthly)
+    resend = report_sub.add_parser(
+        "resend",
+        help="send a client's archived monthly report again to its report contacts",
+        description="send a client's archived monthly report again to its report contacts",
+    )
+    resend.set_defaults(handler=cmd_report_resend)
+    resend.add_argument("--client", required=True, metavar="KEY", help="the client's key")
+    resend.add_argument("--month", required=True, metavar="YYYY-MM", help="the calendar month, e.g. 2026-10")
+    _agency_option(resend)
     return parser
 
 

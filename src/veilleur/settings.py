@@ -203,6 +203,14 @@ VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)
 VEILLEUR_RAW_RETENTION_DAYS = _env_int("VEILLEUR_RAW_RETENTION_DAYS", 14)
 if VEILLEUR_RAW_RETENTION_DAYS < 1:
     raise SystemExit(f"VEILLEUR_RAW_RETENTION_DAYS must be at least 1, got {VEILLEUR_RAW_RETENTION_DAYS}")
+# When the worker sends each client the report of the month just ended: this day of the month, from
+# this hour on, in the client's time zone.
+VEILLEUR_REPORT_DAY = _env_int("VEILLEUR_REPORT_DAY", 1)
+if not 1 <= VEILLEUR_REPORT_DAY <= 28:
+    raise SystemExit(f"VEILLEUR_REPORT_DAY must be between 1 and 28, got {VEILLEUR_REPORT_DAY}")
+VEILLEUR_REPORT_HOUR = _env_int("VEILLEUR_REPORT_HOUR", 8)
+if not 0 <= VEILLEUR_REPORT_HOUR <= 23:
+    raise SystemExit(f"VEILLEUR_REPORT_HOUR must be between 0 and 23, got {VEILLEUR_REPORT_HOUR}")
 # A PEM file of CA certificates the checker trusts *instead of* the system store (private CAs, tests).
 VEILLEUR_CA_FILE = os.environ.get("VEILLEUR_CA_FILE", "")
 # Where the worker sends mail (docs/notifications.md): smtp://, smtps://, ?starttls=1, ?timeout=.

@@ -367,7 +367,7 @@ def _channel_of(row: OutboxMessage) -> NotificationChannel:
 
 def _with_everything_to_render() -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.select_related(
-        "agency", "incident__agency", "incident__monitor__site__client__plan"
+        "agency", "incident__agency", "incident__monitor__site__client__plan", "report__client"
     )
 
 

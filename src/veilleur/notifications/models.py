@@ -111,6 +111,7 @@ class OutboxMessage(AgencyOwned):
         INCIDENT_RECOVERED = "incident_recovered", "Incident recovered"
         SLA_WARNING = "sla_warning", "Response due soon"
         SLA_BREACH = "sla_breach", "Response overdue"
+        MONTHLY_REPORT = "monthly_report", "Monthly report"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -132,6 +133,10 @@ class OutboxMessage(AgencyOwned):
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # A monthly report's e-mail: its text and its PDF attachment come from the archived report.
+    report = models.ForeignKey(
+        "reports.Report", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
@@ -167,7 +172,10 @@ class OutboxMessage(AgencyOwned):
         return f"{self.get_kind_display()} → {self.recipient} ({self.state})"
 
 
-EVENT_KINDS: tuple[str, ...] = tuple(OutboxMessage.Kind.values)
+# The incident events a webhook or Apprise channel can hear about (reports go by e-mail only).
+EVENT_KINDS: tuple[str, ...] = tuple(
+    kind for kind in OutboxMessage.Kind.values if kind != OutboxMessage.Kind.MONTHLY_REPORT
+)
 
 
 def all_event_kinds() -> list[str]:

@@ -62,13 +62,26 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class RenderedMessage:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 def render_message(row: OutboxMessage) -> RenderedMessage:
+    if row.kind == Kind.MONTHLY_REPORT:
+        # Imported here: the report's wording lives with the reports, which import this module.
+        from veilleur.reports.mail import render_report_message
+
+        return render_report_message(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")
@@ -78,14 +91,20 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
     agency = row.agency
     with translation.override(row.language), timezone.override(ZoneInfo(agency.time_zone)):
         subject, body = compose(row, incident)
-        html = render_to_string(
-            HTML_TEMPLATE, {"agency": agency, "body": body, "subject": subject, "language": row.language}
-        )
-        return RenderedMessage(subject=subject, text=_plain_text(body), html=html)
+        html = render_html_body(agency, body, subject, row.language)
+        return RenderedMessage(subject=subject, text=plain_text(body), html=html)
+
+
+def render_html_body(branding: object, body: Body, subject: str, language: str) -> str:
+    """The branded HTML of a message; ``branding`` has the agency's name, logo and colours."""
+    return render_to_string(
+        HTML_TEMPLATE, {"agency": branding, "body": body, "subject": subject, "language": language}
+    )
 
 
 def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlternatives:
-    """The multipart message (text, then HTML) with the row's fixed Message-ID."""
+    """The multipart message (text, then HTML, then any attachment) with the row's fixed
+    Message-ID."""
     email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
@@ -98,6 +117,8 @@ def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlte
         },
     )
     email.attach_alternative(rendered.html, "text/html")
+    for attachment in rendered.attachments:
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     return email
 
 
@@ -289,7 +310,7 @@ def _client_footer(incident: Incident) -> str:
     return _("%(agency)s monitors this site for you.") % {"agency": incident.agency.name}
 
 
-def _plain_text(body: Body) -> str:
+def plain_text(body: Body) -> str:
     lines = [body.heading, "=" * len(body.heading), "", body.intro, ""]
     lines.extend(_("%(label)s: %(value)s") % {"label": label, "value": value} for label, value in body.facts)
     if body.action:

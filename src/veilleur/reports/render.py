@@ -55,9 +55,13 @@ def render_html(report: MonthlyReport, language: str | None = None) -> str:
 
 
 def render_pdf(report: MonthlyReport, language: str | None = None) -> bytes:
+    return pdf_from_html(render_html(report, language))
+
+
+def pdf_from_html(html: str) -> bytes:
+    """The PDF of a report already rendered as HTML."""
     import weasyprint
 
-    html = render_html(report, language)
     document = weasyprint.HTML(string=html, base_url=None)
     pdf: bytes = document.write_pdf()
     return pdf

@@ -7,6 +7,7 @@ from datetime import datetime
 from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
+from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
 from veilleur.worker.loop import Job, Worker
 
 # Hours are compacted a few minutes after they end; checking every minute keeps the backlog
@@ -23,6 +24,7 @@ def jobs() -> list[Job]:
         Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
         Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
         Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
+        Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
     ]
 
 
