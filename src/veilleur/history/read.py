@@ -181,10 +181,22 @@ def rollups(
     rolled up on the fly from the raw rows, so recent buckets are complete too. Percentiles are
     estimates within ``domain.histogram.RELATIVE_ERROR``.
     """
-    bounds = _bucket_bounds(start, end, granularity, _zone(zone))
+    bounds = bucket_bounds(start, end, granularity, zone)
     if len(bounds) < 2:
         return []
-    by_hour = _hourly_rollups(monitor_id, bounds[0], bounds[-1])
+    return buckets_of(hourly_rollups(monitor_id, bounds[0], bounds[-1]), bounds)
+
+
+def bucket_bounds(
+    start: datetime, end: datetime, granularity: Literal["hour", "day"] = "hour", zone: str = "UTC"
+) -> list[datetime]:
+    """The boundaries of the whole hour or day buckets that cover ``[start, end)``."""
+    return _bucket_bounds(start, end, granularity, _zone(zone))
+
+
+def buckets_of(by_hour: dict[datetime, HourRollup], bounds: list[datetime]) -> list[RollupBucket]:
+    """Buckets between consecutive ``bounds`` from hourly rollups already read (``hourly_rollups``),
+    for callers that also need the hours themselves and should not read them twice."""
     return [_bucket(by_hour, bucket_start, bucket_end) for bucket_start, bucket_end in pairwise(bounds)]
 
 
@@ -223,7 +235,7 @@ def _day_start(local_day: date, zone: ZoneInfo) -> datetime:
     return rounded + HOUR if midnight - rounded >= timedelta(minutes=30) else rounded
 
 
-def _hourly_rollups(monitor_id: int, first: datetime, end: datetime) -> dict[datetime, HourRollup]:
+def hourly_rollups(monitor_id: int, first: datetime, end: datetime) -> dict[datetime, HourRollup]:
     """Stored rollups of the range, plus hours still in raw rows rolled up on the fly."""
     stored = _stored_rollups(monitor_id, first, end)
     for hour_start, pending in _pending_rollups(monitor_id, first, end, stored).items():

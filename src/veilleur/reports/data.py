@@ -230,10 +230,14 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 blips=[BlipRecord(b.started_at, b.ended_at, key=b.pk) for b in blips[monitor.pk]],
             )
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
-            hourly = read._hourly_rollups(monitor.pk, period.start, period.end)
-            month_rollup = combine_all(hourly.values())
+            # One read of the month's hours serves the month's figures and the daily buckets.
+            bounds = read.bucket_bounds(period.start, period.end, "day", client.time_zone)
+            hourly = read.hourly_rollups(monitor.pk, bounds[0], bounds[-1])
+            month_rollup = combine_all(
+                rollup for hour, rollup in hourly.items() if period.start <= hour < period.end
+            )
             site_rollups.append(month_rollup)
-            buckets = read.rollups(monitor.pk, period.start, period.end, "day", zone=client.time_zone)
+            buckets = read.buckets_of(hourly, bounds)
             reports.append(
                 MonitorReport(
                     key=monitor.key,
