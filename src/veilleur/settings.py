@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "veilleur.notifications",
     "veilleur.api",
     "veilleur.reports",
+    "veilleur.statuspages",
 ]
 
 MIDDLEWARE = [

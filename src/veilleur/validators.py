@@ -38,6 +38,10 @@ def validate_http_url(value: str) -> None:
     _run(checks.check_http_url, value)
 
 
+def validate_domain(value: str) -> None:
+    _run(checks.check_domain, value)
+
+
 def validate_http_method(value: str) -> None:
     _run(checks.check_http_method, value)
 

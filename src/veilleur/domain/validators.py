@@ -24,6 +24,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _STATUS_PART = re.compile(r"^\s*(\d{3})\s*(?:-\s*(\d{3}))?\s*$")
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 @lru_cache(maxsize=1)
@@ -86,6 +87,26 @@ def check_http_url(value: str) -> str:
     except ValueError as exc:
         raise ValueError(f"invalid URL {value!r}: bad port") from exc
     return value
+
+
+def check_domain(value: str) -> str:
+    """A fully qualified host name such as ``status.example.com``; returned lower-case.
+
+    IP addresses, single labels, ports and a trailing dot are refused: a status page's custom
+    domain is a name the client points at the agency's host.
+    """
+    name = value.strip().lower()
+    if not name or len(name) > 253:
+        raise ValueError(f"invalid domain {value!r}: expected a host name such as 'status.example.com'")
+    labels = name.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise ValueError(
+            f"invalid domain {value!r}: expected a host name such as 'status.example.com' "
+            "(letters, digits and dashes, dot-separated, no port)"
+        )
+    if labels[-1].isdigit():
+        raise ValueError(f"invalid domain {value!r}: an IP address is not a domain")
+    return name
 
 
 def check_http_method(value: str) -> str:

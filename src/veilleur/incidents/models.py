@@ -131,3 +131,34 @@ class Blip(models.Model):
 
     def __str__(self) -> str:
         return f"blip {self.started_at:%Y-%m-%d %H:%M:%S} {self.error_class}"
+
+
+class IncidentUpdate(AgencyOwned):
+    """A public note on an incident, written by the agency for the client's status page.
+
+    The first one sets the incident's ``first_client_update_at``: the proof of when the client
+    was first told.
+    """
+
+    class Status(models.TextChoices):
+        INVESTIGATING = "investigating", "Investigating"
+        IDENTIFIED = "identified", "Identified"
+        MONITORING = "monitoring", "Monitoring"
+        RESOLVED = "resolved", "Resolved"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    message = models.TextField(max_length=5000)
+    posted_at = models.DateTimeField(default=timezone.now)
+    posted_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["posted_at", "id"]
+        indexes = [models.Index(fields=["incident", "posted_at"], name="update_incident_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.posted_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.agency_id = self.incident.agency_id
+        super().save(*args, **kwargs)

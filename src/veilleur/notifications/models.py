@@ -112,6 +112,11 @@ class OutboxMessage(AgencyOwned):
         SLA_WARNING = "sla_warning", "Response due soon"
         SLA_BREACH = "sla_breach", "Response overdue"
         MONTHLY_REPORT = "monthly_report", "Monthly report"
+        # To a status page's subscribers.
+        SUBSCRIPTION_CONFIRM = "subscription_confirm", "Subscription confirmation"
+        STATUS_INCIDENT_OPENED = "status_incident_opened", "Status page: incident opened"
+        STATUS_INCIDENT_UPDATED = "status_incident_updated", "Status page: incident update"
+        STATUS_INCIDENT_RESOLVED = "status_incident_resolved", "Status page: incident resolved"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -137,6 +142,21 @@ class OutboxMessage(AgencyOwned):
     # A monthly report's e-mail: its text and its PDF attachment come from the archived report.
     report = models.ForeignKey(
         "reports.Report", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # A status page subscriber's notice, and the public update it carries (when it carries one).
+    subscription = models.ForeignKey(
+        "statuspages.Subscription",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    incident_update = models.ForeignKey(
+        "incidents.IncidentUpdate",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)

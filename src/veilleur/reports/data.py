@@ -7,22 +7,18 @@ the rollup reads of each monitor), and arranges the results per site.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
-
-from veilleur.clients.models import Client, MaintenanceTask, MaintenanceWindow, Site
+from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.domain.accounting import (
     BlipRecord,
     CombinedAccount,
     DayAccount,
     IncidentKind,
-    IncidentRecord,
     MonitorHistory,
     Period,
     PeriodAccount,
@@ -32,13 +28,20 @@ from veilleur.domain.accounting import (
     percent_rounded_down,
     uptime_of,
 )
-from veilleur.domain.maintenance import Interval, WindowRule, occurrences
 from veilleur.domain.plans import CreditStep, credit_due_percent
 from veilleur.domain.rollups import HourRollup, combine_all
 from veilleur.domain.sla import SlaOutcome
 from veilleur.history import read
-from veilleur.incidents.models import Blip, Incident
-from veilleur.monitoring.models import Monitor, NoDataGap
+from veilleur.history.accounting import (
+    WindowOccurrence,
+    blips_by_monitor,
+    gaps_by_monitor,
+    incident_record,
+    incidents_by_monitor,
+    windows_by_site,
+)
+from veilleur.incidents.models import Incident
+from veilleur.monitoring.models import Monitor
 
 
 @dataclass(frozen=True)
@@ -122,13 +125,6 @@ class IncidentRow:
 
 
 @dataclass(frozen=True)
-class WindowOccurrence:
-    title: str
-    start: datetime
-    end: datetime
-
-
-@dataclass(frozen=True)
 class TaskRow:
     day: date
     category: str  # MaintenanceTask.Category value
@@ -203,10 +199,10 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     sites = list(Site.objects.filter(client=client).order_by("name", "id"))
     monitors = list(Monitor.objects.filter(site__client=client).order_by("key", "id"))
     monitor_ids = [monitor.pk for monitor in monitors]
-    gaps = _gaps_by_monitor(monitor_ids, period)
-    incidents = _incidents_by_monitor(monitor_ids, period)
-    blips = _blips_by_monitor(monitor_ids, period)
-    windows = _windows_by_site(client, sites, period, zone)
+    gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    blips = blips_by_monitor(monitor_ids, period.start, period.end)
+    windows = windows_by_site(client, sites, period.start, period.end, zone)
     tasks = _tasks(client, year, month)
 
     site_reports = []
@@ -226,7 +222,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 paused=[],
                 maintenance=maintenance,
                 no_data_gaps=gaps[monitor.pk],
-                incidents=[_incident_record(row) for row in rows],
+                incidents=[incident_record(row) for row in rows],
                 blips=[BlipRecord(b.started_at, b.ended_at, key=b.pk) for b in blips[monitor.pk]],
             )
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
@@ -310,57 +306,6 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
 # --- reading the rows (one query per table for the whole client) ------------------------------
 
 
-def _gaps_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Interval]]:
-    by_monitor: dict[int, list[Interval]] = defaultdict(list)
-    rows = NoDataGap.objects.filter(
-        monitor_id__in=monitor_ids, started_at__lt=period.end, ended_at__gt=period.start
-    ).values_list("monitor_id", "started_at", "ended_at")
-    for monitor_id, started_at, ended_at in rows:
-        by_monitor[monitor_id].append((started_at, ended_at))
-    return by_monitor
-
-
-def _incidents_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Incident]]:
-    by_monitor: dict[int, list[Incident]] = defaultdict(list)
-    rows = Incident.objects.filter(monitor_id__in=monitor_ids, first_failed_at__lt=period.end).filter(
-        Q(recovered_at__isnull=True) | Q(recovered_at__gte=period.start)
-    )
-    for row in rows.order_by("first_failed_at", "id"):
-        by_monitor[row.monitor_id].append(row)
-    return by_monitor
-
-
-def _blips_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Blip]]:
-    by_monitor: dict[int, list[Blip]] = defaultdict(list)
-    rows = Blip.objects.filter(
-        monitor_id__in=monitor_ids, started_at__lt=period.end, ended_at__gte=period.start
-    )
-    for row in rows.order_by("started_at", "id"):
-        by_monitor[row.monitor_id].append(row)
-    return by_monitor
-
-
-def _windows_by_site(
-    client: Client, sites: Sequence[Site], period: Period, zone: ZoneInfo
-) -> dict[int, list[WindowOccurrence]]:
-    """Each window's occurrences in the month, under every site it applies to (none: all)."""
-    by_site: dict[int, list[WindowOccurrence]] = {site.pk: [] for site in sites}
-    for window in MaintenanceWindow.objects.filter(client=client).prefetch_related("sites"):
-        rule = WindowRule(
-            start_local=datetime.combine(window.start_date, window.start_time),
-            duration=timedelta(minutes=window.duration_minutes),
-            zone=zone,
-            rrule=window.rrule,
-        )
-        spans = occurrences(rule, period.start, period.end)
-        chosen = [site.pk for site in window.sites.all()] or list(by_site)
-        for site_id in chosen:
-            by_site.setdefault(site_id, []).extend(WindowOccurrence(window.title, a, b) for a, b in spans)
-    for listed in by_site.values():
-        listed.sort(key=lambda occurrence: (occurrence.start, occurrence.title))
-    return by_site
-
-
 def _tasks(client: Client, year: int, month: int) -> list[TaskRow]:
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
@@ -377,18 +322,6 @@ def _tasks(client: Client, year: int, month: int) -> list[TaskRow]:
 
 
 # --- conversions ------------------------------------------------------------------------------
-
-
-def _incident_record(row: Incident) -> IncidentRecord:
-    return IncidentRecord(
-        kind=IncidentKind(row.kind),
-        first_failed_at=row.first_failed_at,
-        confirmed_at=row.confirmed_at,
-        acknowledged_at=row.acknowledged_at,
-        recovered_at=row.recovered_at,
-        sla_due_at=row.sla_due_at,
-        key=row.pk,
-    )
 
 
 def _incident_row(row: Incident, monitor_key: str, outcome: SlaOutcome, now: datetime) -> IncidentRow:

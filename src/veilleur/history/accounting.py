@@ -1,0 +1,89 @@
+"""The rows the accounting engine needs, read for a set of monitors and a span of time.
+
+One query per table whatever the number of monitors, so a report or a status page costs the
+same few queries for one site or fifty. Shared by the monthly report and the status pages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from veilleur.clients.models import Client, MaintenanceWindow, Site
+from veilleur.domain.accounting import IncidentKind, IncidentRecord
+from veilleur.domain.maintenance import Interval, WindowRule, occurrences
+from veilleur.incidents.models import Blip, Incident
+from veilleur.monitoring.models import NoDataGap
+
+
+@dataclass(frozen=True)
+class WindowOccurrence:
+    title: str
+    start: datetime
+    end: datetime
+
+
+def gaps_by_monitor(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+    by_monitor: dict[int, list[Interval]] = defaultdict(list)
+    rows = NoDataGap.objects.filter(
+        monitor_id__in=monitor_ids, started_at__lt=end, ended_at__gt=start
+    ).values_list("monitor_id", "started_at", "ended_at")
+    for monitor_id, started_at, ended_at in rows:
+        by_monitor[monitor_id].append((started_at, ended_at))
+    return by_monitor
+
+
+def incidents_by_monitor(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Incident]]:
+    by_monitor: dict[int, list[Incident]] = defaultdict(list)
+    rows = Incident.objects.filter(monitor_id__in=monitor_ids, first_failed_at__lt=end).filter(
+        Q(recovered_at__isnull=True) | Q(recovered_at__gte=start)
+    )
+    for row in rows.order_by("first_failed_at", "id"):
+        by_monitor[row.monitor_id].append(row)
+    return by_monitor
+
+
+def blips_by_monitor(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Blip]]:
+    by_monitor: dict[int, list[Blip]] = defaultdict(list)
+    rows = Blip.objects.filter(monitor_id__in=monitor_ids, started_at__lt=end, ended_at__gte=start)
+    for row in rows.order_by("started_at", "id"):
+        by_monitor[row.monitor_id].append(row)
+    return by_monitor
+
+
+def windows_by_site(
+    client: Client, sites: Sequence[Site], start: datetime, end: datetime, zone: ZoneInfo
+) -> dict[int, list[WindowOccurrence]]:
+    """Each window's occurrences in [start, end), under every site it applies to (none: all)."""
+    by_site: dict[int, list[WindowOccurrence]] = {site.pk: [] for site in sites}
+    for window in MaintenanceWindow.objects.filter(client=client).prefetch_related("sites"):
+        rule = WindowRule(
+            start_local=datetime.combine(window.start_date, window.start_time),
+            duration=timedelta(minutes=window.duration_minutes),
+            zone=zone,
+            rrule=window.rrule,
+        )
+        spans = occurrences(rule, start, end)
+        chosen = [site.pk for site in window.sites.all()] or list(by_site)
+        for site_id in chosen:
+            by_site.setdefault(site_id, []).extend(WindowOccurrence(window.title, a, b) for a, b in spans)
+    for listed in by_site.values():
+        listed.sort(key=lambda occurrence: (occurrence.start, occurrence.title))
+    return by_site
+
+
+def incident_record(row: Incident) -> IncidentRecord:
+    return IncidentRecord(
+        kind=IncidentKind(row.kind),
+        first_failed_at=row.first_failed_at,
+        confirmed_at=row.confirmed_at,
+        acknowledged_at=row.acknowledged_at,
+        recovered_at=row.recovered_at,
+        sla_due_at=row.sla_due_at,
+        key=row.pk,
+    )

@@ -1,0 +1,176 @@
+"""A client's public status page, the sites it shows, and the people subscribed to it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
+from veilleur.clients.models import Client, ClientChild, Site
+from veilleur.validators import (
+    validate_domain,
+    validate_http_url,
+    validate_key,
+    validate_optional_color,
+)
+
+
+def new_domain_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class StatusPage(ClientChild):
+    """The page a client shows the world. ``slug`` is global, as ``/s/<slug>/`` is one namespace
+    for the whole install; a custom domain is served only once it is verified."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PASSWORD = "password", "Password-protected"
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="status_page")
+    slug = models.CharField(max_length=64, unique=True, validators=[validate_key])
+    title = models.CharField(max_length=200)
+    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    password_hash = models.CharField(max_length=200, blank=True, editable=False)
+    logo_url = models.URLField(
+        max_length=500, blank=True, validators=[validate_http_url], help_text="Empty: the client's logo."
+    )
+    favicon_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    primary_color = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[validate_optional_color],
+        help_text="Empty: the client's colour.",
+    )
+    accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
+    footer_text = models.CharField(max_length=200, blank=True)
+    footer_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    custom_domain = models.CharField(
+        max_length=253,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_domain],
+        help_text="e.g. status.example.com; served once verified (CNAME or TXT record).",
+    )
+    domain_token = models.CharField(max_length=64, default=new_domain_token, editable=False)
+    domain_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped whenever something the page shows changes; cached renderings carry the version
+    # they were made from, so a state change is visible on the next request.
+    state_version = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.custom_domain is not None:
+            self.custom_domain = self.custom_domain.strip().lower() or None
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.visibility == self.Visibility.PASSWORD and not self.password_hash:
+            raise ValidationError({"visibility": "a password-protected page needs a password"})
+
+    @property
+    def is_protected(self) -> bool:
+        return self.visibility == self.Visibility.PASSWORD
+
+    @property
+    def domain_verified(self) -> bool:
+        return bool(self.custom_domain) and self.domain_verified_at is not None
+
+    def set_password(self, raw: str) -> None:
+        if len(raw) < 8:
+            raise ValidationError({"password": "the password must have at least 8 characters"})
+        self.password_hash = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        return bool(self.password_hash) and check_password(raw, self.password_hash)
+
+    def set_custom_domain(self, domain: str | None) -> None:
+        """A new domain must be verified again, with a new token."""
+        domain = (domain or "").strip().lower() or None
+        if domain != self.custom_domain:
+            self.custom_domain = domain
+            self.domain_verified_at = None
+            self.domain_token = new_domain_token()
+
+
+def bump_pages_of_clients(client_ids: Any) -> None:
+    """Something these clients' pages show has changed: their cached renderings are stale."""
+    StatusPage.objects.filter(client_id__in=client_ids).update(state_version=F("state_version") + 1)
+
+
+class StatusComponent(AgencyOwned):
+    """A site shown on a page, under a public name and an optional group."""
+
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="components")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="status_components")
+    public_name = models.CharField(max_length=200, blank=True, help_text="Empty: the site's name.")
+    group = models.CharField(max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "site"], name="component_site_unique_per_page")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.public_name or self.site.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.agency_id = self.page.agency_id
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.site_id and self.page_id and self.site.client_id != self.page.client_id:
+            raise ValidationError({"site": "this site belongs to another client"})
+
+
+class Subscription(AgencyOwned):
+    """Someone who asked for a page's incident notices by email: double opt-in, one-click out.
+
+    ``token`` is the secret in the confirmation and unsubscribe links; it is never shown
+    anywhere else.
+    """
+
+    page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="subscriptions")
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True, default=new_domain_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "email"], name="subscription_email_unique_per_page")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.agency_id = self.page.agency_id
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
