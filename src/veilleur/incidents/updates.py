@@ -1,0 +1,46 @@
+"""Posting a public update on an incident: what the client's status page and subscribers read.
+
+The first update of an incident records ``first_client_update_at`` by one compare-and-set, so
+two people posting at once cannot both be "first"; the update, the timestamp, the page's cache
+version and the subscribers' notices are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from veilleur.incidents.models import Incident, IncidentUpdate
+
+MAX_MESSAGE_LENGTH = 5000
+
+
+def post_update(
+    incident: Incident, status: str, message: str, *, by_label: str = "", at: datetime | None = None
+) -> IncidentUpdate:
+    """Add a public update; raises ValidationError naming the field on a bad status or message."""
+    message = message.strip()
+    errors = {}
+    if status not in IncidentUpdate.Status.values:
+        allowed = ", ".join(IncidentUpdate.Status.values)
+        errors["status"] = f"unknown status {status!r} (expected one of: {allowed})"
+    if not message:
+        errors["message"] = "the message is empty"
+    elif len(message) > MAX_MESSAGE_LENGTH:
+        errors["message"] = f"the message is longer than {MAX_MESSAGE_LENGTH} characters"
+    if errors:
+        raise ValidationError(errors)
+    # An update cannot precede the incident it talks about, even with a skewed clock.
+    when = max(at or timezone.now(), incident.confirmed_at)
+    with transaction.atomic():
+        update = IncidentUpdate.objects.create(
+            incident=incident, status=status, message=message, posted_at=when, posted_by_label=by_label
+        )
+        Incident.objects.filter(pk=incident.pk, first_client_update_at__isnull=True).update(
+            first_client_update_at=when
+        )
+    incident.refresh_from_db(fields=["first_client_update_at"])
+    return update
