@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection, models, transaction
 
 from veilleur.checker.work import Completed
+from veilleur.clients.models import Site
 from veilleur.domain.incidents import Blip as BlipEvent
 from veilleur.domain.incidents import IncidentOpened, IncidentRecovered, MonitorState, Result, step
 from veilleur.domain.maintenance import covers
@@ -22,6 +23,7 @@ from veilleur.incidents.models import Blip, Incident
 from veilleur.incidents.sla import sla_fields
 from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime, NoDataGap
 from veilleur.notifications.enqueue import enqueue_for_event
+from veilleur.statuspages.models import bump_pages_of_clients
 
 MESSAGE_LIMIT = 300
 
@@ -360,5 +362,8 @@ def _apply_event(monitor_id: int, event: object, proof: list[dict[str, object]])
             status_code=event.cause.status_code,
             message=event.cause.message,
         )
+    if isinstance(event, (IncidentOpened, IncidentRecovered)):
+        # The client's status page changes with the incident, in the same transaction.
+        bump_pages_of_clients(Site.objects.filter(monitors=monitor_id).values("client_id"))
     # The incident's notices join this transaction: committed with the event, or not at all.
     enqueue_for_event(monitor_id, event)

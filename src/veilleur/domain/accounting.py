@@ -336,6 +336,15 @@ def daily_breakdown(account: PeriodAccount, zone: ZoneInfo) -> list[DayAccount]:
     ]
 
 
+def totals_between(account: PeriodAccount, start: datetime, end: datetime) -> tuple[timedelta, timedelta]:
+    """Monitored and down time of ``account`` inside [start, end): a rolling window (the status
+    page's "last 24 hours") read from one account of a longer period that contains it."""
+    return (
+        _total(_clip(account.monitored_intervals, start, end)),
+        _total(_clip(account.downtime_intervals, start, end)),
+    )
+
+
 def _day_account(account: PeriodAccount, day: date, start: datetime, end: datetime) -> DayAccount:
     monitored = _total(_clip(account.monitored_intervals, start, end))
     downtime = _total(_clip(account.downtime_intervals, start, end))

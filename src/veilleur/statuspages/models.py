@@ -77,6 +77,9 @@ class StatusPage(ClientChild):
         if self.custom_domain is not None:
             self.custom_domain = self.custom_domain.strip().lower() or None
         super().save(*args, **kwargs)
+        # Any edit changes what the page shows; bumped in the database, not from this object's
+        # copy, so a concurrent bump by the checker is never overwritten with an older number.
+        StatusPage.objects.filter(pk=self.pk).update(state_version=F("state_version") + 1)
 
     def clean(self) -> None:
         if self.visibility == self.Visibility.PASSWORD and not self.password_hash:

@@ -1,0 +1,367 @@
+"""What a status page shows, gathered from the database into plain dataclasses.
+
+Every uptime figure comes from ``domain.accounting`` (DESIGN.md §5), over one account per
+monitor of the last 90 local days; the rolling windows (24 h … 90 d) and the day bars are cut
+from that account. A component is a site: its figures combine the site's monitors time-weighted.
+The whole page costs a fixed number of queries, whatever its number of components or days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from veilleur.domain.accounting import (
+    IncidentKind,
+    MonitorHistory,
+    Period,
+    PeriodAccount,
+    account_period,
+    daily_breakdown,
+    percent_rounded_down,
+    totals_between,
+    uptime_of,
+)
+from veilleur.domain.statuspage import (
+    ComponentFacts,
+    ComponentStatus,
+    UptimeBand,
+    component_status,
+    overall_status,
+    uptime_band,
+)
+from veilleur.domain.timezones import local_to_utc
+from veilleur.history.accounting import (
+    WindowOccurrence,
+    gaps_by_monitor,
+    incident_record,
+    incidents_by_monitor,
+    windows_by_site,
+)
+from veilleur.incidents.models import Incident, IncidentUpdate
+from veilleur.monitoring.models import Monitor
+from veilleur.statuspages.models import StatusComponent, StatusPage
+
+HISTORY_DAYS = 90
+UPCOMING_MAINTENANCE = timedelta(days=7)
+# Rolling windows shown beside each component, by label.
+UPTIME_WINDOWS: tuple[tuple[str, timedelta], ...] = (
+    ("24h", timedelta(hours=24)),
+    ("7d", timedelta(days=7)),
+    ("30d", timedelta(days=30)),
+    ("90d", timedelta(days=90)),
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Downtime of one incident inside one day, in UTC."""
+
+    start: datetime
+    end: datetime
+    ongoing: bool
+
+
+@dataclass(frozen=True)
+class DayBar:
+    day: date
+    uptime_percent: Decimal | None  # rounded down; None when nothing was monitored that day
+    band: UptimeBand
+    downtime: timedelta
+    outages: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    id: int
+    name: str
+    group: str
+    status: ComponentStatus
+    uptime: dict[str, Decimal | None]  # by UPTIME_WINDOWS label, rounded down
+    days: tuple[DayBar, ...]  # the last HISTORY_DAYS local days, oldest first
+
+
+@dataclass(frozen=True)
+class PublicUpdate:
+    status: str  # IncidentUpdate.Status value
+    message: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class PublicIncident:
+    id: int
+    component: str
+    kind: IncidentKind
+    started_at: datetime  # the first failed check
+    recovered_at: datetime | None
+    status: str  # the latest public update's status; "investigating" until one, "resolved" after
+    updates: tuple[PublicUpdate, ...]  # newest first
+
+    @property
+    def active(self) -> bool:
+        return self.recovered_at is None
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    title: str
+    components: tuple[str, ...]
+    start: datetime
+    end: datetime
+    in_progress: bool
+
+
+@dataclass(frozen=True)
+class ComponentGroup:
+    name: str  # empty: components outside any group
+    components: tuple[ComponentView, ...]
+
+
+@dataclass(frozen=True)
+class PageData:
+    now: datetime
+    zone: ZoneInfo
+    overall: ComponentStatus
+    groups: tuple[ComponentGroup, ...]
+    incidents: tuple[PublicIncident, ...]  # the last HISTORY_DAYS days, newest first
+    maintenance: tuple[Maintenance, ...]  # in progress or starting within a week, soonest first
+    # When a maintenance window begins or ends next: what the page says changes then.
+    next_change_at: datetime | None
+
+    @property
+    def components(self) -> tuple[ComponentView, ...]:
+        return tuple(component for group in self.groups for component in group.components)
+
+    @property
+    def active_incidents(self) -> tuple[PublicIncident, ...]:
+        return tuple(incident for incident in self.incidents if incident.active)
+
+    @property
+    def past_incidents(self) -> tuple[PublicIncident, ...]:
+        return tuple(incident for incident in self.incidents if not incident.active)
+
+
+def page_data(page: StatusPage, now: datetime) -> PageData:
+    """Everything ``page`` shows at ``now``, for its own client's sites only."""
+    zone = ZoneInfo(page.client.time_zone)
+    components = list(
+        StatusComponent.objects.filter(page=page).select_related("site").order_by("position", "id")
+    )
+    sites = [component.site for component in components]
+    monitors = list(
+        Monitor.objects.filter(site__in=sites, site__client_id=page.client_id).order_by("key", "id")
+    )
+    monitor_ids = [monitor.pk for monitor in monitors]
+    period = _history_period(now, zone)
+    windows = windows_by_site(page.client, sites, period.start, now + UPCOMING_MAINTENANCE, zone)
+    gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    updates = _updates_by_incident(row.pk for rows in incidents.values() for row in rows)
+
+    views = []
+    public_incidents = []
+    for component in components:
+        site_monitors = [m for m in monitors if m.site_id == component.site_id]
+        site_windows = windows.get(component.site_id, [])
+        accounts = [
+            _account(monitor, period, site_windows, gaps[monitor.pk], incidents[monitor.pk], now)
+            for monitor in site_monitors
+        ]
+        site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
+        views.append(
+            _component_view(component, site_monitors, accounts, site_incidents, site_windows, zone, now)
+        )
+        public_incidents += [
+            _public_incident(row, component.display_name, updates[row.pk]) for row in site_incidents
+        ]
+
+    public_incidents.sort(key=lambda incident: (incident.started_at, incident.id), reverse=True)
+    return PageData(
+        now=now,
+        zone=zone,
+        overall=overall_status(view.status for view in views),
+        groups=_grouped(views),
+        incidents=tuple(public_incidents),
+        maintenance=_maintenance(components, windows, now),
+        next_change_at=_next_window_change(windows.values(), now),
+    )
+
+
+def _history_period(now: datetime, zone: ZoneInfo) -> Period:
+    """From the earlier of "90 days ago" and the first day's local midnight, to the end of today:
+    every rolling window and every day bar lies inside it."""
+    today = now.astimezone(zone).date()
+    first_day = today - timedelta(days=HISTORY_DAYS - 1)
+    start = min(
+        local_to_utc(datetime.combine(first_day, datetime.min.time()), zone), now - timedelta(days=90)
+    )
+    end = local_to_utc(datetime.combine(today + timedelta(days=1), datetime.min.time()), zone)
+    return Period(start, end)
+
+
+def _account(
+    monitor: Monitor,
+    period: Period,
+    windows: Sequence[WindowOccurrence],
+    gaps: Sequence[tuple[datetime, datetime]],
+    incidents: Sequence[Incident],
+    now: datetime,
+) -> PeriodAccount:
+    history = MonitorHistory(
+        created_at=monitor.created_at,
+        # Pauses are not stored with their times, so no paused span can be excluded.
+        paused=[],
+        maintenance=[(window.start, window.end) for window in windows],
+        no_data_gaps=gaps,
+        incidents=[incident_record(row) for row in incidents],
+    )
+    return account_period(period, history, now)
+
+
+def _component_view(
+    component: StatusComponent,
+    monitors: Sequence[Monitor],
+    accounts: Sequence[PeriodAccount],
+    incidents: Sequence[Incident],
+    windows: Sequence[WindowOccurrence],
+    zone: ZoneInfo,
+    now: datetime,
+) -> ComponentView:
+    checked = {monitor.pk for monitor in monitors if not monitor.paused}
+    # A paused monitor's open incident says nothing about now: its checks have stopped.
+    open_rows = [row for row in incidents if row.recovered_at is None and row.monitor_id in checked]
+    down = {row.monitor_id for row in open_rows if row.kind == Incident.Kind.DOWN}
+    degraded = {row.monitor_id for row in open_rows if row.kind == Incident.Kind.DEGRADED} - down
+    facts = ComponentFacts(
+        monitors=len(checked),
+        down=len(down),
+        degraded=len(degraded),
+        in_maintenance=any(window.start <= now < window.end for window in windows),
+    )
+    return ComponentView(
+        id=component.pk,
+        name=component.display_name,
+        group=component.group,
+        status=component_status(facts),
+        uptime={label: _window_uptime(accounts, now - length, now) for label, length in UPTIME_WINDOWS},
+        days=_day_bars(accounts, incidents, zone, now),
+    )
+
+
+def _window_uptime(accounts: Sequence[PeriodAccount], start: datetime, end: datetime) -> Decimal | None:
+    monitored = downtime = timedelta(0)
+    for account in accounts:
+        part_monitored, part_down = totals_between(account, start, end)
+        monitored += part_monitored
+        downtime += part_down
+    uptime = uptime_of(monitored, downtime)
+    return None if uptime is None else percent_rounded_down(uptime)
+
+
+def _day_bars(
+    accounts: Sequence[PeriodAccount], incidents: Sequence[Incident], zone: ZoneInfo, now: datetime
+) -> tuple[DayBar, ...]:
+    today = now.astimezone(zone).date()
+    first_day = today - timedelta(days=HISTORY_DAYS - 1)
+    monitored: dict[date, timedelta] = defaultdict(timedelta)
+    downtime: dict[date, timedelta] = defaultdict(timedelta)
+    bounds: dict[date, tuple[datetime, datetime]] = {}
+    for account in accounts:
+        for account_day in daily_breakdown(account, zone):
+            monitored[account_day.day] += account_day.monitored
+            downtime[account_day.day] += account_day.downtime
+            bounds[account_day.day] = (account_day.start, account_day.end)
+    bars = []
+    for offset in range(HISTORY_DAYS):
+        day = first_day + timedelta(days=offset)
+        uptime = uptime_of(monitored[day], downtime[day])
+        percent = None if uptime is None else percent_rounded_down(uptime)
+        bars.append(
+            DayBar(
+                day=day,
+                uptime_percent=percent,
+                band=uptime_band(percent),
+                downtime=downtime[day],
+                outages=_outages_within(incidents, *bounds[day], now) if day in bounds else (),
+            )
+        )
+    return tuple(bars)
+
+
+def _outages_within(
+    incidents: Iterable[Incident], start: datetime, end: datetime, now: datetime
+) -> tuple[Span, ...]:
+    spans = []
+    for row in incidents:
+        if row.kind != Incident.Kind.DOWN:
+            continue
+        row_end = row.recovered_at or now
+        if row.first_failed_at < end and row_end > start:
+            spans.append(Span(max(row.first_failed_at, start), min(row_end, end), row.recovered_at is None))
+    return tuple(sorted(spans, key=lambda span: span.start))
+
+
+def _updates_by_incident(incident_ids: Iterable[int]) -> dict[int, list[IncidentUpdate]]:
+    by_incident: dict[int, list[IncidentUpdate]] = defaultdict(list)
+    for update in IncidentUpdate.objects.filter(incident_id__in=list(incident_ids)).order_by(
+        "-posted_at", "-id"
+    ):
+        by_incident[update.incident_id].append(update)
+    return by_incident
+
+
+def _public_incident(row: Incident, component: str, updates: Sequence[IncidentUpdate]) -> PublicIncident:
+    if updates:
+        status = updates[0].status
+    else:
+        status = (
+            IncidentUpdate.Status.INVESTIGATING
+            if row.recovered_at is None
+            else IncidentUpdate.Status.RESOLVED
+        )
+    return PublicIncident(
+        id=row.pk,
+        component=component,
+        kind=IncidentKind(row.kind),
+        started_at=row.first_failed_at,
+        recovered_at=row.recovered_at,
+        status=status,
+        updates=tuple(PublicUpdate(u.status, u.message, u.posted_at) for u in updates),
+    )
+
+
+def _grouped(views: Sequence[ComponentView]) -> tuple[ComponentGroup, ...]:
+    """Groups in the order their first component appears; ungrouped components stay in place."""
+    order: list[str] = []
+    members: dict[str, list[ComponentView]] = defaultdict(list)
+    for view in views:
+        if view.group not in members:
+            order.append(view.group)
+        members[view.group].append(view)
+    return tuple(ComponentGroup(name, tuple(members[name])) for name in order)
+
+
+def _maintenance(
+    components: Sequence[StatusComponent], windows: dict[int, list[WindowOccurrence]], now: datetime
+) -> tuple[Maintenance, ...]:
+    by_occurrence: dict[tuple[str, datetime, datetime], list[str]] = defaultdict(list)
+    for component in components:
+        for window in windows.get(component.site_id, []):
+            if window.end > now:
+                by_occurrence[(window.title, window.start, window.end)].append(component.display_name)
+    listed = [
+        Maintenance(title, tuple(names), start, end, start <= now)
+        for (title, start, end), names in by_occurrence.items()
+    ]
+    return tuple(sorted(listed, key=lambda m: (m.start, m.title)))
+
+
+def _next_window_change(windows: Iterable[list[WindowOccurrence]], now: datetime) -> datetime | None:
+    moments = [moment for listed in windows for window in listed for moment in (window.start, window.end)]
+    future = [moment for moment in moments if moment > now]
+    return min(future) if future else None

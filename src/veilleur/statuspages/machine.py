@@ -1,0 +1,276 @@
+"""The page for machines: the JSON summary, RSS and Atom feeds of incidents, SVG badges.
+
+Same data, cache and access rule as the HTML page: a password-protected page answers 401 with
+nothing of its content until the visitor has unlocked it in a browser.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from veilleur.domain.statuspage import ComponentStatus, UptimeBand, uptime_band
+from veilleur.reports import formatting
+from veilleur.statuspages.access import has_access
+from veilleur.statuspages.cache import Rendered
+from veilleur.statuspages.data import UPTIME_WINDOWS, PageData, PublicIncident, page_data
+from veilleur.statuspages.links import page_url
+from veilleur.statuspages.models import StatusPage
+from veilleur.statuspages.views import OVERALL_WORDS, STATUS_WORDS, UPDATE_WORDS, serve
+
+# Statuspage's page-level indicator, for tools that already read it.
+INDICATORS = {
+    ComponentStatus.OPERATIONAL: "none",
+    ComponentStatus.UNDER_MAINTENANCE: "maintenance",
+    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
+    ComponentStatus.PARTIAL_OUTAGE: "major",
+    ComponentStatus.MAJOR_OUTAGE: "critical",
+}
+BADGE_COLOURS = {
+    UptimeBand.NO_DATA: "#9ca3af",
+    UptimeBand.PERFECT: "#15803d",
+    UptimeBand.GOOD: "#16a34a",
+    UptimeBand.FAIR: "#ca8a04",
+    UptimeBand.POOR: "#ea580c",
+    UptimeBand.BAD: "#dc2626",
+}
+STATUS_COLOURS = {
+    ComponentStatus.OPERATIONAL: "#15803d",
+    ComponentStatus.UNDER_MAINTENANCE: "#2563eb",
+    ComponentStatus.DEGRADED_PERFORMANCE: "#ca8a04",
+    ComponentStatus.PARTIAL_OUTAGE: "#ea580c",
+    ComponentStatus.MAJOR_OUTAGE: "#dc2626",
+}
+SVG = "image/svg+xml; charset=utf-8"
+
+
+def _locked() -> HttpResponse:
+    return JsonResponse({"error": "this status page is password-protected"}, status=401)
+
+
+@require_GET
+def status_json(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    if not has_access(request, page):
+        return _locked()
+    response = serve(request, page, "json", lambda now: _render_json(page, now))
+    if not page.is_protected:  # a public summary is meant to be read by other sites' scripts
+        response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _render_json(page: StatusPage, now: datetime) -> tuple[Rendered, datetime | None]:
+    data = page_data(page, now)
+    summary = {
+        "page": {
+            "title": page.title,
+            "url": page_url(page),
+            "language": page.language,
+            "time_zone": page.client.time_zone,
+            "generated_at": _iso(now),
+        },
+        "status": {
+            "code": data.overall.value,
+            "indicator": INDICATORS[data.overall],
+            "description": str(OVERALL_WORDS[data.overall]),
+        },
+        "components": [
+            {
+                "id": component.id,
+                "name": component.name,
+                "group": component.group or None,
+                "status": component.status.value,
+                "uptime_percent": {label: _number(value) for label, value in component.uptime.items()},
+            }
+            for component in data.components
+        ],
+        "incidents": [_incident_json(incident) for incident in data.active_incidents],
+        "scheduled_maintenances": [
+            {
+                "title": window.title,
+                "components": list(window.components),
+                "starts_at": _iso(window.start),
+                "ends_at": _iso(window.end),
+                "in_progress": window.in_progress,
+            }
+            for window in data.maintenance
+        ],
+    }
+    body = json.dumps(summary, ensure_ascii=False, indent=2).encode()
+    return Rendered(body, "application/json"), data.next_change_at
+
+
+def _incident_json(incident: PublicIncident) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "component": incident.component,
+        "kind": incident.kind.value,
+        "status": incident.status,
+        "started_at": _iso(incident.started_at),
+        "recovered_at": _iso(incident.recovered_at) if incident.recovered_at else None,
+        "updates": [
+            {"status": update.status, "message": update.message, "posted_at": _iso(update.posted_at)}
+            for update in incident.updates
+        ],
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- feeds ------------------------------------------------------------------------------------
+
+
+@require_GET
+def feed_rss(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    return _feed(request, page, Rss201rev2Feed, "rss")
+
+
+@require_GET
+def feed_atom(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    return _feed(request, page, Atom1Feed, "atom")
+
+
+def _feed(request: HttpRequest, page: StatusPage, kind: type[SyndicationFeed], variant: str) -> HttpResponse:
+    if not has_access(request, page):
+        return HttpResponse("This status page is password-protected.", status=401, content_type="text/plain")
+    return serve(request, page, variant, lambda now: _render_feed(page, kind, now))
+
+
+def _render_feed(
+    page: StatusPage, kind: type[SyndicationFeed], now: datetime
+) -> tuple[Rendered, datetime | None]:
+    data = page_data(page, now)
+    feed = kind(
+        title=_("%(title)s — incidents") % {"title": page.title},
+        link=page_url(page),
+        description=_("Incidents and their updates on %(title)s.") % {"title": page.title},
+        language=page.language,
+        feed_url=page_url(page, "feed.atom" if kind is Atom1Feed else "feed.rss"),
+    )
+    for incident in data.incidents:
+        feed.add_item(**_feed_item(page, incident, data))
+    body = feed.writeString("utf-8").encode()
+    content_type = "application/atom+xml" if kind is Atom1Feed else "application/rss+xml"
+    return Rendered(body, f"{content_type}; charset=utf-8"), data.next_change_at
+
+
+def _feed_item(page: StatusPage, incident: PublicIncident, data: PageData) -> dict[str, Any]:
+    title = _("%(component)s: %(what)s (%(status)s)") % {
+        "component": incident.component,
+        "what": _("outage") if incident.kind.value == "down" else _("degraded performance"),
+        "status": UPDATE_WORDS.get(incident.status, incident.status),
+    }
+    lines = [
+        _("Started %(when)s.") % {"when": formatting.local_datetime(incident.started_at, data.zone)},
+    ]
+    if incident.recovered_at:
+        lines.append(
+            _("Recovered %(when)s.") % {"when": formatting.local_datetime(incident.recovered_at, data.zone)}
+        )
+    for update in incident.updates:
+        lines.append(
+            f"{UPDATE_WORDS.get(update.status, update.status)} — "
+            f"{formatting.local_datetime(update.posted_at, data.zone)}: {update.message}"
+        )
+    latest = (
+        incident.updates[0].posted_at if incident.updates else incident.recovered_at or incident.started_at
+    )
+    return {
+        "title": title,
+        "link": page_url(page, f"history/#incident-{incident.id}"),
+        "description": "\n".join(lines),
+        "unique_id": page_url(page, f"history/#incident-{incident.id}"),
+        "unique_id_is_permalink": False,
+        "pubdate": incident.started_at,
+        "updateddate": latest,
+    }
+
+
+# --- badges -----------------------------------------------------------------------------------
+
+
+@require_GET
+def badge(request: HttpRequest, page: StatusPage, kind: str) -> HttpResponse:
+    """``badge/status.svg`` or ``badge/uptime.svg?window=30d``; ``?component=<id>`` for one
+    component instead of the whole page."""
+    if not has_access(request, page):
+        return HttpResponse("This status page is password-protected.", status=401, content_type="text/plain")
+    window = request.GET.get("window", "30d")
+    component = request.GET.get("component", "")
+    if kind not in ("status", "uptime"):
+        return _bad_badge(f"unknown badge {kind!r}: use status.svg or uptime.svg")
+    if window not in dict(UPTIME_WINDOWS):
+        return _bad_badge(f"unknown window {window!r}: use one of {', '.join(dict(UPTIME_WINDOWS))}")
+    if component and not component.isdigit():
+        return _bad_badge(f"component must be a component id, got {component!r}")
+    variant = f"badge:{kind}:{window}:{component}"
+    response = serve(request, page, variant, lambda now: _render_badge(page, kind, window, component, now))
+    if response.content == b"":
+        return HttpResponse("No such component on this page.", status=404, content_type="text/plain")
+    return response
+
+
+def _bad_badge(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain")
+
+
+def _render_badge(
+    page: StatusPage, kind: str, window: str, component_id: str, now: datetime
+) -> tuple[Rendered, datetime | None]:
+    data = page_data(page, now)
+    components = data.components
+    if component_id:
+        components = tuple(c for c in components if str(c.id) == component_id)
+        if not components:
+            return Rendered(b"", SVG), data.next_change_at
+    if kind == "status":
+        status = components[0].status if component_id else data.overall
+        label = components[0].name if component_id else page.title
+        value, colour = str(STATUS_WORDS[status]), STATUS_COLOURS[status]
+    else:
+        uptime = _combined_uptime(components, window) if not component_id else components[0].uptime[window]
+        label = _("uptime %(window)s") % {"window": window}
+        value, colour = formatting.percent(uptime), BADGE_COLOURS[uptime_band(uptime)]
+    return Rendered(_badge_svg(label, value, colour).encode(), SVG), data.next_change_at
+
+
+def _combined_uptime(components: Any, window: str) -> Decimal | None:
+    """The page's figure for a window: the worst component's, which is what a visitor cares about."""
+    values = [c.uptime[window] for c in components if c.uptime[window] is not None]
+    return min(values) if values else None
+
+
+def _text_width(text: str) -> int:
+    # Verdana 11px averages about 7 px per character; wide enough for accents and digits.
+    return 7 * len(text) + 10
+
+
+def _badge_svg(label: str, value: str, colour: str) -> str:
+    left, right = _text_width(label), _text_width(value)
+    width = left + right
+    label_x, value_x = left / 2, left + right / 2
+    title = escape(f"{label}: {value}")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
+        f'aria-label="{title}">'
+        f"<title>{title}</title>"
+        f'<rect width="{left}" height="20" fill="#555"/>'
+        f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
+        '<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="{label_x}" y="14">{escape(label)}</text>'
+        f'<text x="{value_x}" y="14">{escape(value)}</text>'
+        "</g></svg>"
+    )

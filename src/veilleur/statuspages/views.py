@@ -1,0 +1,217 @@
+"""The public status page: the page itself, its incident history, the password form, and a
+branded "not found". Called by ``routing.StatusPageRouting`` with the page already resolved.
+
+Everything a page shows is rendered once per state version and served from the cache
+(``statuspages.cache``); the password check comes before the cache, so a protected page's
+rendering never reaches a visitor without access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from veilleur.domain.statuspage import ComponentStatus
+from veilleur.reports import formatting
+from veilleur.statuspages.access import grant_access, has_access
+from veilleur.statuspages.cache import Rendered, cached
+from veilleur.statuspages.data import DayBar, PageData, page_data
+from veilleur.statuspages.models import StatusPage
+
+STATUS_WORDS = {
+    ComponentStatus.OPERATIONAL: gettext_lazy("Operational"),
+    ComponentStatus.UNDER_MAINTENANCE: gettext_lazy("Under maintenance"),
+    ComponentStatus.DEGRADED_PERFORMANCE: gettext_lazy("Degraded performance"),
+    ComponentStatus.PARTIAL_OUTAGE: gettext_lazy("Partial outage"),
+    ComponentStatus.MAJOR_OUTAGE: gettext_lazy("Major outage"),
+}
+OVERALL_WORDS = {
+    ComponentStatus.OPERATIONAL: gettext_lazy("All systems operational"),
+    ComponentStatus.UNDER_MAINTENANCE: gettext_lazy("Maintenance in progress"),
+    ComponentStatus.DEGRADED_PERFORMANCE: gettext_lazy("Degraded performance"),
+    ComponentStatus.PARTIAL_OUTAGE: gettext_lazy("Partial outage"),
+    ComponentStatus.MAJOR_OUTAGE: gettext_lazy("Major outage"),
+}
+UPDATE_WORDS = {
+    "investigating": gettext_lazy("Investigating"),
+    "identified": gettext_lazy("Identified"),
+    "monitoring": gettext_lazy("Monitoring"),
+    "resolved": gettext_lazy("Resolved"),
+}
+HTML = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Branding:
+    title: str
+    logo_url: str
+    favicon_url: str
+    primary_color: str
+    accent_color: str
+    footer_text: str
+    footer_url: str
+
+
+def branding(page: StatusPage) -> Branding:
+    client = page.client
+    agency = client.agency
+    return Branding(
+        title=page.title,
+        logo_url=page.logo_url or client.logo_url,
+        favicon_url=page.favicon_url,
+        primary_color=page.primary_color or client.primary_color or agency.primary_color or "#1d4ed8",
+        accent_color=page.accent_color or client.accent_color or agency.accent_color or "#0f766e",
+        footer_text=page.footer_text,
+        footer_url=page.footer_url,
+    )
+
+
+def root_of(request: HttpRequest) -> str:
+    return str(getattr(request, "status_page_root", "/"))
+
+
+def serve(request: HttpRequest, page: StatusPage, variant: str, render: Any) -> HttpResponse:
+    """A cached rendering as a response; ``render(now)`` makes a fresh (Rendered, stale_at)."""
+    now = timezone.now()
+    rendered = cached(page, f"{variant}:{root_of(request)}", now, lambda: render(now))
+    response = HttpResponse(rendered.body, content_type=rendered.content_type)
+    # Protected pages must not sit in shared caches; public ones may, briefly.
+    response["Cache-Control"] = "private, no-store" if page.is_protected else "public, max-age=30"
+    return response
+
+
+@require_GET
+def page_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    if not has_access(request, page):
+        return unlock_form(request, page)
+    return serve(request, page, "page", lambda now: _render_html(request, page, "statuspages/page.html", now))
+
+
+@require_GET
+def history_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    if not has_access(request, page):
+        return unlock_form(request, page)
+    return serve(
+        request, page, "history", lambda now: _render_html(request, page, "statuspages/history.html", now)
+    )
+
+
+def _render_html(
+    request: HttpRequest, page: StatusPage, template: str, now: datetime
+) -> tuple[Rendered, Any]:
+    data = page_data(page, now)
+    context = {
+        "page": page,
+        "brand": branding(page),
+        "root": root_of(request),
+        "data": data,
+        "overall_words": OVERALL_WORDS[data.overall],
+        "components": [_component_context(component, data) for component in data.components],
+        "groups": [
+            (group.name, [_component_context(component, data) for component in group.components])
+            for group in data.groups
+        ],
+        "incident_days": _incidents_by_day(data),
+    }
+    body = render_to_string(template, {**context, **_shared(page)}, request=None)
+    return Rendered(body.encode(), HTML), data.next_change_at
+
+
+def _shared(page: StatusPage) -> dict[str, Any]:
+    return {"status_words": STATUS_WORDS, "update_words": UPDATE_WORDS, "language": page.language}
+
+
+def _component_context(component: Any, data: PageData) -> dict[str, Any]:
+    return {
+        "component": component,
+        "status_word": STATUS_WORDS[component.status],
+        "uptime": [(label, formatting.percent(value)) for label, value in component.uptime.items()],
+        "uptime_90d": formatting.percent(component.uptime["90d"]),
+        "bars": [_bar_context(bar, data) for bar in component.days],
+    }
+
+
+def _bar_context(bar: DayBar, data: PageData) -> dict[str, Any]:
+    outages = [
+        _("Outage %(start)s–%(end)s") % {"start": _clock(span.start, data), "end": _clock(span.end, data)}
+        if not span.ongoing
+        else _("Outage since %(start)s") % {"start": _clock(span.start, data)}
+        for span in bar.outages
+    ]
+    if bar.uptime_percent is None:
+        summary = _("No data")
+    elif not bar.outages:
+        summary = _("No incidents")
+    else:
+        summary = _("Down %(duration)s") % {"duration": formatting.duration(bar.downtime)}
+    return {
+        "day": formatting.long_date(bar.day),
+        "band": bar.band.value,
+        "uptime": formatting.percent(bar.uptime_percent) if bar.uptime_percent is not None else "",
+        "summary": summary,
+        "outages": outages,
+    }
+
+
+def _clock(moment: datetime, data: PageData) -> str:
+    return moment.astimezone(data.zone).strftime("%H:%M")
+
+
+def _incidents_by_day(data: PageData) -> list[tuple[str, list[Any]]]:
+    days: list[tuple[str, list[Any]]] = []
+    for incident in data.incidents:
+        label = formatting.long_date(incident.started_at.astimezone(data.zone).date())
+        if not days or days[-1][0] != label:
+            days.append((label, []))
+        days[-1][1].append(incident)
+    return days
+
+
+def unlock_form(
+    request: HttpRequest, page: StatusPage, *, error: str = "", status: int = 401
+) -> HttpResponse:
+    """The password form; it shows the page's title and logo and nothing else of it."""
+    body = render_to_string(
+        "statuspages/unlock.html",
+        {"page": page, "brand": branding(page), "root": root_of(request), "error": error},
+    )
+    response = HttpResponse(body, content_type=HTML, status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The form posts from a page that may live on the client's own domain, outside the agency
+# application's session and CSRF cookie; forging it only logs a visitor into a read-only page.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unlock_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    if not page.is_protected or request.method == "GET":
+        return _redirect(root_of(request))
+    password = request.POST.get("password", "")
+    if not page.check_password(password):
+        return unlock_form(request, page, error=_("This password is not the right one."), status=403)
+    response = _redirect(root_of(request))
+    grant_access(response, page, root_of(request), secure=request.is_secure())
+    return response
+
+
+def not_found(request: HttpRequest, page: StatusPage | None, root: str) -> HttpResponse:
+    body = render_to_string(
+        "statuspages/not_found.html", {"page": page, "brand": branding(page) if page else None, "root": root}
+    )
+    return HttpResponse(body, content_type=HTML, status=404)
+
+
+def _redirect(location: str) -> HttpResponse:
+    response = HttpResponse(status=303)
+    response["Location"] = location
+    return response
