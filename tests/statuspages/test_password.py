@@ -1,0 +1,105 @@
+"""A password-protected page leaks nothing without the password: not the page, the history, the
+JSON, the feeds nor the badges; the unlock cookie opens it and a new password closes it again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from tests.statuspages.conftest import PageWorld, open_incident
+from veilleur.incidents.updates import post_update
+from veilleur.statuspages.models import StatusPage
+
+pytestmark = pytest.mark.django_db
+
+PATHS = (
+    "/s/bakery/",
+    "/s/bakery/history/",
+    "/s/bakery/api/status.json",
+    "/s/bakery/feed.rss",
+    "/s/bakery/feed.atom",
+    "/s/bakery/badge/status.svg",
+    "/s/bakery/badge/uptime.svg?window=90d",
+)
+SECRETS = ("Web shop", "Bakery blog", "Disk full on the shop", "outage", "Operational", "uptime")
+
+
+@pytest.fixture
+def protected(world: PageWorld) -> PageWorld:
+    world.page.visibility = StatusPage.Visibility.PASSWORD
+    world.page.set_password("croissant-2026")
+    world.page.save()
+    incident = open_incident(world.shop_monitor, timezone.now() - timedelta(minutes=20))
+    post_update(incident, "identified", "Disk full on the shop")
+    return world
+
+
+def test_nothing_leaks_without_the_password(protected: PageWorld) -> None:
+    browser = HttpClient(HTTP_HOST="127.0.0.1")
+    for path in PATHS:
+        response = browser.get(path)
+        assert response.status_code == 401, path
+        body = response.content.decode()
+        for secret in SECRETS:
+            assert secret not in body, (path, secret)
+        assert "no-store" in response.get("Cache-Control", "no-store"), path
+
+
+def test_wrong_password_then_right_password(protected: PageWorld) -> None:
+    browser = HttpClient(HTTP_HOST="127.0.0.1")
+    wrong = browser.post("/s/bakery/unlock/", {"password": "baguette"})
+    assert wrong.status_code == 403
+    assert "This password is not the right one." in wrong.content.decode()
+    assert "Web shop" not in wrong.content.decode()
+    assert browser.get("/s/bakery/").status_code == 401
+
+    right = browser.post("/s/bakery/unlock/", {"password": "croissant-2026"})
+    assert right.status_code == 303 and right["Location"] == "/s/bakery/"
+    cookie = right.cookies[f"veilleur_status_{protected.page.pk}"]
+    assert cookie["httponly"] and cookie["path"] == "/s/bakery/"
+    for path in PATHS:
+        response = browser.get(path)
+        assert response.status_code == 200, path
+    page = browser.get("/s/bakery/").content.decode()
+    assert (
+        "Disk full on the shop" in page and browser.get("/s/bakery/")["Cache-Control"] == "private, no-store"
+    )
+
+
+def test_a_new_password_closes_the_page_again(protected: PageWorld) -> None:
+    browser = HttpClient(HTTP_HOST="127.0.0.1")
+    browser.post("/s/bakery/unlock/", {"password": "croissant-2026"})
+    assert browser.get("/s/bakery/").status_code == 200
+    page = StatusPage.objects.get(pk=protected.page.pk)
+    page.set_password("pain-au-chocolat")
+    page.save()
+    assert browser.get("/s/bakery/").status_code == 401
+
+
+def test_a_cookie_for_one_page_does_not_open_another(protected: PageWorld) -> None:
+    other = protected.other_page
+    other.visibility = StatusPage.Visibility.PASSWORD
+    other.set_password("croissant-2026")  # the same password, a different page
+    other.save()
+    browser = HttpClient(HTTP_HOST="127.0.0.1")
+    browser.post("/s/bakery/unlock/", {"password": "croissant-2026"})
+    forged = browser.cookies[f"veilleur_status_{protected.page.pk}"].value
+    browser.cookies[f"veilleur_status_{other.pk}"] = forged
+    assert browser.get("/s/florist/").status_code == 401
+    browser.cookies[f"veilleur_status_{protected.page.pk}"] = "tampered" + forged
+    assert browser.get("/s/bakery/").status_code == 401
+
+
+def test_unlocking_a_public_page_just_redirects(world: PageWorld) -> None:
+    response = HttpClient(HTTP_HOST="127.0.0.1").post("/s/bakery/unlock/", {"password": "x"})
+    assert response.status_code == 303 and response["Location"] == "/s/bakery/"
+
+
+def test_short_passwords_are_refused(world: PageWorld) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="at least 8 characters"):
+        world.page.set_password("short")
