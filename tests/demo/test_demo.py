@@ -151,3 +151,21 @@ def test_refuses_an_install_with_clients(capsys: pytest.CaptureFixture[str]) -> 
 def test_rejects_a_bad_number_of_days(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["demo", "--days", "0"]) == cli.EXIT_BAD_INPUT
     assert not Client.objects.exists()
+
+
+@pytest.mark.django_db
+def test_clients_whose_plan_has_a_page_get_one_with_public_updates() -> None:
+    from veilleur.incidents.models import IncidentUpdate
+    from veilleur.statuspages.models import StatusPage
+
+    summary, lines = demo()
+    pages = StatusPage.objects.select_related("client__plan")
+    assert sorted(page.client.plan.key for page in pages) == ["premium", "standard"]
+    assert len(summary.status_pages) == 2
+    assert all(any(address in line for line in lines) for address in summary.status_pages)
+    for page in pages:
+        assert page.components.count() == page.client.sites.count()
+    updated = Incident.objects.filter(updates__isnull=False).distinct()
+    assert updated.exists()
+    assert all(incident.first_client_update_at is not None for incident in updated)
+    assert IncidentUpdate.objects.filter(status="resolved").count() == updated.count()

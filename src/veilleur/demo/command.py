@@ -31,11 +31,14 @@ from veilleur.domain.schedule import slot_at_or_after
 from veilleur.domain.timezones import utc_to_local
 from veilleur.history.jobs import HOUR, floor_hour, raw_retention_days
 from veilleur.history.models import ResultBlock, RollupDay
-from veilleur.incidents.models import AckChannel, Blip, Incident
+from veilleur.incidents.models import AckChannel, Blip, Incident, IncidentUpdate
 from veilleur.incidents.sla import sla_fields
+from veilleur.incidents.updates import post_update
 from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime, NoDataGap
 from veilleur.notifications.models import OnCallAddress
 from veilleur.plans.models import Plan
+from veilleur.statuspages.links import page_url
+from veilleur.statuspages.models import StatusComponent, StatusPage
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -62,6 +65,7 @@ class DemoSummary:
     gaps: int = 0
     tasks: int = 0
     setup_link: str | None = None
+    status_pages: list[str] = field(default_factory=list)  # their addresses
     seconds: float = 0.0
     monitor_ids: list[int] = field(default_factory=list)
 
@@ -211,6 +215,8 @@ def _client(
             )
             simulation = simulate(scenario, start, end, rng)
             _store(monitor, owner, simulation, end, rng, summary)
+    if plan.status_page:
+        summary.status_pages.append(_status_page(client, list(sites.values())))
 
 
 def _window(
@@ -601,6 +607,32 @@ def _runtime(monitor: Monitor, sim: Simulation, now: datetime) -> None:
     )
 
 
+def _status_page(client: Client, sites: list[Site]) -> str:
+    """The client's public page with every site, and the agency's public notes on its last two
+    outages, as an agency would have written them."""
+    page = StatusPage.objects.create(
+        client=client, slug=client.key, title=client.name, language=client.language
+    )
+    for position, site in enumerate(sites):
+        StatusComponent.objects.create(page=page, site=site, position=position)
+    outages = Incident.objects.filter(monitor__site__client=client, recovered_at__isnull=False)
+    for incident in outages.order_by("-first_failed_at")[:2]:
+        confirmed = incident.confirmed_at
+        post_update(
+            incident,
+            IncidentUpdate.Status.IDENTIFIED,
+            "Le serveur ne répond plus ; nous redémarrons le service.",
+            at=confirmed + timedelta(minutes=4),
+        )
+        post_update(
+            incident,
+            IncidentUpdate.Status.RESOLVED,
+            "Le site répond de nouveau normalement. Merci de votre patience.",
+            at=max(confirmed + timedelta(minutes=5), incident.recovered_at or confirmed),
+        )
+    return page_url(page)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 
@@ -615,6 +647,8 @@ def _print_summary(summary: DemoSummary, days: int, out: Callable[[str], None]) 
     out(f"  no-data gaps       {summary.gaps}")
     out(f"  maintenance tasks  {summary.tasks}")
     out("Start it with 'veilleur up', then open /incidents/ to see the history.")
+    for address in summary.status_pages:
+        out(f"  status page: {address}")
     if summary.setup_link:
         out(f"Set the owner's password with this one-time link: {summary.setup_link}")
 
