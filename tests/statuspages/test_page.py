@@ -221,3 +221,18 @@ def test_page_queries_do_not_grow_with_components(world: PageWorld) -> None:
         assert status == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_head_requests_are_answered_and_other_methods_refused(world: PageWorld) -> None:
+    browser = HttpClient(HTTP_HOST="127.0.0.1")
+    assert browser.head("/s/bakery/").status_code == 200
+    assert browser.head("/s/bakery/api/status.json").status_code == 200
+    assert browser.post("/s/bakery/").status_code == 405
+    assert browser.delete("/s/bakery/api/status.json").status_code == 405
+
+
+@pytest.mark.parametrize("host", ["bad host", "exa_mple.com:80:80", "[::1", "a" * 300])
+def test_malformed_host_headers_get_a_400(world: PageWorld, host: str) -> None:
+    response = HttpClient().get("/s/bakery/", HTTP_HOST=host)
+    assert response.status_code == 400
+    assert b"Web shop" not in response.content

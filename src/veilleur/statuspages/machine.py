@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from veilleur.domain.statuspage import ComponentStatus, UptimeBand, uptime_band
 from veilleur.reports import formatting
@@ -56,7 +56,7 @@ def _locked() -> HttpResponse:
     return JsonResponse({"error": "this status page is password-protected"}, status=401)
 
 
-@require_GET
+@require_safe
 def status_json(request: HttpRequest, page: StatusPage) -> HttpResponse:
     if not has_access(request, page):
         return _locked()
@@ -133,12 +133,12 @@ def _number(value: Decimal | None) -> float | None:
 # --- feeds ------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def feed_rss(request: HttpRequest, page: StatusPage) -> HttpResponse:
     return _feed(request, page, Rss201rev2Feed, "rss")
 
 
-@require_GET
+@require_safe
 def feed_atom(request: HttpRequest, page: StatusPage) -> HttpResponse:
     return _feed(request, page, Atom1Feed, "atom")
 
@@ -202,7 +202,7 @@ def _feed_item(page: StatusPage, incident: PublicIncident, data: PageData) -> di
 # --- badges -----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def badge(request: HttpRequest, page: StatusPage, kind: str) -> HttpResponse:
     """``badge/status.svg`` or ``badge/uptime.svg?window=30d``; ``?component=<id>`` for one
     component instead of the whole page."""

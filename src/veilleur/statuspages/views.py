@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from veilleur.domain.statuspage import ComponentStatus
 from veilleur.reports import formatting
@@ -89,14 +89,14 @@ def serve(request: HttpRequest, page: StatusPage, variant: str, render: Any) -> 
     return response
 
 
-@require_GET
+@require_safe
 def page_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
     if not has_access(request, page):
         return unlock_form(request, page)
     return serve(request, page, "page", lambda now: _render_html(request, page, "statuspages/page.html", now))
 
 
-@require_GET
+@require_safe
 def history_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
     if not has_access(request, page):
         return unlock_form(request, page)
