@@ -281,6 +281,18 @@ def cmd_report_resend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_statuspage_verify(args: argparse.Namespace) -> int:
+    from veilleur.statuspages.commands import verify_command
+
+    return verify_command(args.slug, agency_key=args.agency)
+
+
+def cmd_statuspage_list(args: argparse.Namespace) -> int:
+    from veilleur.statuspages.commands import list_command
+
+    return list_command(agency_key=args.agency)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veilleur", description="Uptime monitoring for web agencies.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -381,6 +393,25 @@ def build_parser() -> argparse.ArgumentParser:
     resend.add_argument("--client", required=True, metavar="KEY", help="the client's key")
     resend.add_argument("--month", required=True, metavar="YYYY-MM", help="the calendar month, e.g. 2026-10")
     _agency_option(resend)
+
+    statuspage = add("statuspage", lambda args: EXIT_BAD_INPUT, "status pages and their custom domains")
+    statuspage_sub = statuspage.add_subparsers(dest="statuspage_command", required=True, metavar="ACTION")
+    verify = statuspage_sub.add_parser(
+        "verify",
+        help="check the DNS records of a page's custom domain and mark it verified",
+        description="check the DNS records of a page's custom domain and mark it verified "
+        "(exit 0 verified, 1 not yet: the records to create are printed)",
+    )
+    verify.set_defaults(handler=cmd_statuspage_verify)
+    verify.add_argument("slug", help="the page's slug")
+    _agency_option(verify)
+    listing = statuspage_sub.add_parser(
+        "list",
+        help="list the status pages: slug, client, custom domain, verified",
+        description="list the status pages: slug, client, custom domain, verified",
+    )
+    listing.set_defaults(handler=cmd_statuspage_list)
+    _agency_option(listing)
     return parser
 
 

@@ -7,13 +7,16 @@ which is generated on first start.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
+from veilleur.domain.validators import check_domain
 from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, parse_smtp_url
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -34,6 +37,37 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _status_host(raw: str, base_url: str) -> str:
+    if not raw.strip():
+        return (urlsplit(base_url).hostname or "").lower()
+    try:
+        return check_domain(raw.strip().rstrip("."))
+    except ValueError as exc:
+        raise SystemExit(f"VEILLEUR_STATUS_HOST: {exc}") from None
+
+
+def _dns_server(raw: str) -> tuple[str, int] | None:
+    """``address:port``, ``[v6 address]:port`` or a bare address (port 53); empty: None."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    address, port = raw, "53"
+    if raw.startswith("["):
+        address, _, rest = raw[1:].partition("]")
+        port = rest.removeprefix(":") or port
+    elif raw.count(":") == 1:
+        address, port = raw.split(":")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise SystemExit(
+            f"VEILLEUR_DNS_SERVER must be an IP address with an optional port, e.g. 127.0.0.1:53, got {raw!r}"
+        ) from None
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise SystemExit(f"VEILLEUR_DNS_SERVER: invalid port {port!r} (1-65535)")
+    return address, int(port)
 
 
 DATA_DIR = Path(os.environ.get("VEILLEUR_DATA_DIR", "./data")).resolve()
@@ -220,6 +254,12 @@ try:
     parse_smtp_url(VEILLEUR_SMTP_URL)
 except SmtpUrlError as exc:
     raise SystemExit(str(exc)) from None
+
+# The host name clients' custom domains point at with a CNAME (docs/status-pages.md); by default
+# the host of VEILLEUR_BASE_URL.
+VEILLEUR_STATUS_HOST = _status_host(os.environ.get("VEILLEUR_STATUS_HOST", ""), VEILLEUR_BASE_URL)
+# The DNS server custom domains are checked against, as (address, port); None: the system's resolver.
+VEILLEUR_DNS_SERVER = _dns_server(os.environ.get("VEILLEUR_DNS_SERVER", ""))
 
 LOGGING = {
     "version": 1,

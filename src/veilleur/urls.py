@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from veilleur.statuspages.internal import tls_allowed
+
 urlpatterns = [
+    # Asked by the TLS proxy in front (on-demand certificates); see docs/status-pages.md.
+    path("internal/tls-allowed", tls_allowed, name="tls_allowed"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("veilleur.api.urls")),
     path("", include("veilleur.incidents.urls")),

@@ -8,6 +8,7 @@ from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
 from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
+from veilleur.statuspages.domains import verify_pending
 from veilleur.worker.loop import Job, Worker
 
 # Hours are compacted a few minutes after they end; checking every minute keeps the backlog
@@ -16,6 +17,8 @@ COMPACTION_PERIOD_SECONDS = 60
 RETENTION_PERIOD_SECONDS = 3600
 # Warnings and breach notices go out within this many seconds of their time.
 SLA_TIMER_PERIOD_SECONDS = 10
+# A new custom domain is looked at within a minute; each keeps its own 10-minute re-check pace.
+DOMAIN_VERIFICATION_PERIOD_SECONDS = 60
 
 
 def jobs() -> list[Job]:
@@ -25,6 +28,7 @@ def jobs() -> list[Job]:
         Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
         Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
         Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
+        Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
     ]
 
 
