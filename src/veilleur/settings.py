@@ -95,8 +95,8 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("VEILLEUR_DEBUG", False)
 
-# Hosts Veilleur answers for. Status pages on verified custom domains are added at request time
-# by their own middleware; everything else is refused by Django's Host check.
+# Hosts of the agency's own application. Any other Host is served only when it is a status page's
+# verified custom domain (statuspages/routing.py); everything else gets a 400.
 ALLOWED_HOSTS = [
     host.strip()
     for host in os.environ.get("VEILLEUR_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -131,6 +131,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Decides from the Host header and path whether a request is for a status page, and answers
+    # those itself; unknown hosts stop here (statuspages/routing.py).
+    "veilleur.statuspages.routing.StatusPageRouting",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
