@@ -25,5 +25,29 @@ document.addEventListener("DOMContentLoaded", function () {
       var bar = event.target.closest(".bar");
       if (bar) { focusBar(bar); }
     });
+    // A tooltip opens above its bar, or below it when the window's top edge would cut it off.
+    // Measured again after a frame, once focusing has scrolled the bar into view.
+    function placeTip(event) {
+      var bar = event.target.closest(".bar");
+      if (!bar) { return; }
+      var place = function () {
+        bar.classList.remove("tip-below");
+        if (bar.querySelector(".tip").getBoundingClientRect().top < 0) { bar.classList.add("tip-below"); }
+      };
+      place();
+      window.requestAnimationFrame(place);
+    }
+    strip.addEventListener("focusin", placeTip);
+    strip.addEventListener("mouseover", placeTip);
+    // On a narrower window older days are hidden; the strip's tab stop must not be one of them,
+    // or Tab would skip the whole strip.
+    window.addEventListener("resize", function () {
+      var bars = visibleBars();
+      var stop = strip.querySelector('.bar[tabindex="0"]');
+      if (bars.length && bars.indexOf(stop) < 0) {
+        if (stop) { stop.tabIndex = -1; }
+        bars[bars.length - 1].tabIndex = 0;
+      }
+    });
   });
 });
