@@ -10,6 +10,7 @@ from veilleur.api.resources import (
     channels,
     clients,
     contacts,
+    incident_updates,
     incidents,
     monitors,
     on_call,
@@ -17,14 +18,15 @@ from veilleur.api.resources import (
     results,
     sites,
     states,
+    status_pages,
     tasks,
     windows,
 )
 
 DESCRIPTION = """\
-Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses and
-notification channels, and read what monitoring
-found (monitors' state, check results, rollups, incidents, blips), with a bearer token
+Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses,
+notification channels and status pages, post public updates on incidents, and read what
+monitoring found (monitors' state, check results, rollups, incidents, blips), with a bearer token
 (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
 Lists are paginated with `limit` (at most 200; 1000 for results) and the opaque `cursor` taken
@@ -53,6 +55,8 @@ api.add_router("/monitors", monitors.router)
 api.add_router("/maintenance-windows", windows.router)
 api.add_router("/maintenance-tasks", tasks.router)
 api.add_router("/incidents", incidents.router)
+api.add_router("/incidents", incident_updates.router)
 api.add_router("/blips", incidents.blips_router)
 api.add_router("/channels", channels.router)
 api.add_router("/on-call", on_call.router)
+api.add_router("/status-pages", status_pages.router)

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.db.models import F
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from veilleur.accounts.models import Agency, BusinessCalendar
@@ -26,8 +27,10 @@ from veilleur.configfile.checks import channel_problems, duplicate_keys, unknown
 from veilleur.configfile.issues import ConfigFileError, Issue, Path, format_path
 from veilleur.configfile.loader import Document
 from veilleur.configfile.schema import (
+    MIN_PAGE_PASSWORD_LENGTH,
     ChannelSpec,
     ClientSpec,
+    ComponentSpec,
     ConfigFile,
     ContactSpec,
     MonitorSpec,
@@ -35,12 +38,14 @@ from veilleur.configfile.schema import (
     PlanSpec,
     ScopeSpec,
     SiteSpec,
+    StatusPageSpec,
     WindowSpec,
     validate_config,
 )
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, describe_scope
 from veilleur.plans.models import Plan
+from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 # Model attribute → where the file holds it, relative to the object's own entry.
 FieldMap = Mapping[str, Path]
@@ -104,6 +109,26 @@ ON_CALL_FIELDS: FieldMap = {
     "client": ("scope", "client"),
     "escalation": ("escalation",),
 }
+STATUS_PAGE_FIELDS: FieldMap = {
+    **{
+        name: (name,)
+        for name in (
+            "slug",
+            "title",
+            "language",
+            "visibility",
+            "logo_url",
+            "favicon_url",
+            "primary_color",
+            "accent_color",
+            "footer_text",
+            "footer_url",
+            "custom_domain",
+        )
+    },
+    "password_hash": ("password",),
+}
+COMPONENT_FIELDS: FieldMap = {"site": ("site",), "public_name": ("name",), "group": ("group",)}
 # Fields whose values are credentials: a change is announced, never shown.
 SECRET_FIELDS = frozenset({"url", "secret"})
 WINDOW_FIELDS: FieldMap = {
@@ -407,6 +432,7 @@ class Applier:
         self._apply_contacts(client, spec.contacts, path)
         sites = self._apply_sites(client, spec.sites, path)
         self._apply_windows(client, spec.maintenance_windows, sites, path)
+        self._apply_status_page(client, spec, plan, sites, path)
         return client
 
     def _stored_children(
@@ -514,6 +540,98 @@ class Applier:
         if is_new or differences:
             label = f"{window.client.key}/{spec.key}"
             self._record("+" if is_new else "~", "maintenance window", label, [] if is_new else differences)
+
+    # Status pages ---------------------------------------------------------------------------------------
+
+    def _apply_status_page(
+        self, client: Client, spec: ClientSpec, plan: Plan, sites: dict[str, Site], client_path: Path
+    ) -> None:
+        stored = StatusPage.objects.filter(client=client).first() if client.pk else None
+        page_spec = spec.status_page
+        if page_spec is None:
+            if stored is not None:  # kept, and listed, unless --prune
+                self._nested_extras.append(_Extra("status page", client.key, stored))
+            return
+        path = (*client_path, "status_page")
+        if not plan.status_page:
+            self.issues.append(
+                Issue(
+                    path,
+                    f"the plan {plan.key!r} does not include a status page: remove this section or "
+                    "move the client to a plan with status_page: true",
+                )
+            )
+            return
+        is_new = stored is None
+        page = stored if stored is not None else StatusPage(agency=self.agency)
+        page.client = client
+        differences = self._set_page_values(page, page_spec, spec, client)
+        if page.is_protected and not page.password_hash:
+            message = (
+                "a password-protected page needs a password: give 'password' "
+                f"(at least {MIN_PAGE_PASSWORD_LENGTH} characters)"
+            )
+            self.issues.append(Issue((*path, "password"), message))
+            return
+        wanted = [(sites.get(component.site), component) for component in page_spec.components]
+        current = [] if is_new else _stored_components(page)
+        components_change = _components_change(current, [(c.site, c.name, c.group) for _, c in wanted])
+        write_row = is_new or bool(differences)
+        if not self._save(page, path, STATUS_PAGE_FIELDS, write=write_row, parents=["client"]):
+            return
+        if components_change and not self._replace_components(page, wanted, path):
+            return
+        if write_row and not is_new:
+            # Cached renderings carry the page's version; component edits bump it by themselves.
+            StatusPage.objects.filter(pk=page.pk).update(state_version=F("state_version") + 1)
+        if is_new or differences or components_change:
+            details = [] if is_new else [*differences, *([components_change] if components_change else [])]
+            self._record("+" if is_new else "~", "status page", client.key, details)
+
+    def _set_page_values(
+        self, page: StatusPage, page_spec: StatusPageSpec, spec: ClientSpec, client: Client
+    ) -> list[str]:
+        wanted = {
+            "slug": page_spec.slug or spec.key,
+            "title": page_spec.title if page_spec.title is not None else spec.name,
+            "language": page_spec.language or client.language,
+            "visibility": page_spec.visibility,
+            "logo_url": page_spec.logo_url,
+            "favicon_url": page_spec.favicon_url,
+            "primary_color": page_spec.primary_color,
+            "accent_color": page_spec.accent_color,
+            "footer_text": page_spec.footer_text,
+            "footer_url": page_spec.footer_url,
+        }
+        differences = assign(page, wanted, STATUS_PAGE_FIELDS)
+        domain = page_spec.custom_domain or None
+        if page.custom_domain != domain:
+            differences.append(describe_change("custom_domain", page.custom_domain, domain))
+            page.set_custom_domain(domain)  # a new domain is verified again, with a new token
+        # The file holds the password in clear and the database its hash: it is hashed again only
+        # when it no longer matches, so applying the same file twice writes nothing.
+        if page_spec.password is not None and not page.check_password(page_spec.password):
+            page.set_password(page_spec.password)
+            differences.append("password changed")
+        return differences
+
+    def _replace_components(
+        self, page: StatusPage, wanted: list[tuple[Site | None, ComponentSpec]], page_path: Path
+    ) -> bool:
+        """Show exactly the file's components, in its order; rows of sites still shown are kept."""
+        stored = {component.site_id: component for component in StatusComponent.objects.filter(page=page)}
+        kept = set()
+        for index, (site, spec) in enumerate(wanted):
+            if site is None or site.pk is None:
+                return False  # the site failed to save: its own problem is already reported
+            component = stored.get(site.pk) or StatusComponent(page=page, site=site)
+            component.public_name, component.group, component.position = spec.name, spec.group, index
+            path = (*page_path, "components", index)
+            if not self._save(component, path, COMPONENT_FIELDS, write=True, parents=["page", "site"]):
+                return False
+            kept.add(site.pk)
+        StatusComponent.objects.filter(page=page).exclude(site_id__in=kept).delete()
+        return True
 
     # Notification channels and on-call addresses ------------------------------------------------------
 
@@ -684,7 +802,36 @@ def _contents(instance: models.Model) -> str:
             (Contact.objects.filter(client=instance).count(), "contact"),
             (MaintenanceWindow.objects.filter(client=instance).count(), "maintenance window"),
         ]
+        counts.append((StatusPage.objects.filter(client=instance).count(), "status page"))
     elif isinstance(instance, Site):
         counts = [(Monitor.objects.filter(site=instance).count(), "monitor")]
+    elif isinstance(instance, StatusPage):
+        counts = [
+            (StatusComponent.objects.filter(page=instance).count(), "component"),
+            (Subscription.objects.filter(page=instance).count(), "subscriber"),
+        ]
     parts = [f"{count} {noun}{'s' if count > 1 else ''}" for count, noun in counts if count]
     return f"with {', '.join(parts)}" if parts else ""
+
+
+def _stored_components(page: StatusPage) -> list[tuple[str, str, str]]:
+    """(site key, public name, group) of each component, in the page's order."""
+    rows = StatusComponent.objects.filter(page=page).select_related("site").order_by("position", "id")
+    return [(row.site.key, row.public_name, row.group) for row in rows]
+
+
+def _components_change(before: list[tuple[str, str, str]], after: list[tuple[str, str, str]]) -> str:
+    """What the file changes in a page's components, as one change detail ("" for nothing).
+
+    Only the order counts, not the stored positions: a page whose positions were set elsewhere
+    (the API) and that shows its sites in the file's order is unchanged.
+    """
+    if before == after:
+        return ""
+    old = {key: (name, group) for key, name, group in before}
+    new = {key: (name, group) for key, name, group in after}
+    parts = [f"+{key}" for key in new if key not in old] + [f"-{key}" for key in old if key not in new]
+    parts += [f"~{key}" for key in new if key in old and old[key] != new[key]]
+    if not parts:
+        parts = ["reordered"]
+    return f"components {' '.join(parts)}"

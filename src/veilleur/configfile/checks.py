@@ -62,9 +62,35 @@ def duplicate_keys(data: Any) -> list[Issue]:
         issues += _duplicates(data, (*client_path, "contacts"), "email", normalise=True)
         issues += _duplicates(data, (*client_path, "sites"), "key")
         issues += _duplicates(data, (*client_path, "maintenance_windows"), "key")
+        issues += _duplicates(data, (*client_path, "status_page", "components"), "site")
         for site_path, _ in _entries(data, (*client_path, "sites")):
             issues += _duplicates(data, (*site_path, "monitors"), "key")
+    issues += _status_page_clashes(data)
     return issues + _duplicates(data, ("channels",), "key") + _duplicate_on_call(data)
+
+
+def _status_page_clashes(data: Any) -> list[Issue]:
+    """Two clients' pages with the same address: slugs (a page's defaults to its client's key)
+    and custom domains are one namespace for the whole install."""
+    issues = []
+    seen: dict[tuple[str, str], Path] = {}
+    for client_path, client in _entries(data, ("clients",)):
+        page = client.get("status_page")
+        if not isinstance(page, dict):
+            continue
+        page_path = (*client_path, "status_page")
+        slug = _text(page, "slug") if "slug" in page else _text(client, "key")
+        domain = _text(page, "custom_domain")
+        for field, value in (("slug", slug), ("custom_domain", domain and domain.strip().lower())):
+            if not value:
+                continue
+            if (field, value) in seen:
+                where = (*page_path, field) if field in page else page_path
+                message = f"duplicate {field} {value!r}: already used by {format_path(seen[field, value])}"
+                issues.append(Issue(where, message))
+            else:
+                seen[field, value] = page_path
+    return issues
 
 
 def scope_of(entry: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -129,6 +155,7 @@ def unknown_references(
             known = ", ".join(sorted(known_plans)) or "none"
             issues.append(Issue((*client_path, "plan"), f"unknown plan {plan!r} (known plans: {known})"))
         issues += _unknown_window_sites(data, client_path)
+        issues += _unknown_component_sites(data, client_path)
     known_clients = set(stored_client_keys)
     known_clients.update(key for _, client in _entries(data, ("clients",)) if (key := _text(client, "key")))
     for section in ("channels", "on_call"):
@@ -168,4 +195,18 @@ def _unknown_window_sites(data: Any, client_path: Path) -> list[Issue]:
                         f"unknown site {site!r}: this client's sites are {known}",
                     )
                 )
+    return issues
+
+
+def _unknown_component_sites(data: Any, client_path: Path) -> list[Issue]:
+    """A status page may show only its own client's sites, named by their keys in the file."""
+    site_keys = {key for _, site in _entries(data, (*client_path, "sites")) if (key := _text(site, "key"))}
+    issues = []
+    for component_path, component in _entries(data, (*client_path, "status_page", "components")):
+        site = _text(component, "site")
+        if site is not None and site not in site_keys:
+            known = ", ".join(sorted(site_keys)) or "none"
+            issues.append(
+                Issue((*component_path, "site"), f"unknown site {site!r}: this client's sites are {known}")
+            )
     return issues

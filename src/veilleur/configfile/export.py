@@ -17,11 +17,13 @@ from veilleur.domain.validators import WEEKDAYS, check_holiday
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress
 from veilleur.plans.models import Plan
+from veilleur.statuspages.models import StatusComponent, StatusPage
 
 HEADER = (
     "# Veilleur configuration, written by 'veilleur export'.\n"
     "# Apply it with 'veilleur apply FILE'; every field is described in docs/config-file.md.\n"
     "# It holds the notification channels' URLs and secrets: keep it where secrets are kept.\n"
+    "# Status page passwords are never written: left out, a page keeps the one it has.\n"
 )
 
 
@@ -133,7 +135,32 @@ def client_entry(client: Client) -> dict[str, Any]:
     entry["sites"] = [site_entry(site) for site in Site.objects.filter(client=client).order_by("key")]
     windows = MaintenanceWindow.objects.filter(client=client).prefetch_related("sites").order_by("key")
     entry["maintenance_windows"] = [window_entry(window) for window in windows]
+    page = StatusPage.objects.filter(client=client).first()
+    if page is not None:
+        entry["status_page"] = status_page_entry(page)
     return entry
+
+
+def status_page_entry(page: StatusPage) -> dict[str, Any]:
+    # No password: only its hash is stored, and apply keeps the stored one when none is given.
+    components = StatusComponent.objects.filter(page=page).select_related("site").order_by("position", "id")
+    return {
+        "slug": page.slug,
+        "title": page.title,
+        "language": page.language,
+        "visibility": page.visibility,
+        "logo_url": page.logo_url,
+        "favicon_url": page.favicon_url,
+        "primary_color": page.primary_color,
+        "accent_color": page.accent_color,
+        "footer_text": page.footer_text,
+        "footer_url": page.footer_url,
+        "custom_domain": page.custom_domain,
+        "components": [
+            {"site": component.site.key, "name": component.public_name, "group": component.group}
+            for component in components
+        ],
+    }
 
 
 def contact_entry(contact: Contact) -> dict[str, Any]:

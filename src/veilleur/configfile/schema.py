@@ -27,6 +27,7 @@ from veilleur.domain import validators as checks
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
+from veilleur.statuspages.models import StatusComponent, StatusPage
 from veilleur.validators import validate_headers
 
 
@@ -130,6 +131,7 @@ Colour = Annotated[str, AfterValidator(checks.check_color)]
 OptionalColour = Annotated[str, AfterValidator(_optional(checks.check_color))]
 OptionalUrl = Annotated[str, AfterValidator(_optional(checks.check_http_url))]
 HttpUrlText = Annotated[str, AfterValidator(checks.check_http_url)]
+OptionalDomain = Annotated[str, AfterValidator(_optional(checks.check_domain))]
 HoursRange = Annotated[str, AfterValidator(_hours_range)]
 Holiday = Annotated[date, BeforeValidator(_holiday)]
 LocalStart = Annotated[datetime, BeforeValidator(_local_start)]
@@ -259,6 +261,35 @@ class WindowSpec(Strict):
     sites: Annotated[list[Key], EmptyIfNull] = []
 
 
+class ComponentSpec(Strict):
+    """A site shown on the status page; its place in the list is its place on the page."""
+
+    site: Key
+    name: Annotated[str, model_rules(StatusComponent, "public_name")] = ""
+    group: Annotated[str, model_rules(StatusComponent, "group")] = ""
+
+
+MIN_PAGE_PASSWORD_LENGTH = 8
+
+
+class StatusPageSpec(Strict):
+    # Left out: the client's key, name and language.
+    slug: Annotated[Key | None, model_rules(StatusPage, "slug")] = None
+    title: Annotated[str | None, model_rules(StatusPage, "title")] = None
+    language: Language | None = None
+    visibility: Literal["public", "password"] = model_default(StatusPage, "visibility")
+    # Never exported; left out, the stored password (if any) stays.
+    password: Annotated[str, Field(min_length=MIN_PAGE_PASSWORD_LENGTH, max_length=128)] | None = None
+    logo_url: Annotated[OptionalUrl, model_rules(StatusPage, "logo_url")] = ""
+    favicon_url: Annotated[OptionalUrl, model_rules(StatusPage, "favicon_url")] = ""
+    primary_color: OptionalColour = ""
+    accent_color: OptionalColour = ""
+    footer_text: Annotated[str, model_rules(StatusPage, "footer_text")] = ""
+    footer_url: Annotated[OptionalUrl, model_rules(StatusPage, "footer_url")] = ""
+    custom_domain: OptionalDomain | None = None
+    components: Annotated[list[ComponentSpec], EmptyIfNull] = []
+
+
 class ClientSpec(Strict):
     key: Key
     name: Annotated[str, model_rules(Client, "name")]
@@ -269,6 +300,7 @@ class ClientSpec(Strict):
     contacts: Annotated[list[ContactSpec], EmptyIfNull] = []
     sites: Annotated[list[SiteSpec], EmptyIfNull] = []
     maintenance_windows: Annotated[list[WindowSpec], EmptyIfNull] = []
+    status_page: StatusPageSpec | None = None
 
 
 EventName = Literal["incident_confirmed", "incident_recovered", "sla_warning", "sla_breach"]
@@ -389,6 +421,8 @@ def _all_field_names() -> list[str]:
         SiteSpec,
         MonitorSpec,
         WindowSpec,
+        StatusPageSpec,
+        ComponentSpec,
         ScopeSpec,
         ChannelSpec,
         OnCallSpec,

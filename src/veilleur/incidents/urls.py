@@ -6,5 +6,6 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/<int:incident_id>/", views.incident_detail, name="incident-detail"),
     path("incidents/<int:incident_id>/ack", views.incident_acknowledge, name="incident-ack"),
+    path("incidents/<int:incident_id>/updates", views.incident_post_update, name="incident-post-update"),
     path("ack/<str:token>/", ack_link.ack_link, name="ack-link"),
 ]

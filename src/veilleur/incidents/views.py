@@ -1,23 +1,31 @@
 """Staff pages: the incident list (open first, with the time left to respond) and one incident's
-timeline with its acknowledgement button."""
+timeline with its acknowledgement button and the form that posts public updates."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from veilleur.accounts.models import StaffUser
 from veilleur.incidents.ack import acknowledge
-from veilleur.incidents.models import AckChannel, Incident
-from veilleur.incidents.timeline import build_timeline, notification_entries
+from veilleur.incidents.models import AckChannel, Incident, IncidentUpdate
+from veilleur.incidents.timeline import TimelineEntry, build_timeline, notification_entries
+from veilleur.incidents.updates import MAX_MESSAGE_LENGTH, post_update
 from veilleur.notifications.delivery_log import delivery_log
 from veilleur.notifications.wording import describe_cause
+from veilleur.statuspages.links import page_url
+from veilleur.statuspages.models import StatusPage
 
 LIST_LIMIT = 200
 
@@ -42,31 +50,104 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    agency = _staff(request).agency
+# The public words for each status, as the client's page shows them.
+UPDATE_STATUSES = [
+    (IncidentUpdate.Status.INVESTIGATING, gettext_lazy("Investigating")),
+    (IncidentUpdate.Status.IDENTIFIED, gettext_lazy("Identified")),
+    (IncidentUpdate.Status.MONITORING, gettext_lazy("Monitoring")),
+    (IncidentUpdate.Status.RESOLVED, gettext_lazy("Resolved")),
+]
+
+
+class PublicUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=UPDATE_STATUSES)
+    message = forms.CharField(
+        label=gettext_lazy("Message"),
+        max_length=MAX_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+def _incident_of(request: HttpRequest, incident_id: int) -> Incident:
+    """One of the signed-in agency's incidents; another agency's is a 404, like a missing one."""
     incident = (
-        Incident.objects.filter(agency=agency, pk=incident_id)
+        Incident.objects.filter(agency=_staff(request).agency, pk=incident_id)
         .select_related("monitor__site__client__plan")
         .first()
     )
     if incident is None:
         raise Http404
-    return render(
-        request,
-        "incidents/detail.html",
-        {
-            "agency": agency,
-            "incident": incident,
-            "timeline": build_timeline(incident, notification_entries(incident)),
-            "deliveries": delivery_log(incident),
-            "cause": describe_cause(
-                incident.cause_error_class, incident.cause_status_code, incident.cause_message
-            ),
-            "now": timezone.now(),
-            "time_zone": agency.time_zone,
-        },
-    )
+    return incident
+
+
+def _update_entries(updates: list[IncidentUpdate]) -> list[TimelineEntry]:
+    labels = {str(value): str(label) for value, label in UPDATE_STATUSES}
+    return [
+        TimelineEntry(
+            update.posted_at,
+            "public_update",
+            _("Public update (%(status)s) by %(who)s: %(message)s")
+            % {
+                "status": labels.get(update.status, update.status),
+                "who": update.posted_by_label or _("someone"),
+                "message": update.message,
+            },
+        )
+        for update in updates
+    ]
+
+
+def _render_detail(
+    request: HttpRequest, incident: Incident, form: PublicUpdateForm | None = None, status: int = 200
+) -> HttpResponse:
+    agency = _staff(request).agency
+    updates = list(IncidentUpdate.objects.filter(incident=incident))
+    page = StatusPage.objects.filter(client_id=incident.monitor.site.client_id).first()
+    context: dict[str, Any] = {
+        "agency": agency,
+        "incident": incident,
+        "timeline": build_timeline(incident, [*notification_entries(incident), *_update_entries(updates)]),
+        "deliveries": delivery_log(incident),
+        "cause": describe_cause(
+            incident.cause_error_class, incident.cause_status_code, incident.cause_message
+        ),
+        "update_form": form or PublicUpdateForm(initial={"status": _suggested_status(incident, updates)}),
+        "status_page_url": page_url(page) if page is not None else None,
+        "now": timezone.now(),
+        "time_zone": agency.time_zone,
+    }
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+def _suggested_status(incident: Incident, updates: list[IncidentUpdate]) -> str:
+    """What the next update most likely says: resolved once the site is back, else the last status."""
+    if incident.recovered_at is not None:
+        return IncidentUpdate.Status.RESOLVED
+    return updates[-1].status if updates else IncidentUpdate.Status.INVESTIGATING
+
+
+@login_required
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return _render_detail(request, _incident_of(request, incident_id))
+
+
+@login_required
+@require_POST
+def incident_post_update(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Every staff role may post: telling the client is part of handling an incident."""
+    user = _staff(request)
+    incident = _incident_of(request, incident_id)
+    form = PublicUpdateForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, incident, form, status=400)
+    try:
+        post_update(incident, form.cleaned_data["status"], form.cleaned_data["message"], by_label=user.email)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _render_detail(request, incident, form, status=400)
+    messages.success(request, _("Public update posted."))
+    return redirect("incident-detail", incident_id=incident.pk)
 
 
 @login_required

@@ -1,0 +1,259 @@
+"""Admin for status pages (with the sites they show), their subscribers and public incident updates.
+
+Everything is scoped to the signed-in agency like the other admins. A page's password is a
+write-only field that is hashed on save; a new custom domain goes through
+``StatusPage.set_custom_domain``, so it must be verified again, with a new token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import F, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, agency_of
+from veilleur.accounts.models import StaffUser
+from veilleur.clients.models import Site
+from veilleur.incidents.models import IncidentUpdate
+from veilleur.statuspages.domains import verify_domain
+from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def staff_may(request: HttpRequest, action: str) -> bool:
+    """Owners and admins change status pages, members read them: the rule the rest of the admin
+    follows through ``StaffUser.has_perm``, applied here to this app's models."""
+    user = request.user
+    if not isinstance(user, StaffUser) or not user.is_active:
+        return False
+    return action == "view" or user.manages_agency
+
+
+class FollowsStaffRoles:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return staff_may(request, "view")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "view")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return staff_may(request, "add")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "change")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "delete")
+
+
+class StatusPageForm(forms.ModelForm):
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        strip=False,
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = StatusPage
+        fields = (
+            "client",
+            "slug",
+            "title",
+            "language",
+            "visibility",
+            "logo_url",
+            "favicon_url",
+            "primary_color",
+            "accent_color",
+            "footer_text",
+            "footer_url",
+            "custom_domain",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The domain as stored, to tell a change (which resets verification) from a re-save.
+        self._stored_domain = self.instance.custom_domain
+        self.fields["password"].help_text = (
+            _("A password is set: leave empty to keep it.")
+            if self.instance.password_hash
+            else _("Needed for a password-protected page: at least %(count)s characters.")
+            % {"count": MIN_PASSWORD_LENGTH}
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        client = data.get("client")
+        if client is not None and client.pk != self.instance.client_id and not client.plan.status_page:
+            self.add_error(
+                "client",
+                gettext("The plan %(plan)s does not include a status page.") % {"plan": client.plan.name},
+            )
+        password = data.get("password")
+        if password:
+            # Hashed now, so that the model's own check (a protected page needs a password) sees it.
+            self.instance.set_password(password)
+        return data
+
+    def save(self, commit: bool = True) -> StatusPage:
+        # Validation ran with the form's domain on the instance; it is stored through the model's
+        # rule: a domain that really changed gets a new token and must be verified again.
+        wanted = self.instance.custom_domain
+        self.instance.custom_domain = self._stored_domain
+        self.instance.set_custom_domain(wanted)
+        page: StatusPage = super().save(commit)
+        return page
+
+
+class ComponentFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        client_id = self.instance.client_id
+        for form in self.forms:
+            site = getattr(form, "cleaned_data", {}).get("site")
+            if site is None or form.cleaned_data.get("DELETE") or client_id is None:
+                continue
+            if site.client_id != client_id:
+                form.add_error("site", gettext("This site belongs to another client."))
+
+
+class StatusComponentInline(ScopedTabularInline):
+    model = StatusComponent
+    formset = ComponentFormSet
+    fields = ("site", "public_name", "group", "position")
+    verbose_name = _("site shown")
+    verbose_name_plural = _("sites shown (in position order)")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # Inline instances are made afresh for each request: remembering the page here is safe.
+        self._page = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "site":
+            sites = Site.objects.filter(agency=agency_of(request)).select_related("client")
+            page = getattr(self, "_page", None)
+            if page is not None:
+                sites = sites.filter(client_id=page.client_id)
+            kwargs["queryset"] = sites.order_by("client__name", "name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Components are part of the page: whoever may change the page may change them.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "view")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "change")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "change")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return staff_may(request, "change")
+
+
+@admin.register(StatusPage)
+class StatusPageAdmin(FollowsStaffRoles, ScopedAdmin):
+    form = StatusPageForm
+    list_display = ("title", "client", "slug", "visibility", "custom_domain", "domain_verified_at")
+    list_filter = ("visibility", ("client__plan", RelatedOnly))
+    search_fields = ("title", "slug", "custom_domain", "client__name")
+    list_select_related = ("client",)
+    readonly_fields = ("domain_token", "domain_verified_at")
+    fieldsets = (
+        (None, {"fields": ("client", "slug", "title", "language")}),
+        (_("Access"), {"fields": ("visibility", "password")}),
+        (
+            _("Branding (empty: the client's)"),
+            {
+                "fields": (
+                    "logo_url",
+                    "favicon_url",
+                    "primary_color",
+                    "accent_color",
+                    "footer_text",
+                    "footer_url",
+                )
+            },
+        ),
+        (
+            _("Custom domain"),
+            {
+                "fields": ("custom_domain", "domain_token", "domain_verified_at"),
+                "description": _(
+                    "The client proves the domain with a CNAME to this install's status host, or a TXT "
+                    "record veilleur-verify=<token> at _veilleur.<domain>. A new domain gets a new token "
+                    "and must be verified again."
+                ),
+            },
+        ),
+    )
+    inlines = (StatusComponentInline,)
+    actions = ("verify_domains",)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Cached renderings carry the page's version: an edit makes them stale.
+        StatusPage.objects.filter(pk=form.instance.pk).update(state_version=F("state_version") + 1)
+
+    @admin.action(description=_("Verify the custom domain now"))
+    def verify_domains(self, request: HttpRequest, queryset: QuerySet[StatusPage]) -> None:
+        for page in queryset.exclude(custom_domain=None).exclude(custom_domain=""):
+            check = verify_domain(page)
+            self.message_user(
+                request,
+                check.message,
+                messages.SUCCESS if check.ok else messages.WARNING,
+            )
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(FollowsStaffRoles, ScopedAdmin):
+    """Subscribers sign up on the page themselves (double opt-in): the admin lists them, and may
+    remove one who asks; it never shows their secret link token."""
+
+    list_display = ("email", "page", "created_at", "confirmed_at", "unsubscribed_at")
+    list_filter = (("page", RelatedOnly), ("confirmed_at", admin.EmptyFieldListFilter))
+    search_fields = ("email", "page__title")
+    list_select_related = ("page",)
+    fields = ("email", "page", "created_at", "confirmed_at", "unsubscribed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(ScopedAdmin):
+    """Public updates are posted from the incident page; here they are listed, as evidence of
+    what the client was told and when."""
+
+    list_display = ("posted_at", "incident", "status", "posted_by_label")
+    list_filter = ("status", ("incident__monitor__site__client", RelatedOnly))
+    search_fields = ("message", "posted_by_label", "incident__monitor__site__client__name")
+    list_select_related = ("incident__monitor__site__client",)
+    date_hierarchy = "posted_at"
+    fields = ("incident", "status", "message", "posted_at", "posted_by_label")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
