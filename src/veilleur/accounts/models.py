@@ -21,7 +21,9 @@ from veilleur.validators import (
     validate_weekly_hours,
 )
 
-MANAGED_APPS = frozenset({"accounts", "plans", "clients", "monitoring", "incidents", "notifications"})
+MANAGED_APPS = frozenset(
+    {"accounts", "plans", "clients", "monitoring", "incidents", "notifications", "statuspages"}
+)
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 
 

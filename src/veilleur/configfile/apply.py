@@ -17,7 +17,6 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
-from django.db.models import F
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from veilleur.accounts.models import Agency, BusinessCalendar
@@ -581,9 +580,6 @@ class Applier:
             return
         if components_change and not self._replace_components(page, wanted, path):
             return
-        if write_row and not is_new:
-            # Cached renderings carry the page's version; component edits bump it by themselves.
-            StatusPage.objects.filter(pk=page.pk).update(state_version=F("state_version") + 1)
         if is_new or differences or components_change:
             details = [] if is_new else [*differences, *([components_change] if components_change else [])]
             self._record("+" if is_new else "~", "status page", client.key, details)

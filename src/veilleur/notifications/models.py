@@ -193,8 +193,13 @@ class OutboxMessage(AgencyOwned):
 
 
 # The incident events a webhook or Apprise channel can hear about (reports go by e-mail only).
-EVENT_KINDS: tuple[str, ...] = tuple(
-    kind for kind in OutboxMessage.Kind.values if kind != OutboxMessage.Kind.MONTHLY_REPORT
+# What a webhook or Apprise channel can hear about: the agency's incident events. Reports and
+# the status page subscribers' mails are e-mail to one person, never a channel's business.
+EVENT_KINDS: tuple[str, ...] = (
+    OutboxMessage.Kind.INCIDENT_CONFIRMED,
+    OutboxMessage.Kind.INCIDENT_RECOVERED,
+    OutboxMessage.Kind.SLA_WARNING,
+    OutboxMessage.Kind.SLA_BREACH,
 )
 
 

@@ -11,46 +11,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, agency_of
-from veilleur.accounts.models import StaffUser
 from veilleur.clients.models import Site
 from veilleur.incidents.models import IncidentUpdate
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 MIN_PASSWORD_LENGTH = 8
-
-
-def staff_may(request: HttpRequest, action: str) -> bool:
-    """Owners and admins change status pages, members read them: the rule the rest of the admin
-    follows through ``StaffUser.has_perm``, applied here to this app's models."""
-    user = request.user
-    if not isinstance(user, StaffUser) or not user.is_active:
-        return False
-    return action == "view" or user.manages_agency
-
-
-class FollowsStaffRoles:
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return staff_may(request, "view")
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "view")
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return staff_may(request, "add")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "change")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "delete")
 
 
 class StatusPageForm(forms.ModelForm):
@@ -148,22 +121,9 @@ class StatusComponentInline(ScopedTabularInline):
             kwargs["queryset"] = sites.order_by("client__name", "name")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    # Components are part of the page: whoever may change the page may change them.
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "view")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "change")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "change")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return staff_may(request, "change")
-
 
 @admin.register(StatusPage)
-class StatusPageAdmin(FollowsStaffRoles, ScopedAdmin):
+class StatusPageAdmin(ScopedAdmin):
     form = StatusPageForm
     list_display = ("title", "client", "slug", "visibility", "custom_domain", "domain_verified_at")
     list_filter = ("visibility", ("client__plan", RelatedOnly))
@@ -201,11 +161,6 @@ class StatusPageAdmin(FollowsStaffRoles, ScopedAdmin):
     inlines = (StatusComponentInline,)
     actions = ("verify_domains",)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Cached renderings carry the page's version: an edit makes them stale.
-        StatusPage.objects.filter(pk=form.instance.pk).update(state_version=F("state_version") + 1)
-
     @admin.action(description=_("Verify the custom domain now"))
     def verify_domains(self, request: HttpRequest, queryset: QuerySet[StatusPage]) -> None:
         for page in queryset.exclude(custom_domain=None).exclude(custom_domain=""):
@@ -218,7 +173,7 @@ class StatusPageAdmin(FollowsStaffRoles, ScopedAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(FollowsStaffRoles, ScopedAdmin):
+class SubscriptionAdmin(ScopedAdmin):
     """Subscribers sign up on the page themselves (double opt-in): the admin lists them, and may
     remove one who asks; it never shows their secret link token."""
 

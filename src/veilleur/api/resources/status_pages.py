@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Query, Router, Schema
@@ -259,11 +259,6 @@ def replace_components(page: StatusPage, wanted: Iterable[tuple[Site, dict[str, 
     StatusComponent.objects.filter(page=page).exclude(site_id__in=keep).delete()
 
 
-def bump(page: StatusPage) -> None:
-    """Cached renderings of the page carry its version: an edit makes them stale."""
-    StatusPage.objects.filter(pk=page.pk).update(state_version=F("state_version") + 1)
-
-
 def _apply_changes(page: StatusPage, changes: dict[str, Any]) -> None:
     """Set what the body asks for, the password and custom domain through the model's own rules."""
     password = changes.pop("password", None)
@@ -281,10 +276,10 @@ def _apply_changes(page: StatusPage, changes: dict[str, Any]) -> None:
 
 
 def _save(page: StatusPage, components: list[tuple[Site, dict[str, Any]]] | None) -> StatusPage:
+    # Saving the page and its components marks its cached renderings stale by itself.
     def after_save(saved: StatusPage) -> None:
         if components is not None:
             replace_components(saved, components)
-        bump(saved)
 
     return save_validated(page, after_save=after_save)
 
