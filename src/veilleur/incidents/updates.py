@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from veilleur.incidents.models import Incident, IncidentUpdate
+from veilleur.notifications.subscribers import enqueue_update_subscriber_notices
 
 MAX_MESSAGE_LENGTH = 5000
 
@@ -42,5 +43,6 @@ def post_update(
         Incident.objects.filter(pk=incident.pk, first_client_update_at__isnull=True).update(
             first_client_update_at=when
         )
+        enqueue_update_subscriber_notices(update)
     incident.refresh_from_db(fields=["first_client_update_at"])
     return update

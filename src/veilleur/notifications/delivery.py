@@ -44,7 +44,7 @@ from veilleur.notifications.addresses import sender_address
 from veilleur.notifications.apprise_target import notify_apprise
 from veilleur.notifications.channel_messages import chat_message
 from veilleur.notifications.models import NotificationChannel, OutboxMessage
-from veilleur.notifications.rendering import build_email, render_message
+from veilleur.notifications.rendering import CannotRender, build_email, render_message
 from veilleur.notifications.smtp import send_over_smtp
 from veilleur.notifications.smtp_url import SmtpConfig, parse_smtp_url
 from veilleur.notifications.webhook import WebhookRequest, build_webhook_request, post_webhook
@@ -304,7 +304,8 @@ class Deliverer:
     def _record_failure(self, row: OutboxMessage, exc: Exception, report: DeliveryReport) -> None:
         now = self.clock()
         error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
-        if row.attempts >= MAX_ATTEMPTS or isinstance(exc, Undeliverable):
+        # A row that cannot be rendered never will be (what it speaks of is gone): no retries.
+        if row.attempts >= MAX_ATTEMPTS or isinstance(exc, (Undeliverable, CannotRender)):
             OutboxMessage.objects.filter(self._ours(row)).update(
                 state=State.FAILED, claimed_until=None, last_error=error
             )

@@ -17,6 +17,7 @@ from veilleur.incidents.models import Incident
 from veilleur.notifications.addresses import new_message_id
 from veilleur.notifications.channels import channels_for
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.notifications.subscribers import enqueue_incident_subscriber_notices
 
 Kind = OutboxMessage.Kind
 Audience = OutboxMessage.Audience
@@ -34,14 +35,23 @@ def enqueue_for_event(monitor_id: int, event: object) -> int:
     the number of rows written."""
     if isinstance(event, IncidentOpened):
         opened = Incident.objects.filter(monitor_id=monitor_id, resolved_at__isnull=True).first()
-        return enqueue_incident_notices(opened, Kind.INCIDENT_CONFIRMED) if opened else 0
+        return _event_notices(opened, Kind.INCIDENT_CONFIRMED, Kind.STATUS_INCIDENT_OPENED) if opened else 0
     if isinstance(event, IncidentRecovered):
         # The incident the recorder has just closed with these very timestamps.
         recovered = Incident.objects.filter(
             monitor_id=monitor_id, recovered_at=event.recovered_at, resolved_at=event.resolved_at
         ).first()
-        return enqueue_incident_notices(recovered, Kind.INCIDENT_RECOVERED) if recovered else 0
+        if recovered is None:
+            return 0
+        return _event_notices(recovered, Kind.INCIDENT_RECOVERED, Kind.STATUS_INCIDENT_RESOLVED)
     return 0
+
+
+def _event_notices(incident: Incident, kind: str, subscriber_kind: str) -> int:
+    """The agency's and the client's contacts' notices, then the status page subscribers' (only
+    when the client's page shows the incident's site)."""
+    written = enqueue_incident_notices(incident, kind)
+    return written + enqueue_incident_subscriber_notices(incident, subscriber_kind)
 
 
 def enqueue_incident_notices(incident: Incident, kind: str) -> int:

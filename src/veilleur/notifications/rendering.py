@@ -5,13 +5,15 @@ short, and the mail reflects the incident as it is when it leaves (the response 
 acknowledgement made meanwhile). Times are shown in the agency's time zone.
 
 The agency's people get the technical detail (plan, checks, acknowledgement link); a client's
-contacts get a plain notice about their site.
+contacts get a plain notice about their site; a status page's subscribers get what the page shows,
+branded as the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,11 +22,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from veilleur.incidents.models import Incident
-from veilleur.notifications.addresses import from_header
+from veilleur.incidents.models import Incident, IncidentUpdate
+from veilleur.notifications.addresses import from_header, sender_address
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.response_due import incident_response_due
+from veilleur.notifications.subscribers import SUBSCRIBER_KINDS
 from veilleur.notifications.tokens import ACK_TOKEN_MAX_AGE, ack_url
 from veilleur.notifications.wording import (
     describe_cause,
@@ -33,6 +37,8 @@ from veilleur.notifications.wording import (
     format_instant,
     format_time_of_day,
 )
+from veilleur.statuspages.links import page_url
+from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 Kind = OutboxMessage.Kind
 HTML_TEMPLATE = "notifications/email/message.html"
@@ -74,6 +80,8 @@ class RenderedMessage:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # added to the standard ones (List-Unsubscribe…)
+    sender_name: str = ""  # the From header's name; empty: the agency's
 
 
 def render_message(row: OutboxMessage) -> RenderedMessage:
@@ -82,6 +90,8 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         from veilleur.reports.mail import render_report_message
 
         return render_report_message(row)
+    if row.kind in SUBSCRIBER_KINDS:
+        return render_subscriber_message(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")
@@ -105,15 +115,19 @@ def render_html_body(branding: object, body: Body, subject: str, language: str) 
 def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlternatives:
     """The multipart message (text, then HTML, then any attachment) with the row's fixed
     Message-ID."""
+    sender = from_header(row.agency)
+    if rendered.sender_name:
+        sender = formataddr((rendered.sender_name, sender_address(row.agency)))
     email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
-        from_email=from_header(row.agency),
+        from_email=sender,
         to=[row.recipient],
         headers={
             "Message-ID": row.message_id,
             # RFC 3834: an automatic message; out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
+            **dict(rendered.headers),
         },
     )
     email.attach_alternative(rendered.html, "text/html")
@@ -319,4 +333,222 @@ def plain_text(body: Body) -> str:
         lines.extend(["", body.checks_title, " | ".join(body.check_columns)])
         lines.extend(" | ".join(row) for row in body.checks)
     lines.extend(["", "-- ", body.footer, ""])
+    return "\n".join(lines)
+
+
+# --- a status page's subscribers ---------------------------------------------------------
+#
+# Members of the public who asked for a page's notices. They read what the page shows, in its
+# language and colours, times in the client's zone: the component's public name, the status in
+# words, the agency's public update. Never the cause the probe saw, the plan or an ack link.
+
+SUBSCRIBER_HTML_TEMPLATE = "notifications/email/subscriber.html"
+
+
+@dataclass(frozen=True)
+class PageBranding:
+    """What a page's mails look like, as the page itself: its title, its logo or the client's, its
+    colours, else the client's, else the agency's."""
+
+    name: str
+    logo_url: str
+    primary_color: str
+    accent_color: str
+
+
+@dataclass
+class SubscriberMail:
+    heading: str
+    intro: str
+    facts: list[tuple[str, str]]
+    action: Action
+    footer: str
+    message: str = ""  # the agency's public update, word for word
+    unsubscribe_url: str = ""
+
+
+def page_branding(page: StatusPage) -> PageBranding:
+    client, agency = page.client, page.agency
+    return PageBranding(
+        name=page.title,
+        logo_url=page.logo_url or client.logo_url,
+        primary_color=page.primary_color or client.primary_color or agency.primary_color,
+        accent_color=page.accent_color or client.accent_color or agency.accent_color,
+    )
+
+
+def confirm_url(subscription: Subscription) -> str:
+    return page_url(subscription.page, f"subscriptions/confirm/{subscription.token}/")
+
+
+def unsubscribe_url(subscription: Subscription) -> str:
+    return page_url(subscription.page, f"subscriptions/unsubscribe/{subscription.token}/")
+
+
+def render_subscriber_message(row: OutboxMessage) -> RenderedMessage:
+    subscription = row.subscription
+    if subscription is None:
+        raise CannotRender("the subscription of this mail no longer exists")
+    page = subscription.page
+    compose = SUBSCRIBER_COMPOSERS.get(row.kind)
+    if compose is None:
+        raise CannotRender(f"no wording for subscriber mails of kind {row.kind!r}")
+    with translation.override(row.language), timezone.override(ZoneInfo(page.client.time_zone)):
+        subject, mail = compose(row, page, subscription)
+        branding = page_branding(page)
+        html = render_to_string(
+            SUBSCRIBER_HTML_TEMPLATE,
+            {"branding": branding, "mail": mail, "subject": subject, "language": row.language},
+        )
+        text = subscriber_plain_text(mail)
+    headers: tuple[tuple[str, str], ...] = ()
+    if mail.unsubscribe_url:
+        # RFC 2369 and RFC 8058: mail clients show an "unsubscribe" button that POSTs to the link.
+        headers = (
+            ("List-Unsubscribe", f"<{mail.unsubscribe_url}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        )
+    return RenderedMessage(subject=subject, text=text, html=html, headers=headers, sender_name=page.title)
+
+
+def _subscription_confirm(
+    row: OutboxMessage, page: StatusPage, subscription: Subscription
+) -> tuple[str, SubscriberMail]:
+    names = {"page": page.title}
+    mail = SubscriberMail(
+        heading=_("Confirm your subscription"),
+        intro=_(
+            "Someone, probably you, asked to receive an email whenever %(page)s reports an incident. "
+            "Confirm to start receiving them. If it was not you, ignore this mail: nothing more will be sent."
+        )
+        % names,
+        facts=[(_("Status page"), page_url(page)), (_("Email address"), subscription.email)],
+        action=Action(
+            label=_("Confirm my subscription"),
+            url=confirm_url(subscription),
+            note=_("The link opens a page with a button: nothing is confirmed until you press it."),
+        ),
+        footer=_("You receive this mail because this address was entered on %(page)s.") % names,
+    )
+    return _("Confirm your subscription to %(page)s") % names, mail
+
+
+def _status_incident_opened(
+    row: OutboxMessage, page: StatusPage, subscription: Subscription
+) -> tuple[str, SubscriberMail]:
+    incident = _incident_of(row)
+    component = _component_name(page, incident)
+    status = _("Degraded performance") if incident.kind == Incident.Kind.DEGRADED else _("Outage")
+    intro = _("We are aware of a problem affecting %(component)s and are working on it.")
+    facts = [
+        (_("Component"), component),
+        (_("Status"), status),
+        (_("Since"), format_instant(incident.first_failed_at)),
+    ]
+    return _notice(page, subscription, component, status, intro % {"component": component}, facts)
+
+
+def _status_incident_updated(
+    row: OutboxMessage, page: StatusPage, subscription: Subscription
+) -> tuple[str, SubscriberMail]:
+    update = row.incident_update
+    if update is None:
+        raise CannotRender("the update of this notice no longer exists")
+    component = _component_name(page, _incident_of(row))
+    status = str(UPDATE_STATUS_WORDS.get(update.status, update.status))
+    intro = _("An update was posted about the incident affecting %(component)s.")
+    facts = [
+        (_("Component"), component),
+        (_("Status"), status),
+        (_("Posted at"), format_instant(update.posted_at)),
+    ]
+    subject, mail = _notice(page, subscription, component, status, intro % {"component": component}, facts)
+    mail.message = update.message
+    return subject, mail
+
+
+def _status_incident_resolved(
+    row: OutboxMessage, page: StatusPage, subscription: Subscription
+) -> tuple[str, SubscriberMail]:
+    incident = _incident_of(row)
+    component = _component_name(page, incident)
+    back_at = incident.recovered_at or incident.resolved_at or incident.confirmed_at
+    status = _("Resolved")
+    intro = _("The incident affecting %(component)s is resolved: it works normally again.")
+    facts = [
+        (_("Component"), component),
+        (_("Status"), status),
+        (_("Started"), format_instant(incident.first_failed_at)),
+        (_("Resolved at"), format_instant(back_at)),
+        (_("Duration"), format_duration((back_at - incident.first_failed_at).total_seconds())),
+    ]
+    return _notice(page, subscription, component, status, intro % {"component": component}, facts)
+
+
+def _notice(
+    page: StatusPage,
+    subscription: Subscription,
+    component: str,
+    status: str,
+    intro: str,
+    facts: list[tuple[str, str]],
+) -> tuple[str, SubscriberMail]:
+    """An incident notice's subject and body: the parts every notice shares."""
+    names = {"page": page.title, "component": component, "status": status}
+    mail = SubscriberMail(
+        heading=_("%(component)s: %(status)s") % names,
+        intro=intro,
+        facts=facts,
+        action=Action(label=_("View the status page"), url=page_url(page), note=""),
+        footer=_("You receive this mail because you subscribed to the notices of %(page)s.") % names,
+        unsubscribe_url=unsubscribe_url(subscription),
+    )
+    return _("[%(page)s] %(component)s: %(status)s") % names, mail
+
+
+# The words of an update's status, as the page shows them.
+UPDATE_STATUS_WORDS: dict[str, object] = {
+    IncidentUpdate.Status.INVESTIGATING: gettext_lazy("Investigating"),
+    IncidentUpdate.Status.IDENTIFIED: gettext_lazy("Identified"),
+    IncidentUpdate.Status.MONITORING: gettext_lazy("Monitoring"),
+    IncidentUpdate.Status.RESOLVED: gettext_lazy("Resolved"),
+}
+
+SUBSCRIBER_COMPOSERS: dict[
+    str, Callable[[OutboxMessage, StatusPage, Subscription], tuple[str, SubscriberMail]]
+] = {
+    Kind.SUBSCRIPTION_CONFIRM: _subscription_confirm,
+    Kind.STATUS_INCIDENT_OPENED: _status_incident_opened,
+    Kind.STATUS_INCIDENT_UPDATED: _status_incident_updated,
+    Kind.STATUS_INCIDENT_RESOLVED: _status_incident_resolved,
+}
+
+
+def _incident_of(row: OutboxMessage) -> Incident:
+    if row.incident is None:
+        raise CannotRender("the incident of this notice no longer exists")
+    return row.incident
+
+
+def _component_name(page: StatusPage, incident: Incident) -> str:
+    """The name the page shows for the incident's site; a site taken off the page since the
+    notice was queued gets no notice (its name may be an internal one)."""
+    component = StatusComponent.objects.filter(page=page, site_id=incident.monitor.site_id).first()
+    if component is None:
+        raise CannotRender("the incident's site is no longer shown on the status page")
+    return component.display_name
+
+
+def subscriber_plain_text(mail: SubscriberMail) -> str:
+    lines = [mail.heading, "=" * len(mail.heading), "", mail.intro, ""]
+    lines.extend(_("%(label)s: %(value)s") % {"label": label, "value": value} for label, value in mail.facts)
+    if mail.message:
+        lines.extend(["", mail.message])
+    lines.extend(["", f"{mail.action.label}:", mail.action.url])
+    if mail.action.note:
+        lines.append(mail.action.note)
+    lines.extend(["", "-- ", mail.footer])
+    if mail.unsubscribe_url:
+        lines.append(_("Unsubscribe: %(url)s") % {"url": mail.unsubscribe_url})
+    lines.append("")
     return "\n".join(lines)
