@@ -64,17 +64,48 @@ def _host_of(request: HttpRequest) -> str | None:
 
 def _serving_pages() -> Any:
     # Only clients whose plan includes a page have one on show.
-    return StatusPage.objects.select_related("client", "client__plan").filter(client__plan__status_page=True)
+    return StatusPage.objects.filter(client__plan__status_page=True)
+
+
+# Stands for the request's value in a compiled page query.
+_LOOKED_UP = "\x00looked up\x00"
+
+
+class _PageLookup:
+    """The page query every status page request makes, by one field.
+
+    Building it with the ORM cost about 1 ms of CPU per request: most of what a cached page
+    costs in the application (bench/statuspage). The SQL is the same every time but for the
+    value looked up, so the ORM compiles it once per process, from the same filters, and each
+    request runs it as raw SQL with its own value (about 0.15 ms). The page comes alone: its
+    client is read only when a rendering needs it, which a cache hit does not.
+    """
+
+    def __init__(self, **filters: Any) -> None:
+        self.filters = filters
+        self.compiled: tuple[str, tuple[Any, ...]] | None = None
+
+    def first(self, value: str) -> StatusPage | None:
+        if self.compiled is None:
+            # Unique fields: ordering cannot choose between rows, so none is asked for.
+            self.compiled = _serving_pages().filter(**self.filters).order_by()[:1].query.sql_with_params()
+        sql, params = self.compiled
+        rows = StatusPage.objects.raw(sql, [value if param == _LOOKED_UP else param for param in params])
+        return next(iter(rows), None)
+
+
+_BY_DOMAIN = _PageLookup(custom_domain=_LOOKED_UP, domain_verified_at__isnull=False)
+_BY_SLUG = _PageLookup(slug=_LOOKED_UP)
 
 
 def _page_on_domain(host: str) -> StatusPage | None:
-    return _serving_pages().filter(custom_domain=host, domain_verified_at__isnull=False).first()
+    return _BY_DOMAIN.first(host)
 
 
 def _page_by_slug(slug: str) -> StatusPage | None:
     if not slug:
         return None
-    return _serving_pages().filter(slug=slug).first()
+    return _BY_SLUG.first(slug)
 
 
 def _dispatch(request: HttpRequest, page: StatusPage, path: str, *, root: str) -> HttpResponse:
