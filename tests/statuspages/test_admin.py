@@ -82,6 +82,7 @@ def form_errors(response: Any) -> dict[str, Any]:
 @pytest.fixture
 def signed_in(client: HttpClient, owner: StaffUser) -> HttpClient:
     client.force_login(owner)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are asserted in English
     return client
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.db import connections
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from tests.statuspages.dnsserver import DnsServer, SilentDnsServer
 from veilleur.accounts.models import Agency
@@ -66,7 +67,9 @@ def dns_server(settings: Any) -> Iterator[DnsServer]:
 @pytest.fixture(autouse=True)
 def _forget_pending_checks() -> Iterator[None]:
     domains._last_pending_check.clear()
-    yield
+    # Messages are asserted in English; the install's default language is French.
+    with translation.override("en"):
+        yield
     domains._last_pending_check.clear()
 
 
