@@ -175,6 +175,10 @@ def _databases() -> dict[str, dict[str, Any]]:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": Path(os.environ.get("VEILLEUR_SQLITE_PATH") or DATA_DIR / "veilleur.sqlite3"),
+            # Each web thread keeps its connection, as with PostgreSQL: opening one (and running
+            # the PRAGMAs) cost more than the whole cached status page (bench/statuspage).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # WAL lets readers (the web role) run while a writer (the checker) commits;
                 # IMMEDIATE transactions take the write lock up front, so two writers wait on the

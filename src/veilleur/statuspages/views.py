@@ -9,7 +9,7 @@ rendering never reaches a visitor without access.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -109,15 +109,18 @@ def _render_html(
     request: HttpRequest, page: StatusPage, template: str, now: datetime
 ) -> tuple[Rendered, Any]:
     data = page_data(page, now)
+    # Every component has the same 90 days: their names are formatted once, not per bar.
+    day_labels = {
+        bar.day: formatting.long_date(bar.day) for bar in (data.components[0].days if data.components else ())
+    }
     context = {
         "page": page,
         "brand": branding(page),
         "root": root_of(request),
         "data": data,
         "overall_words": OVERALL_WORDS[data.overall],
-        "components": [_component_context(component, data) for component in data.components],
         "groups": [
-            (group.name, [_component_context(component, data) for component in group.components])
+            (group.name, [_component_context(component, data, day_labels) for component in group.components])
             for group in data.groups
         ],
         "incident_days": _incidents_by_day(data),
@@ -130,17 +133,17 @@ def _shared(page: StatusPage) -> dict[str, Any]:
     return {"status_words": STATUS_WORDS, "update_words": UPDATE_WORDS, "language": page.language}
 
 
-def _component_context(component: Any, data: PageData) -> dict[str, Any]:
+def _component_context(component: Any, data: PageData, day_labels: dict[date, str]) -> dict[str, Any]:
     return {
         "component": component,
         "status_word": STATUS_WORDS[component.status],
         "uptime": [(label, formatting.percent(value)) for label, value in component.uptime.items()],
         "uptime_90d": formatting.percent(component.uptime["90d"]),
-        "bars": [_bar_context(bar, data) for bar in component.days],
+        "bars": [_bar_context(bar, data, day_labels[bar.day]) for bar in component.days],
     }
 
 
-def _bar_context(bar: DayBar, data: PageData) -> dict[str, Any]:
+def _bar_context(bar: DayBar, data: PageData, day_label: str) -> dict[str, Any]:
     outages = [
         _("Outage %(start)s–%(end)s") % {"start": _clock(span.start, data), "end": _clock(span.end, data)}
         if not span.ongoing
@@ -154,7 +157,7 @@ def _bar_context(bar: DayBar, data: PageData) -> dict[str, Any]:
     else:
         summary = _("Down %(duration)s") % {"duration": formatting.duration(bar.downtime)}
     return {
-        "day": formatting.long_date(bar.day),
+        "day": day_label,
         "band": bar.band.value,
         "uptime": formatting.percent(bar.uptime_percent) if bar.uptime_percent is not None else "",
         "summary": summary,
