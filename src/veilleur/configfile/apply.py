@@ -109,22 +109,7 @@ ON_CALL_FIELDS: FieldMap = {
     "escalation": ("escalation",),
 }
 STATUS_PAGE_FIELDS: FieldMap = {
-    **{
-        name: (name,)
-        for name in (
-            "slug",
-            "title",
-            "language",
-            "visibility",
-            "logo_url",
-            "favicon_url",
-            "primary_color",
-            "accent_color",
-            "footer_text",
-            "footer_url",
-            "custom_domain",
-        )
-    },
+    **{name: (name,) for name in StatusPage.SETTINGS},
     "password_hash": ("password",),
 }
 COMPONENT_FIELDS: FieldMap = {"site": ("site",), "public_name": ("name",), "group": ("group",)}

@@ -38,20 +38,7 @@ class StatusPageForm(forms.ModelForm):
 
     class Meta:
         model = StatusPage
-        fields = (
-            "client",
-            "slug",
-            "title",
-            "language",
-            "visibility",
-            "logo_url",
-            "favicon_url",
-            "primary_color",
-            "accent_color",
-            "footer_text",
-            "footer_url",
-            "custom_domain",
-        )
+        fields = ("client", *StatusPage.SETTINGS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -67,6 +67,22 @@ class StatusPage(ClientChild):
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    # What an agency sets on a page, the same in the admin and the config file (the password
+    # and the components have their own rules).
+    SETTINGS = (
+        "slug",
+        "title",
+        "language",
+        "visibility",
+        "logo_url",
+        "favicon_url",
+        "primary_color",
+        "accent_color",
+        "footer_text",
+        "footer_url",
+        "custom_domain",
+    )
+
     class Meta:
         ordering = ["slug"]
 
