@@ -11,11 +11,6 @@ from django.conf import settings
 from veilleur.statuspages.models import StatusPage
 
 
-def page_root_path(page: StatusPage, *, on_custom_domain: bool) -> str:
-    """The path the page's own links start with, as the visitor reached it."""
-    return "/" if on_custom_domain else f"/s/{page.slug}/"
-
-
 def page_url(page: StatusPage, path: str = "") -> str:
     """The page's canonical absolute URL, with ``path`` (relative to the page's root) appended."""
     if page.domain_verified:

@@ -125,12 +125,8 @@ def _render_html(
         ],
         "incident_days": _incidents_by_day(data),
     }
-    body = render_to_string(template, {**context, **_shared(page)}, request=None)
+    body = render_to_string(template, context)
     return Rendered(body.encode(), HTML), data.next_change_at
-
-
-def _shared(page: StatusPage) -> dict[str, Any]:
-    return {"status_words": STATUS_WORDS, "update_words": UPDATE_WORDS, "language": page.language}
 
 
 def _component_context(component: Any, data: PageData, day_labels: dict[date, str]) -> dict[str, Any]:
