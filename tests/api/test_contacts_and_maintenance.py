@@ -47,10 +47,12 @@ def test_window_lifecycle(api: Api, world: World) -> None:
             "duration_minutes": 90,
             "rrule": "RRULE:FREQ=MONTHLY;BYMONTHDAY=1",
             "site_ids": [world.site.pk],
+            "public_note": "Restoring last night's backup on a spare server to prove it works.",
         },
     )
     assert created.status_code == 201, created.content
     window = created.json()
+    assert window["public_note"].startswith("Restoring last night's backup")
     assert window["start"] == "2026-04-01 03:30"
     assert window["rrule"] == "FREQ=MONTHLY;BYMONTHDAY=1"
     assert window["site_ids"] == [world.site.pk]

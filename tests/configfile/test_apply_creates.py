@@ -87,6 +87,7 @@ def test_maintenance_windows_keep_wall_time_rule_and_sites(agency: Agency, run_c
     migration = MaintenanceWindow.objects.get(client__key="maison-rousseau", key="migration-serveur")
     assert sorted(migration.sites.values_list("key", flat=True)) == ["api", "boutique"]
     assert migration.rrule == ""
+    assert migration.public_note.startswith("La boutique passe sur un serveur plus rapide")
     assert Site.objects.filter(client__key="cabinet-durand").count() == 2
 
 

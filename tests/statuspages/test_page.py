@@ -82,9 +82,13 @@ def test_maintenance_in_progress_shows_as_under_maintenance(world: PageWorld) ->
         start_date=local.date(),
         start_time=local.time().replace(second=0, microsecond=0),
         duration_minutes=60,
+        public_note="Moving the blog to a faster server.",
     )
     window.sites.set([world.blog])
     _status, body = get("/s/bakery/")
+    assert "Moving the blog to a faster server." in body
+    summary = json.loads(get("/s/bakery/api/status.json")[1])
+    assert summary["scheduled_maintenances"][0]["note"] == "Moving the blog to a faster server."
     assert "Under maintenance" in body and "Server upgrade" in body
     assert "Maintenance in progress" in body
 

@@ -127,6 +127,11 @@ class MaintenanceWindow(ClientChild):
         related_name="maintenance_windows",
         help_text="None selected: all the client's sites.",
     )
+    public_note = models.TextField(
+        max_length=2000,
+        blank=True,
+        help_text="What the client's status page says about this maintenance, e.g. what is done and why.",
+    )
 
     class Meta:
         ordering = ["start_date", "start_time"]

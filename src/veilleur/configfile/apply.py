@@ -123,6 +123,7 @@ WINDOW_FIELDS: FieldMap = {
     "duration_minutes": ("duration_minutes",),
     "rrule": ("rrule",),
     "sites": ("sites",),
+    "public_note": ("public_note",),
 }
 
 
@@ -508,7 +509,11 @@ class Applier:
         if current_start != spec.start:
             differences.append(describe_change("start", current_start, spec.start))
             window.start_date, window.start_time = spec.start.date(), spec.start.time()
-        wanted = {"duration_minutes": spec.duration_minutes, "rrule": spec.rrule}
+        wanted = {
+            "duration_minutes": spec.duration_minutes,
+            "rrule": spec.rrule,
+            "public_note": spec.public_note,
+        }
         differences += assign(window, wanted, WINDOW_FIELDS)
         write_row = is_new or bool(differences)
         # The site list is a many-to-many relation: compared by key, written after the row.

@@ -208,6 +208,8 @@ def window_entry(window: MaintenanceWindow) -> dict[str, Any]:
         "duration_minutes": window.duration_minutes,
         "rrule": window.rrule,
         "sites": sorted(site.key for site in window.sites.all()),
+        # Written only when there is one, so files without notes export as they were.
+        **({"public_note": window.public_note} if window.public_note else {}),
     }
 
 

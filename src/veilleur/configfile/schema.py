@@ -259,6 +259,7 @@ class WindowSpec(Strict):
     duration_minutes: Annotated[int, Field(ge=1)]
     rrule: Annotated[RRule, model_rules(MaintenanceWindow, "rrule")] = ""
     sites: Annotated[list[Key], EmptyIfNull] = []
+    public_note: Annotated[str, model_rules(MaintenanceWindow, "public_note")] = ""
 
 
 class ComponentSpec(Strict):

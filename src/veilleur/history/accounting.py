@@ -26,6 +26,7 @@ class WindowOccurrence:
     title: str
     start: datetime
     end: datetime
+    public_note: str = ""
 
 
 def gaps_by_monitor(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Interval]]:
@@ -71,7 +72,9 @@ def windows_by_site(
         spans = occurrences(rule, start, end)
         chosen = [site.pk for site in window.sites.all()] or list(by_site)
         for site_id in chosen:
-            by_site.setdefault(site_id, []).extend(WindowOccurrence(window.title, a, b) for a, b in spans)
+            by_site.setdefault(site_id, []).extend(
+                WindowOccurrence(window.title, a, b, window.public_note) for a, b in spans
+            )
     for listed in by_site.values():
         listed.sort(key=lambda occurrence: (occurrence.start, occurrence.title))
     return by_site

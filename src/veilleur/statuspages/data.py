@@ -110,6 +110,7 @@ class PublicIncident:
 @dataclass(frozen=True)
 class Maintenance:
     title: str
+    note: str  # the agency's public note on the window
     components: tuple[str, ...]
     start: datetime
     end: datetime
@@ -349,14 +350,16 @@ def _grouped(views: Sequence[ComponentView]) -> tuple[ComponentGroup, ...]:
 def _maintenance(
     components: Sequence[StatusComponent], windows: dict[int, list[WindowOccurrence]], now: datetime
 ) -> tuple[Maintenance, ...]:
-    by_occurrence: dict[tuple[str, datetime, datetime], list[str]] = defaultdict(list)
+    by_occurrence: dict[WindowOccurrence, list[str]] = defaultdict(list)
     for component in components:
         for window in windows.get(component.site_id, []):
             if window.end > now:
-                by_occurrence[(window.title, window.start, window.end)].append(component.display_name)
+                by_occurrence[window].append(component.display_name)
     listed = [
-        Maintenance(title, tuple(names), start, end, start <= now)
-        for (title, start, end), names in by_occurrence.items()
+        Maintenance(
+            window.title, window.public_note, tuple(names), window.start, window.end, window.start <= now
+        )
+        for window, names in by_occurrence.items()
     ]
     return tuple(sorted(listed, key=lambda m: (m.start, m.title)))
 

@@ -95,6 +95,7 @@ def _render_json(page: StatusPage, now: datetime) -> tuple[Rendered, datetime | 
         "scheduled_maintenances": [
             {
                 "title": window.title,
+                "note": window.note,
                 "components": list(window.components),
                 "starts_at": _iso(window.start),
                 "ends_at": _iso(window.end),

@@ -53,6 +53,8 @@ SiteIds = Annotated[
     list[ObjectId],
     Field(max_length=1000, description="Sites the window covers; empty: all the client's sites."),
 ]
+# Shown on the client's status page with the window.
+PublicNote = Annotated[str, Field(max_length=2000)]
 
 
 class WindowOut(Schema):
@@ -64,6 +66,7 @@ class WindowOut(Schema):
     duration_minutes: int
     rrule: str
     site_ids: list[int]
+    public_note: str
 
     @staticmethod
     def resolve_start(obj: MaintenanceWindow) -> str:
@@ -83,6 +86,7 @@ class WindowCreate(InputSchema):
     duration_minutes: PositiveInt
     rrule: OptionalRrule = Field("", description="RFC 5545 RRULE without DTSTART; empty: a one-off window.")
     site_ids: SiteIds = Field(default_factory=list)
+    public_note: PublicNote = ""
 
 
 class WindowPatch(InputSchema):
@@ -93,6 +97,7 @@ class WindowPatch(InputSchema):
     duration_minutes: PositiveInt | None = None
     rrule: OptionalRrule | None = None
     site_ids: SiteIds | None = None
+    public_note: PublicNote | None = None
 
 
 class WindowQuery(PageQuery):
