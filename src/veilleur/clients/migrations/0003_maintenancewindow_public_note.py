@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0002_alter_site_apdex_threshold_ms'),
+        ("clients", "0002_alter_site_apdex_threshold_ms"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='maintenancewindow',
-            name='public_note',
-            field=models.TextField(blank=True, help_text="What the client's status page says about this maintenance, e.g. what is done and why.", max_length=2000),
+            model_name="maintenancewindow",
+            name="public_note",
+            field=models.TextField(
+                blank=True,
+                help_text="What the client's status page says about this maintenance, e.g. what is done and why.",
+                max_length=2000,
+            ),
         ),
     ]
