@@ -325,15 +325,9 @@ Interval = tuple[datetime, datetime]
 def maintenance_spans(window: Any, zone_name: str, start: datetime, end: datetime) -> list[Interval]:
     from zoneinfo import ZoneInfo
 
-    from veilleur.domain.maintenance import WindowRule, occurrences
+    from veilleur.domain.maintenance import occurrences
 
-    rule = WindowRule(
-        start_local=datetime.combine(window.start_date, window.start_time),
-        duration=timedelta(minutes=window.duration_minutes),
-        zone=ZoneInfo(zone_name),
-        rrule=window.rrule,
-    )
-    return occurrences(rule, start, end)
+    return occurrences(window.rule(ZoneInfo(zone_name)), start, end)
 
 
 def checker_stop(now: datetime, rng: random.Random) -> Interval:

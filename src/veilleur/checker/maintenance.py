@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veilleur.clients.models import MaintenanceWindow
-from veilleur.domain.maintenance import Interval, WindowRule, merge, occurrences
+from veilleur.domain.maintenance import Interval, merge, occurrences
 
 # Windows are looked up for this span around now: a leased check runs within seconds.
 LOOK_AROUND = timedelta(hours=1)
@@ -42,12 +42,7 @@ class MaintenanceCalendar:
         loaded: dict[int, list[tuple[set[int], Interval]]] = defaultdict(list)
         windows = MaintenanceWindow.objects.filter(client_id__in=client_ids).select_related("client")
         for window in windows.prefetch_related("sites"):
-            rule = WindowRule(
-                start_local=datetime.combine(window.start_date, window.start_time),
-                duration=timedelta(minutes=window.duration_minutes),
-                zone=ZoneInfo(window.client.time_zone),
-                rrule=window.rrule,
-            )
+            rule = window.rule(ZoneInfo(window.client.time_zone))
             site_ids = {site.pk for site in window.sites.all()}
             for span in occurrences(rule, now - LOOK_AROUND, now + LOOK_AROUND):
                 loaded[window.client_id].append((site_ids, span))

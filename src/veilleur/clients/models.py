@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -10,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
+from veilleur.domain.maintenance import WindowRule
 from veilleur.plans.models import Plan
 from veilleur.validators import (
     validate_http_url,
@@ -144,6 +147,15 @@ class MaintenanceWindow(ClientChild):
 
     def __str__(self) -> str:
         return self.title
+
+    def rule(self, zone: ZoneInfo) -> WindowRule:
+        """The window as the domain's recurrence rule, in the client's zone ``zone``."""
+        return WindowRule(
+            start_local=datetime.combine(self.start_date, self.start_time),
+            duration=timedelta(minutes=self.duration_minutes),
+            zone=zone,
+            rrule=self.rrule,
+        )
 
 
 class MaintenanceTask(ClientChild):

@@ -24,7 +24,7 @@ from veilleur.demo.synth import FAILURES, Failure, MonitorScenario, Outage, Simu
 from veilleur.domain.holidays import public_holidays
 from veilleur.domain.incidents import Blip as BlipEvent
 from veilleur.domain.incidents import IncidentOpened, IncidentRecovered
-from veilleur.domain.maintenance import Interval, WindowRule, merge, occurrences
+from veilleur.domain.maintenance import Interval, merge, occurrences
 from veilleur.domain.resultcodec import ResultRecord, encode_results
 from veilleur.domain.rollups import HourRollup, pack_day, rollup_hour
 from veilleur.domain.schedule import slot_at_or_after
@@ -175,12 +175,7 @@ def _client(
     planned_outages: dict[str, list[Interval]] = defaultdict(list)
     for window_spec in spec.windows:
         window = _window(client, window_spec, sites, start, end, zone)
-        rule = WindowRule(
-            start_local=datetime.combine(window.start_date, window.start_time),
-            duration=timedelta(minutes=window.duration_minutes),
-            zone=zone,
-            rrule=window.rrule,
-        )
+        rule = window.rule(zone)
         spans = occurrences(rule, start, end)
         for key in window_spec.site_keys or tuple(sites):
             maintenance[key].extend(spans)

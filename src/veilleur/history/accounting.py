@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.accounting import IncidentKind, IncidentRecord
-from veilleur.domain.maintenance import Interval, WindowRule, occurrences
+from veilleur.domain.maintenance import Interval, occurrences
 from veilleur.incidents.models import Blip, Incident
 from veilleur.monitoring.models import NoDataGap
 
@@ -63,12 +63,7 @@ def windows_by_site(
     """Each window's occurrences in [start, end), under every site it applies to (none: all)."""
     by_site: dict[int, list[WindowOccurrence]] = {site.pk: [] for site in sites}
     for window in MaintenanceWindow.objects.filter(client=client).prefetch_related("sites"):
-        rule = WindowRule(
-            start_local=datetime.combine(window.start_date, window.start_time),
-            duration=timedelta(minutes=window.duration_minutes),
-            zone=zone,
-            rrule=window.rrule,
-        )
+        rule = window.rule(zone)
         spans = occurrences(rule, start, end)
         chosen = [site.pk for site in window.sites.all()] or list(by_site)
         for site_id in chosen:
