@@ -74,6 +74,20 @@ class ScopedAdmin(AgencyScoped, admin.ModelAdmin):
     pass
 
 
+class RecordAdmin(ScopedAdmin):
+    """Rows the system writes as evidence (incidents, notifications, public updates): listed and
+    read in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ScopedTabularInline(AgencyScoped, admin.TabularInline):
     extra = 0
 

@@ -1,14 +1,11 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from veilleur.accounts.admin import RelatedOnly, ScopedAdmin
-from veilleur.incidents.models import Incident
+from veilleur.accounts.admin import RecordAdmin, RelatedOnly
+from veilleur.incidents.models import Incident, IncidentUpdate
 
 
 @admin.register(Incident)
-class IncidentAdmin(ScopedAdmin):
+class IncidentAdmin(RecordAdmin):
     """Incidents are written by the checker; staff read them here (the timeline is evidence)."""
 
     list_display = (
@@ -24,11 +21,16 @@ class IncidentAdmin(ScopedAdmin):
     list_select_related = ("monitor__site__client",)
     date_hierarchy = "first_failed_at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(RecordAdmin):
+    """Public updates are posted from the incident page; here they are listed, as evidence of
+    what the client was told and when."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    list_display = ("posted_at", "incident", "status", "posted_by_label")
+    list_filter = ("status", ("incident__monitor__site__client", RelatedOnly))
+    search_fields = ("message", "posted_by_label", "incident__monitor__site__client__name")
+    list_select_related = ("incident__monitor__site__client",)
+    date_hierarchy = "posted_at"
+    fields = ("incident", "status", "message", "posted_at", "posted_by_label")
+    readonly_fields = fields

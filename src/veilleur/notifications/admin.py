@@ -1,9 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from veilleur.accounts.admin import RelatedOnly, ScopedAdmin
+from veilleur.accounts.admin import RecordAdmin, RelatedOnly, ScopedAdmin
 from veilleur.notifications.channels import masked_url
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, OutboxMessage
 
@@ -30,7 +27,7 @@ class NotificationChannelAdmin(ScopedAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ScopedAdmin):
+class OutboxMessageAdmin(RecordAdmin):
     """The delivery log: written by the checker and the worker, read here (it is evidence)."""
 
     list_display = ("created_at", "kind", "recipient", "channel", "state", "attempts", "sent_at", "incident")
@@ -57,12 +54,3 @@ class OutboxMessageAdmin(ScopedAdmin):
         "created_at",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, agency_of
 from veilleur.clients.models import Site
-from veilleur.incidents.models import IncidentUpdate
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
@@ -175,27 +174,4 @@ class SubscriptionAdmin(ScopedAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(IncidentUpdate)
-class IncidentUpdateAdmin(ScopedAdmin):
-    """Public updates are posted from the incident page; here they are listed, as evidence of
-    what the client was told and when."""
-
-    list_display = ("posted_at", "incident", "status", "posted_by_label")
-    list_filter = ("status", ("incident__monitor__site__client", RelatedOnly))
-    search_fields = ("message", "posted_by_label", "incident__monitor__site__client__name")
-    list_select_related = ("incident__monitor__site__client",)
-    date_hierarchy = "posted_at"
-    fields = ("incident", "status", "message", "posted_at", "posted_by_label")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
