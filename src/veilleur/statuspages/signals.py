@@ -38,4 +38,5 @@ def _component_changed(sender: Any, instance: StatusComponent, **kwargs: Any) ->
 
 @receiver([post_save, post_delete], sender=IncidentUpdate)
 def _update_changed(sender: Any, instance: IncidentUpdate, **kwargs: Any) -> None:
-    bump_pages_of_clients([instance.incident.monitor.site.client_id])
+    # One UPDATE with a subquery, rather than walking incident → monitor → site row by row.
+    bump_pages_of_clients(Site.objects.filter(monitors__incidents=instance.incident_id).values("client_id"))
