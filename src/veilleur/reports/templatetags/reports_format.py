@@ -8,7 +8,9 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
+from veilleur.domain import escaping
 from veilleur.reports import formatting
 
 register = template.Library()
@@ -52,3 +54,10 @@ def local(value: datetime | None, zone: ZoneInfo) -> str:
 @register.filter
 def local_short(value: datetime | None, zone: ZoneInfo) -> str:
     return formatting.short_datetime(value, zone)
+
+
+@register.filter
+def css_string(value: str) -> SafeString:
+    """Text for a CSS ``content:`` (the page margins): a quoted, fully escaped CSS string, safe
+    as it is inside the <style> element, so it must not be HTML-escaped on top."""
+    return mark_safe(escaping.css_string(str(value)))  # holds no quote, "<", "&" or backslash of its own

@@ -1,0 +1,60 @@
+"""The PDF's page footer (agency · client · month, in the page margin) prints names exactly as
+they are written, whatever characters they hold."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.reports.conftest import NOW
+from veilleur.clients.models import Client
+from veilleur.reports.data import monthly_report
+from veilleur.reports.render import render_html, render_pdf
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("poppler-utils is required under CI=true (apt-get install poppler-utils)")
+        pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("agency_name", "client_name"),
+    [
+        ("Agence-Dupont", "Boulangerie Saint-Éloi"),
+        ('Web "&" fils', "</style>L'Atelier\\"),
+    ],
+)
+def test_footer_prints_names_as_written(
+    client_with_history: Client, tmp_path: Path, agency_name: str, client_name: str
+) -> None:
+    agency = client_with_history.agency
+    agency.name = agency_name
+    agency.save()
+    client_with_history.name = client_name
+    client_with_history.save()
+    report = monthly_report(client_with_history, 2026, 10, NOW)
+
+    text = _pdf_text(render_pdf(report, "fr"), tmp_path)
+
+    assert f"{agency_name} · {client_name} · octobre 2026" in text
+    assert "u002D" not in text and "\\" not in text.replace(client_name, "")
+
+
+@pytest.mark.django_db
+def test_footer_names_cannot_leave_the_style_element(client_with_history: Client) -> None:
+    client_with_history.name = "</style><script>alert(1)</script>"
+    client_with_history.save()
+    html = render_html(monthly_report(client_with_history, 2026, 10, NOW), "en")
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "<script>" not in style and "alert" in style  # the name is there, escaped for CSS
+    assert "<script>alert" not in html
