@@ -130,6 +130,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and HSTS on every response, status pages included (security_headers.py).
+    "veilleur.security_headers.SecurityHeaders",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Decides from the Host header and path whether a request is for a status page, and answers
     # those itself; unknown hosts stop here (statuspages/routing.py).
@@ -236,6 +238,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Veilleur's own settings -------------------------------------------------------------
 VEILLEUR_BASE_URL = os.environ.get("VEILLEUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Strict-Transport-Security's max-age; 0 sends none. By default one year once the install says
+# it is served over HTTPS (security_headers.py).
+VEILLEUR_HSTS_SECONDS = _env_int(
+    "VEILLEUR_HSTS_SECONDS", 31_536_000 if VEILLEUR_BASE_URL.startswith("https://") else 0
+)
 VEILLEUR_MIN_INTERVAL_SECONDS = _env_int("VEILLEUR_MIN_INTERVAL_SECONDS", 10)
 VEILLEUR_SETUP_LINK_HOURS = _env_int("VEILLEUR_SETUP_LINK_HOURS", 24)
 VEILLEUR_ALLOW_PRIVATE_TARGETS = _env_bool("VEILLEUR_ALLOW_PRIVATE_TARGETS", False)

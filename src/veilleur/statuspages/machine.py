@@ -6,19 +6,23 @@ nothing of its content until the visitor has unlocked it in a browser.
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.etree.ElementTree import Element, SubElement, tostring
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from veilleur.domain.escaping import xml_text
 from veilleur.domain.statuspage import ComponentStatus, UptimeBand, uptime_band
 from veilleur.reports import formatting
+from veilleur.security_headers import BADGE_POLICY, MACHINE_READ_POLICY
 from veilleur.statuspages.access import has_access
 from veilleur.statuspages.cache import Rendered
 from veilleur.statuspages.data import UPTIME_WINDOWS, PageData, PublicIncident, page_data
@@ -49,6 +53,13 @@ STATUS_COLOURS = {
     ComponentStatus.PARTIAL_OUTAGE: "#ea580c",
     ComponentStatus.MAJOR_OUTAGE: "#dc2626",
 }
+# A badge's window as its reader writes it: "30d" in English, "30 j" in French.
+WINDOW_WORDS = {
+    "24h": gettext_lazy("24h"),
+    "7d": gettext_lazy("7d"),
+    "30d": gettext_lazy("30d"),
+    "90d": gettext_lazy("90d"),
+}
 SVG = "image/svg+xml; charset=utf-8"
 
 
@@ -63,6 +74,7 @@ def status_json(request: HttpRequest, page: StatusPage) -> HttpResponse:
     response = serve(request, page, "json", lambda now: _render_json(page, now))
     if not page.is_protected:  # a public summary is meant to be read by other sites' scripts
         response["Access-Control-Allow-Origin"] = "*"
+    response["Content-Security-Policy"] = MACHINE_READ_POLICY
     return response
 
 
@@ -134,43 +146,72 @@ def _number(value: Decimal | None) -> float | None:
 # --- feeds ------------------------------------------------------------------------------------
 
 
+class TextAtomFeed(Atom1Feed):
+    """Atom whose entry summaries are text (RFC 4287 §3.1.1), not HTML: a public update is shown
+    as it was written, and whatever looks like markup in it stays characters."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
+class EscapedRss201Feed(Rss201rev2Feed):
+    """RSS 2.0, whose ``<description>`` readers take as HTML: the feed's and each item's are
+    built here from HTML-escaped text (lines joined by ``<br>``), so no name or update text
+    ever reaches a reader as live markup."""
+
+    def add_root_elements(self, handler: Any) -> None:
+        self.feed["description"] = html.escape(self.feed["description"])
+        super().add_root_elements(handler)
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        lines = (item["description"] or "").split("\n")
+        super().add_item_elements(handler, {**item, "description": "<br>".join(map(html.escape, lines))})
+
+
 @require_safe
 def feed_rss(request: HttpRequest, page: StatusPage) -> HttpResponse:
-    return _feed(request, page, Rss201rev2Feed, "rss")
+    return _feed(request, page, EscapedRss201Feed, "rss")
 
 
 @require_safe
 def feed_atom(request: HttpRequest, page: StatusPage) -> HttpResponse:
-    return _feed(request, page, Atom1Feed, "atom")
+    return _feed(request, page, TextAtomFeed, "atom")
 
 
 def _feed(request: HttpRequest, page: StatusPage, kind: type[SyndicationFeed], variant: str) -> HttpResponse:
     if not has_access(request, page):
         return HttpResponse("This status page is password-protected.", status=401, content_type="text/plain")
-    return serve(request, page, variant, lambda now: _render_feed(page, kind, now))
+    response = serve(request, page, variant, lambda now: _render_feed(page, kind, now))
+    response["Content-Security-Policy"] = MACHINE_READ_POLICY
+    return response
 
 
 def _render_feed(
     page: StatusPage, kind: type[SyndicationFeed], now: datetime
 ) -> tuple[Rendered, datetime | None]:
     data = page_data(page, now)
+    title = xml_text(page.title, one_line=True)
     feed = kind(
-        title=_("%(title)s — incidents") % {"title": page.title},
+        title=_("%(title)s — incidents") % {"title": title},
         link=page_url(page),
-        description=_("Incidents and their updates on %(title)s.") % {"title": page.title},
+        description=_("Incidents and their updates on %(title)s.") % {"title": title},
         language=page.language,
-        feed_url=page_url(page, "feed.atom" if kind is Atom1Feed else "feed.rss"),
+        feed_url=page_url(page, "feed.atom" if kind is TextAtomFeed else "feed.rss"),
+        # Atom requires an author (RFC 4287 §4.1.1); the page speaks for its client.
+        author_name=title,
     )
     for incident in data.incidents:
         feed.add_item(**_feed_item(page, incident, data))
     body = feed.writeString("utf-8").encode()
-    content_type = "application/atom+xml" if kind is Atom1Feed else "application/rss+xml"
+    content_type = "application/atom+xml" if kind is TextAtomFeed else "application/rss+xml"
     return Rendered(body, f"{content_type}; charset=utf-8"), data.next_change_at
 
 
 def _feed_item(page: StatusPage, incident: PublicIncident, data: PageData) -> dict[str, Any]:
     title = _("%(component)s: %(what)s (%(status)s)") % {
-        "component": incident.component,
+        "component": xml_text(incident.component, one_line=True),
         "what": _("outage") if incident.kind.value == "down" else _("degraded performance"),
         "status": UPDATE_WORDS.get(incident.status, incident.status),
     }
@@ -184,10 +225,11 @@ def _feed_item(page: StatusPage, incident: PublicIncident, data: PageData) -> di
     for update in incident.updates:
         lines.append(
             f"{UPDATE_WORDS.get(update.status, update.status)} — "
-            f"{formatting.local_datetime(update.posted_at, data.zone)}: {update.message}"
+            f"{formatting.local_datetime(update.posted_at, data.zone)}: {xml_text(update.message)}"
         )
-    latest = (
-        incident.updates[0].posted_at if incident.updates else incident.recovered_at or incident.started_at
+    latest = max(
+        [incident.started_at, *([incident.recovered_at] if incident.recovered_at else ())]
+        + [update.posted_at for update in incident.updates]
     )
     return {
         "title": title,
@@ -221,6 +263,7 @@ def badge(request: HttpRequest, page: StatusPage, kind: str) -> HttpResponse:
     response = serve(request, page, variant, lambda now: _render_badge(page, kind, window, component, now))
     if response.content == b"":
         return HttpResponse("No such component on this page.", status=404, content_type="text/plain")
+    response["Content-Security-Policy"] = BADGE_POLICY
     return response
 
 
@@ -243,7 +286,7 @@ def _render_badge(
         value, colour = str(STATUS_WORDS[status]), STATUS_COLOURS[status]
     else:
         uptime = _combined_uptime(components, window) if not component_id else components[0].uptime[window]
-        label = _("uptime %(window)s") % {"window": window}
+        label = _("uptime %(window)s") % {"window": WINDOW_WORDS[window]}
         value, colour = formatting.percent(uptime), BADGE_COLOURS[uptime_band(uptime)]
     return Rendered(_badge_svg(label, value, colour).encode(), SVG), data.next_change_at
 
@@ -260,18 +303,34 @@ def _text_width(text: str) -> int:
 
 
 def _badge_svg(label: str, value: str, colour: str) -> str:
+    """The badge, built as elements by an XML writer: names reach it only as text and attribute
+    values, which the writer escapes (quotes included), never as markup."""
+    label, value = xml_text(label, one_line=True), xml_text(value, one_line=True)
     left, right = _text_width(label), _text_width(value)
-    width = left + right
-    label_x, value_x = left / 2, left + right / 2
-    title = escape(f"{label}: {value}")
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
-        f'aria-label="{title}">'
-        f"<title>{title}</title>"
-        f'<rect width="{left}" height="20" fill="#555"/>'
-        f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
-        '<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
-        f'<text x="{label_x}" y="14">{escape(label)}</text>'
-        f'<text x="{value_x}" y="14">{escape(value)}</text>'
-        "</g></svg>"
+    spoken = _("%(label)s: %(value)s") % {"label": label, "value": value}
+    svg = Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "width": str(left + right),
+            "height": "20",
+            "role": "img",
+            "aria-label": spoken,
+        },
     )
+    SubElement(svg, "title").text = spoken
+    SubElement(svg, "rect", {"width": str(left), "height": "20", "fill": "#555"})
+    SubElement(svg, "rect", {"x": str(left), "width": str(right), "height": "20", "fill": colour})
+    texts = SubElement(
+        svg,
+        "g",
+        {
+            "fill": "#fff",
+            "text-anchor": "middle",
+            "font-family": "Verdana,DejaVu Sans,sans-serif",
+            "font-size": "11",
+        },
+    )
+    SubElement(texts, "text", {"x": str(left / 2), "y": "14"}).text = label
+    SubElement(texts, "text", {"x": str(left + right / 2), "y": "14"}).text = value
+    return tostring(svg, encoding="unicode")

@@ -22,6 +22,7 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from veilleur.security_headers import STATUS_PAGE_POLICY
 from veilleur.statuspages.models import StatusPage
 
 PAGE_URLCONF = "veilleur.statuspages.urls"
@@ -119,6 +120,13 @@ def _dispatch(request: HttpRequest, page: StatusPage, path: str, *, root: str) -
             response: HttpResponse = match.func(request, page=page, **match.kwargs)
         except Http404:
             return _not_found(request, page, root)
+    return _with_page_headers(response)
+
+
+def _with_page_headers(response: HttpResponse) -> HttpResponse:
+    """The headers of every answer for a status page. The views of badges, feeds and the JSON
+    summary set a stricter policy of their own, which is kept."""
+    response.headers.setdefault("Content-Security-Policy", STATUS_PAGE_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -129,7 +137,7 @@ def _not_found(request: HttpRequest, page: StatusPage | None, root: str) -> Http
     from veilleur.statuspages.views import not_found
 
     with translation.override(page.language if page else None):
-        return not_found(request, page, root)
+        return _with_page_headers(not_found(request, page, root))
 
 
 def _redirect(location: str) -> HttpResponse:
