@@ -1,0 +1,107 @@
+"""The Content-Security-Policies in a real browser (headless Chromium): the pages still work
+under them — the status page's script and brand colours, the sign-in page, the admin, the API
+reference page — and Chromium reports no violation; a badge with a hostile name runs nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from tests.statuspages.conftest import make_client_with_page
+from veilleur.accounts.models import Agency
+from veilleur.statuspages.models import StatusPage
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop in this thread; the test's own database calls
+    # stay synchronous and in this thread, which is what Django's guard is about.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page_of_bakery(agency: Agency) -> StatusPage:
+    cache.clear()
+    page, _sites, _monitors = make_client_with_page(agency, "bakery", "Bakery", [("shop", "Web shop")])
+    page.primary_color = "#7c2d12"
+    page.save()
+    return page
+
+
+class Violations:
+    """What Chromium says about the Content-Security-Policy while a page loads and is used."""
+
+    def __init__(self, page: Page) -> None:
+        self.messages: list[str] = []
+        page.on("console", self._heard)
+
+    def _heard(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.messages.append(message.text)
+
+
+def open_page(browser: Browser, url: str) -> tuple[Page, Violations]:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    violations = Violations(page)
+    response = page.goto(url)
+    assert response is not None and response.status < 500, url
+    page.wait_for_load_state("networkidle")
+    return page, violations
+
+
+def test_status_page_script_and_brand_colours_work(
+    browser: Browser, live_server: Any, page_of_bakery: StatusPage
+) -> None:
+    page, violations = open_page(browser, f"{live_server.url}/s/bakery/")
+    brand = page.evaluate("() => getComputedStyle(document.documentElement).getPropertyValue('--brand')")
+    assert brand.strip() == "#7c2d12"  # the inline <style> with the page's colours applied
+    last = page.locator(".bars .bar").last
+    last.focus()
+    page.keyboard.press("Home")  # bars.js moves the focus: the page's own script runs
+    first_focused = page.evaluate("() => document.activeElement === document.querySelector('.bars .bar')")
+    assert first_focused
+    assert violations.messages == []
+
+
+@pytest.mark.parametrize("path", ["/login/", "/admin/login/", "/api/v1/docs"])
+def test_application_pages_load_without_violations(
+    browser: Browser, live_server: Any, agency: Agency, path: str
+) -> None:
+    page, violations = open_page(browser, f"{live_server.url}{path}")
+    if path == "/api/v1/docs":  # drawn by the Swagger UI script, from the API's schema
+        page.wait_for_selector(".swagger-ui .info .title")
+    assert violations.messages == []
+
+
+def test_a_badge_opened_in_the_browser_runs_nothing(
+    browser: Browser, live_server: Any, page_of_bakery: StatusPage
+) -> None:
+    StatusPage.objects.filter(pk=page_of_bakery.pk).update(
+        title="x\" onload=\"document.title='ran'\" y=\"<script>document.title='ran'</script>"
+    )
+    cache.clear()
+    page, _violations = open_page(browser, f"{live_server.url}/s/bakery/badge/status.svg")
+    assert page.title() != "ran"
+    assert page.evaluate("() => document.documentElement.getAttribute('onload')") is None
