@@ -5,14 +5,18 @@ reference page — and Chromium reports no violation; a badge with a hostile nam
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client as HttpClient
+from django.utils import timezone
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from tests.statuspages.conftest import make_client_with_page
-from veilleur.accounts.models import Agency
+from tests.statuspages.conftest import make_client_with_page, open_incident
+from veilleur.accounts.models import Agency, StaffUser
+from veilleur.monitoring.models import Monitor
 from veilleur.statuspages.models import StatusPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,3 +109,36 @@ def test_a_badge_opened_in_the_browser_runs_nothing(
     page, _violations = open_page(browser, f"{live_server.url}/s/bakery/badge/status.svg")
     assert page.title() != "ran"
     assert page.evaluate("() => document.documentElement.getAttribute('onload')") is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/incidents/",
+        "/incidents/{incident}/",
+        "/admin/",
+        "/admin/statuspages/statuspage/add/",
+        "/admin/statuspages/statuspage/{page}/change/",
+    ],
+)
+def test_signed_in_staff_pages_work_without_violations(
+    browser: Browser, live_server: Any, owner: StaffUser, page_of_bakery: StatusPage, path: str
+) -> None:
+    monitor = Monitor.objects.filter(site__client=page_of_bakery.client).get()
+    incident = open_incident(monitor, timezone.now() - timedelta(minutes=10))
+    http = HttpClient()
+    http.force_login(owner)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.add_cookies(
+        [{"name": "sessionid", "value": http.cookies["sessionid"].value, "url": str(live_server.url)}]
+    )
+    page = context.new_page()
+    violations = Violations(page)
+    url = f"{live_server.url}{path.format(incident=incident.pk, page=page_of_bakery.pk)}"
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
+    assert "/login/" not in page.url
+    page.wait_for_load_state("networkidle")
+    assert violations.messages == []
+    context.close()
