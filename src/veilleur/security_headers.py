@@ -30,11 +30,13 @@ APPLICATION_POLICY = (
 
 # A status page and its history, password form, subscription pages: the page's own script and
 # style sheet, inline style for the brand colours (the rendering is shared by every visitor, see
-# above), the client's logo and favicon from wherever they are hosted, forms posting only to
-# the page itself, and never inside another site's frame.
+# above), the client's logo and favicon from wherever they are hosted, requests by script only to
+# the page's own host (its JSON summary), forms posting only to the page itself, and never
+# inside another site's frame.
 STATUS_PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https: http:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 
 # An SVG badge: opened on its own, it may draw and nothing else (no script, no fetch).
