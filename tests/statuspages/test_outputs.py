@@ -130,6 +130,8 @@ def test_feeds_are_valid_and_carry_text_only(world: PageWorld, name: str, langua
     rss = get("/s/bakery/feed.rss")
     assert rss["Content-Security-Policy"] == MACHINE_READ_POLICY
     assert rss_problems(rss.content) == []
+    # Plain text's "&", "<" and ">" as hexadecimal references, as the RSS profile recommends.
+    assert all(token not in rss.content for token in (b"&lt;", b"&gt;", b"&amp;"))
     channel = ET.fromstring(rss.content).find("channel")
     assert channel is not None and len(channel.findall("item")) == 2
     for item in channel.findall("item"):
