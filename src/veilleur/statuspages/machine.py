@@ -189,11 +189,16 @@ class EscapedRss201Feed(Rss201rev2Feed):
         handler.endElement("rss")
 
     def add_root_elements(self, handler: Any) -> None:
-        self.feed["description"] = html.escape(self.feed["description"])
-        super().add_root_elements(handler)
+        text = self.feed["description"]
+        self.feed["description"] = html.escape(text)
+        try:
+            super().add_root_elements(handler)
+        finally:  # the feed keeps its text: writing it again escapes once, not twice
+            self.feed["description"] = text
 
     def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
-        lines = (item["description"] or "").split("\n")
+        text = (item["description"] or "").replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
         super().add_item_elements(handler, {**item, "description": "<br>".join(map(html.escape, lines))})
 
 
