@@ -483,7 +483,9 @@ def monitor_draws(draw: st.DrawFn, length: int) -> MonitorDraw:
     incidents = draw(
         st.lists(
             st.tuples(
-                st.sampled_from(IncidentKind), st.integers(-1800, length + 600), st.none() | st.integers(1, 5400)
+                st.sampled_from(IncidentKind),
+                st.integers(-1800, length + 600),
+                st.none() | st.integers(1, 5400),
             ),
             max_size=3,
         )
@@ -516,7 +518,10 @@ def site_oracle(length: int, now: int, monitors: list[MonitorDraw]) -> tuple[int
             continue
         monitored += 1
         downtime += any(
-            inside([(ff, now if lasts is None else ff + lasts) for kind, ff, lasts in incidents if kind == DOWN], second)
+            inside(
+                [(ff, now if lasts is None else ff + lasts) for kind, ff, lasts in incidents if kind == DOWN],
+                second,
+            )
             for incidents in watching
         )
     return monitored, downtime
@@ -532,7 +537,9 @@ def site_accounts(length: int, now: int, monitors: list[MonitorDraw]) -> list[Pe
                 maintenance=as_utc(excluded["maintenance"]),
                 no_data_gaps=as_utc(excluded["gaps"]),
                 incidents=[
-                    IncidentRecord(kind, at(ff), at(ff), recovered_at=None if lasts is None else at(ff + lasts))
+                    IncidentRecord(
+                        kind, at(ff), at(ff), recovered_at=None if lasts is None else at(ff + lasts)
+                    )
                     for kind, ff, lasts in incidents
                 ],
             ),
@@ -592,7 +599,9 @@ def test_client_headline_is_time_weighted_over_sites() -> None:
         AFTER_NOVEMBER,
         [november(MonitorHistory(created_at=LONG_AGO, incidents=[down(utc(2026, 11, 3), hour)]))],
     )
-    other = account_site(NOVEMBER, AFTER_NOVEMBER, [november(MonitorHistory(created_at=utc(2026, 11, 23, 23)))])
+    other = account_site(
+        NOVEMBER, AFTER_NOVEMBER, [november(MonitorHistory(created_at=utc(2026, 11, 23, 23)))]
+    )
     client = combine_sites([one, other])
     assert client.monitored == one.monitored + other.monitored
     assert client.downtime == hour and client.uptime == 1 - Fraction(1, 37 * 24)

@@ -15,11 +15,9 @@ from zoneinfo import ZoneInfo
 
 from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.domain.accounting import (
-    BlipRecord,
     CombinedAccount,
     DayAccount,
     IncidentKind,
-    MonitorHistory,
     Period,
     PeriodAccount,
     SiteAccount,
@@ -31,6 +29,7 @@ from veilleur.domain.accounting import (
     shown_seconds,
     site_days,
 )
+from veilleur.domain.deliverables import DeliverableLine, MonthFacts, deliverables_of_the_month
 from veilleur.domain.plans import CreditStep, credit_due_percent
 from veilleur.domain.rollups import HourRollup, combine_all
 from veilleur.domain.sla import SlaOutcome
@@ -39,12 +38,13 @@ from veilleur.history.accounting import (
     WindowOccurrence,
     blips_by_monitor,
     gaps_by_monitor,
-    incident_record,
     incidents_by_monitor,
+    monitor_history,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
+from veilleur.statuspages.models import StatusPage
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ class IncidentRow:
     counted_seconds: int
     sla_due_at: datetime | None
     sla_outcome: SlaOutcome
-    cause: str
+    cause_error_class: str  # the probe's code: the report words it (``reports.causes``)
+    cause_status_code: int | None
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,19 @@ class MonthlyReport:
     latency: Latency
     tasks: tuple[TaskRow, ...]  # every task shown to the client this month, the newest last
     incidents_handled: int  # incidents of the month that recovered
+    deliverables: tuple[DeliverableLine, ...]  # what the plan did, each line backed by a fact
+
+    @property
+    def in_progress(self) -> bool:
+        """The month is not over: its figures are partial and no credit is decided yet."""
+        return self.now < self.period.end
+
+    @property
+    def last_day(self) -> date:
+        """The last local day the report covers: the month's last, or today while it runs."""
+        if not self.in_progress:
+            return (self.period.end.astimezone(self.zone) - timedelta(microseconds=1)).date()
+        return max(self.first_day, self.now.astimezone(self.zone).date())
 
     @property
     def first_day(self) -> date:
@@ -230,21 +244,12 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     all_rollups: list[HourRollup] = []
     for site in sites:
         site_monitors = [monitor for monitor in monitors if monitor.site_id == site.pk]
-        maintenance = [(w.start, w.end) for w in windows[site.pk]]
         reports = []
         site_rollups: list[HourRollup] = []
         site_incidents: list[IncidentRow] = []
         for monitor in site_monitors:
             rows = incidents[monitor.pk]
-            history = MonitorHistory(
-                created_at=monitor.created_at,
-                # Pauses are not stored with their times yet, so no paused span can be excluded.
-                paused=[],
-                maintenance=maintenance,
-                no_data_gaps=gaps[monitor.pk],
-                incidents=[incident_record(row) for row in rows],
-                blips=[BlipRecord(b.started_at, b.ended_at, key=b.pk) for b in blips[monitor.pk]],
-            )
+            history = monitor_history(monitor, windows[site.pk], gaps[monitor.pk], rows, blips[monitor.pk])
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
             # One read of the month's hours serves the month's figures and the daily buckets.
             bounds = read.bucket_bounds(period.start, period.end, "day", client.time_zone)
@@ -285,10 +290,25 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 incidents=_with_shown_seconds(site_incidents),
                 windows=tuple(windows[site.pk]),
                 tasks=tuple(task for task in tasks if task.site_name == site.name),
-                service_credit_percent=_credit(target, site_combined, steps),
+                # A credit is decided on the whole month: none while the month runs.
+                service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
             )
         )
     combined = combine_sites(site_accounts)
+    handled = sum(1 for site in site_reports for row in site.incidents if row.recovered_at is not None)
+    page = StatusPage.objects.filter(client=client).only("created_at", "visibility").first()
+    facts = MonthFacts(
+        start=period.start,
+        end=period.end,
+        checks=sum(rollup.checks for rollup in all_rollups),
+        incidents=combined.incident_count,
+        incidents_recovered=handled,
+        maintenance_log=plan.maintenance_log,
+        tasks_logged=len(tasks),
+        status_page_created_at=None if page is None else page.created_at,
+        status_page_public=page is not None and page.visibility == StatusPage.Visibility.PUBLIC,
+        portal_logins=0,  # no client portal exists yet, so no client has a login to one
+    )
     return MonthlyReport(
         year=year,
         month=month,
@@ -318,9 +338,8 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         combined=combined,
         latency=_latency(combine_all(all_rollups)),
         tasks=tuple(tasks),
-        incidents_handled=sum(
-            1 for site in site_reports for row in site.incidents if row.recovered_at is not None
-        ),
+        incidents_handled=handled,
+        deliverables=deliverables_of_the_month(facts),
     )
 
 
@@ -366,7 +385,8 @@ def _incident_row(
         sla_outcome=outcome,
         counted=counted,
         counted_seconds=counted // timedelta(seconds=1),
-        cause=" ".join(part for part in (row.cause_error_class, str(row.cause_status_code or "")) if part),
+        cause_error_class=row.cause_error_class,
+        cause_status_code=row.cause_status_code,
     )
 
 
@@ -395,7 +415,9 @@ def _daily_latency(
 def _site_days(site: SiteAccount, zone: ZoneInfo) -> list[SiteDay]:
     if site.monitors == 0:
         return []
-    return [SiteDay(day.day, day.monitored, day.downtime, day.uptime_percent) for day in site_days(site, zone)]
+    return [
+        SiteDay(day.day, day.monitored, day.downtime, day.uptime_percent) for day in site_days(site, zone)
+    ]
 
 
 def _with_shown_seconds(rows: Iterable[IncidentRow]) -> tuple[IncidentRow, ...]:

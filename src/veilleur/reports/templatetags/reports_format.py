@@ -52,3 +52,19 @@ def local(value: datetime | None, zone: ZoneInfo) -> str:
 @register.filter
 def local_short(value: datetime | None, zone: ZoneInfo) -> str:
     return formatting.short_datetime(value, zone)
+
+
+@register.filter
+def num(value: int) -> str:
+    return formatting.number(value)
+
+
+@register.filter
+def seconds(value: int) -> str:
+    """A whole number of seconds as a duration: the incident rows' printed downtime."""
+    return formatting.duration(timedelta(seconds=value))
+
+
+@register.filter
+def whole_seconds(value: timedelta) -> int:
+    return value // timedelta(seconds=1)
