@@ -159,6 +159,8 @@ def period_label(report: MonthlyReport) -> str:
     """ "October 2026"; while the month runs, "1–4 December 2026, report in progress"."""
     if not report.in_progress:
         return formatting.month_name(report.first_day)
+    if report.last_day == report.first_day:
+        return _("%(day)s, report in progress") % {"day": formatting.long_date(report.first_day)}
     return _("%(first)s–%(last)s, report in progress") % {
         "first": formatting.day_of_month(report.first_day),
         "last": formatting.long_date(report.last_day),
