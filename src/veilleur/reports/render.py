@@ -122,8 +122,8 @@ def _site_view(report: MonthlyReport, site: SiteReport) -> SiteView:
                     [charts.LatencyPoint(str(d.day.day), d.p50_ms, d.p95_ms) for d in monitor.daily_latency],
                     title=_("Daily response time of %(url)s") % {"url": monitor.url},
                     y_label=_("milliseconds"),
-                    p50_label=_("median"),
-                    p95_label=_("95th percentile"),
+                    p50_label=_("typical response"),
+                    p95_label=_("19 in 20 under"),
                     no_data_label=_("No response time measured this month"),
                 )
             ),
