@@ -132,6 +132,12 @@ class IncidentRow:
     cause_error_class: str  # the probe's code: the report words it (``reports.causes``)
     cause_status_code: int | None
 
+    @property
+    def partly_counted(self) -> bool:
+        """An outage of which only a part counts this month (it crosses the month's edge, or
+        maintenance or our own gap cut it)."""
+        return self.kind is IncidentKind.DOWN and self.counted != self.duration
+
 
 @dataclass(frozen=True)
 class TaskRow:

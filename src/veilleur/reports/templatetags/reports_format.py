@@ -63,8 +63,3 @@ def num(value: int) -> str:
 def seconds(value: int) -> str:
     """A whole number of seconds as a duration: the incident rows' printed downtime."""
     return formatting.duration(timedelta(seconds=value))
-
-
-@register.filter
-def whole_seconds(value: timedelta) -> int:
-    return value // timedelta(seconds=1)
