@@ -231,9 +231,9 @@ class SiteAccount:
 
 @dataclass(frozen=True)
 class CombinedAccount:
-    """Several monitors together. The uptime is time-weighted: total downtime over total monitored
-    time, so a monitor watched all month weighs more than one added on the 28th, and every
-    monitored second of every monitor counts the same."""
+    """Several sites together (a client's headline). The uptime is time-weighted over sites: their
+    total downtime over their total monitored time, each counted as its site counts it, so a site
+    watched all month weighs more than one added on the 28th. ``monitors`` counts their monitors."""
 
     monitors: int
     monitored: timedelta
@@ -418,27 +418,6 @@ def _local_days_within(period: Period, zone: ZoneInfo) -> list[tuple[date, datet
             days.append((day, start, end))
         day = following
     return days
-
-
-def combine(accounts: Iterable[PeriodAccount]) -> CombinedAccount:
-    """A client-level figure across several monitors: their monitored and downtime seconds summed
-    (time-weighted uptime, see ``CombinedAccount``)."""
-    listed = list(accounts)
-    monitored = sum((account.monitored for account in listed), _ZERO)
-    downtime = sum((account.downtime for account in listed), _ZERO)
-    elapsed = sum((account.elapsed for account in listed), _ZERO)
-    uptime = uptime_of(monitored, downtime)
-    return CombinedAccount(
-        monitors=len(listed),
-        monitored=monitored,
-        downtime=downtime,
-        elapsed=elapsed,
-        uptime=uptime,
-        uptime_percent=None if uptime is None else percent_rounded_down(uptime),
-        coverage=_ratio(monitored, elapsed),
-        incident_count=sum(account.incident_count for account in listed),
-        blip_count=sum(account.blip_count for account in listed),
-    )
 
 
 def account_site(period: Period, now: datetime, accounts: Sequence[PeriodAccount]) -> SiteAccount:
