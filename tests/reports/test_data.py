@@ -122,3 +122,13 @@ def test_a_month_before_the_monitor_existed_is_not_applicable(client_with_histor
     assert report.combined.uptime_percent is None
     assert report.sites[0].service_credit_percent is None
     assert report.sites[0].incidents == ()
+
+
+@pytest.mark.django_db
+def test_the_month_in_progress_decides_no_credit(client_with_history: Client) -> None:
+    over = monthly_report(client_with_history, 2026, 10, NOW)
+    assert not over.in_progress and over.sites[0].service_credit_percent  # a credit is due once over
+    running = monthly_report(client_with_history, 2026, 10, _utc(2026, 10, 6, 12))
+    assert running.in_progress and running.last_day.day == 6
+    assert running.sites[0].service_credit_percent is None
+    assert running.sites[0].combined.downtime == timedelta(minutes=45)
