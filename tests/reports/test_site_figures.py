@@ -87,6 +87,8 @@ def test_report_status_page_and_api_agree(client_with_two_monitors: Client) -> N
     ("params", "field"),
     [
         ({"month": "2026-13"}, "month"),
+        ({"month": "0000-05"}, "month"),
+        ({"month": "9999-12"}, "month"),
         ({"month": "2026-10", "start": "2026-10-01T00:00:00Z"}, "month"),
         ({"start": "2026-10-01T00:00:00Z"}, "end"),
         ({}, "start"),

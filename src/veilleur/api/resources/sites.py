@@ -25,7 +25,7 @@ from veilleur.api.crud import (
 from veilleur.api.errors import field_error
 from veilleur.api.fields import HttpUrl, InputSchema, Key, Name, NonNegativeInt, ObjectId, QueryId
 from veilleur.api.pagination import Page, PageQuery, paginate
-from veilleur.api.timeranges import Instant, check_range
+from veilleur.api.timeranges import EARLIEST, LATEST, Instant, check_range
 from veilleur.clients.models import Client, Site
 from veilleur.domain.accounting import Period, SiteAccount, percent_rounded_down
 from veilleur.history.accounting import site_account
@@ -156,7 +156,10 @@ def _uptime_period(query: UptimeQuery, zone: ZoneInfo) -> Period:
         match = _MONTH.fullmatch(query.month.strip())
         if match is None:
             raise field_error("month", "expected a month as YYYY-MM, such as 2026-10")
-        return Period.month(int(match.group(1)), int(match.group(2)), zone)
+        year = int(match.group(1))
+        if not EARLIEST.year <= year < LATEST.year:
+            raise field_error("month", f"must lie between {EARLIEST.year} and {LATEST.year - 1}")
+        return Period.month(year, int(match.group(2)), zone)
     if query.start is None or query.end is None:
         raise field_error("start" if query.start is None else "end", "give a month, or both start and end")
     check_range(query.start, query.end, LONGEST_UPTIME_RANGE)
