@@ -213,6 +213,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_report_monthly(args: argparse.Namespace) -> int:
     import re
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
     from veilleur.accounts.provisioning import prepare_database, resolve_agency
     from veilleur.clients.models import Client
@@ -233,15 +234,50 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
         known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
         print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = monthly_report(client, int(match.group(1)), int(match.group(2)), datetime.now(UTC))
+    for option, path in (("--html", args.html), ("--pdf", args.pdf)):
+        problem = _unwritable(path) if path else None
+        if problem is not None:
+            print(f"error: {option} {path}: {problem}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    year, month = int(match.group(1)), int(match.group(2))
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(client.time_zone)).date()
+    if (year, month) > (today.year, today.month):
+        print(
+            f"error: month {args.month} has not begun yet in {client.time_zone} (today is {today:%Y-%m-%d}); "
+            "the month in progress gives a partial report",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    report = monthly_report(client, year, month, now)
     language = args.language or client.language
+    # Both documents are rendered before either is written: a failure leaves no half of the pair.
+    documents: list[tuple[str, bytes]] = []
     if args.html:
-        Path(args.html).write_text(render_html(report, language), encoding="utf-8")
-        print(f"wrote {args.html}")
+        documents.append((args.html, render_html(report, language).encode("utf-8")))
     if args.pdf:
-        Path(args.pdf).write_bytes(render_pdf(report, language))
-        print(f"wrote {args.pdf}")
+        documents.append((args.pdf, render_pdf(report, language)))
+    for path, content in documents:
+        try:
+            Path(path).write_bytes(content)
+        except OSError as exc:
+            print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"wrote {path}")
     return EXIT_OK
+
+
+def _unwritable(path: str) -> str | None:
+    """Why a report cannot be written to ``path``, or None when it can."""
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        return f"the folder {str(folder)!r} does not exist"
+    if target.is_dir():
+        return "is a folder; give a file name"
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return "permission denied"
+    return None
 
 
 def cmd_report_resend(args: argparse.Namespace) -> int:

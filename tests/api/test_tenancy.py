@@ -165,3 +165,8 @@ def test_the_other_agencys_token_sees_only_its_own_rows(mine: World, theirs: Wor
     clients = their_api.get("/clients").json()["items"]
     assert [client["id"] for client in clients] == [theirs.client.pk]
     assert their_api.get(f"/clients/{mine.client.pk}").status_code == 404
+
+
+def test_another_agencys_site_uptime_is_a_404(api: Api, mine: World, theirs: World) -> None:
+    assert api.get(f"/sites/{mine.site.pk}/uptime", {"month": "2026-10"}).status_code == 200
+    assert_not_found(api.get(f"/sites/{theirs.site.pk}/uptime", {"month": "2026-10"}))

@@ -19,10 +19,14 @@ from veilleur.domain.accounting import (
     Period,
     PeriodAccount,
     account_period,
-    combine,
+    account_site,
+    combine_sites,
     daily_breakdown,
     duration_stats,
     percent_rounded_down,
+    shown_seconds,
+    site_days,
+    site_totals_between,
 )
 from veilleur.domain.maintenance import Interval
 from veilleur.domain.plans import DEFAULT_PLANS
@@ -348,20 +352,25 @@ def test_budget_exhausted() -> None:
 # --- Several monitors -------------------------------------------------------------------------
 
 
-def test_combine_is_time_weighted() -> None:
+def test_combine_sites_is_time_weighted() -> None:
     whole_month = november(MonitorHistory(created_at=LONG_AGO, incidents=[down(utc(2026, 11, 3), hour)]))
     last_week = november(
         MonitorHistory(
             created_at=utc(2026, 11, 23, 23), blips=[BlipRecord(utc(2026, 11, 25), utc(2026, 11, 25, 0, 1))]
         )
     )
-    client = combine([whole_month, last_week])
+    client = combine_sites(
+        [
+            account_site(NOVEMBER, AFTER_NOVEMBER, [whole_month]),
+            account_site(NOVEMBER, AFTER_NOVEMBER, [last_week]),
+        ]
+    )
     assert client.monitors == 2
     assert client.monitored == 37 * day and client.downtime == hour
     assert client.uptime == 1 - Fraction(1, 37 * 24)
     assert client.coverage == Fraction(37, 60)
     assert client.incident_count == 1 and client.blip_count == 1
-    nothing = combine([])
+    nothing = combine_sites([])
     assert nothing.uptime is None and nothing.coverage is None
 
 
@@ -464,3 +473,152 @@ def test_matches_the_second_by_second_oracle(scenario: Scenario) -> None:
     days = daily_breakdown(account, PARIS)
     assert sum((d.monitored for d in days), timedelta(0)) == account.monitored
     assert sum((d.downtime for d in days), timedelta(0)) == account.downtime
+
+
+# --- A site: the union of its monitors, against a second-by-second oracle ----------------------
+
+MonitorDraw = tuple[int, dict[str, Spans], list[IncidentDraw]]  # created, exclusions, incidents
+
+
+@st.composite
+def monitor_draws(draw: st.DrawFn, length: int) -> MonitorDraw:
+    created = draw(st.just(-1) | st.integers(-3600, length))
+    excluded = {name: draw(intervals(length, most=2)) for name in ("maintenance", "gaps")}
+    incidents = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(IncidentKind),
+                st.integers(-1800, length + 600),
+                st.none() | st.integers(1, 5400),
+            ),
+            max_size=3,
+        )
+    )
+    return created, excluded, incidents
+
+
+@st.composite
+def sites(draw: st.DrawFn) -> tuple[int, int, list[MonitorDraw]]:
+    length = draw(st.integers(3600, 4 * 3600))
+    now = draw(st.just(length + 1) | st.integers(0, length + 3600))
+    return length, now, draw(st.lists(monitor_draws(length), min_size=1, max_size=3))
+
+
+def site_oracle(length: int, now: int, monitors: list[MonitorDraw]) -> tuple[int, int]:
+    """Per second: monitored when any monitor is monitored; down when any monitored monitor is
+    inside one of its own DOWN incidents."""
+
+    def inside(spans: Spans, second: int) -> bool:
+        return any(begins <= second < ends for begins, ends in spans)
+
+    monitored = downtime = 0
+    for second in range(min(length, max(now, 0))):
+        watching = [
+            incidents
+            for created, excluded, incidents in monitors
+            if second >= created and not inside([s for spans in excluded.values() for s in spans], second)
+        ]
+        if not watching:
+            continue
+        monitored += 1
+        downtime += any(
+            inside(
+                [(ff, now if lasts is None else ff + lasts) for kind, ff, lasts in incidents if kind == DOWN],
+                second,
+            )
+            for incidents in watching
+        )
+    return monitored, downtime
+
+
+def site_accounts(length: int, now: int, monitors: list[MonitorDraw]) -> list[PeriodAccount]:
+    period = Period(at(0), at(length))
+    return [
+        account_period(
+            period,
+            MonitorHistory(
+                created_at=at(created),
+                maintenance=as_utc(excluded["maintenance"]),
+                no_data_gaps=as_utc(excluded["gaps"]),
+                incidents=[
+                    IncidentRecord(
+                        kind, at(ff), at(ff), recovered_at=None if lasts is None else at(ff + lasts)
+                    )
+                    for kind, ff, lasts in incidents
+                ],
+            ),
+            at(now),
+        )
+        for created, excluded, incidents in monitors
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(sites())
+def test_a_site_matches_the_second_by_second_oracle(site_draw: tuple[int, int, list[MonitorDraw]]) -> None:
+    length, now, monitors = site_draw
+    accounts = site_accounts(length, now, monitors)
+    site = account_site(Period(at(0), at(length)), at(now), accounts)
+    monitored, downtime = site_oracle(length, now, monitors)
+    assert site.monitored == timedelta(seconds=monitored)
+    assert site.downtime == timedelta(seconds=downtime)
+    assert (site.uptime is None) == (monitored == 0)
+    if downtime:
+        assert site.uptime_percent is not None and site.uptime_percent < 100
+    # The incidents' counted durations add up to the downtime plus the overlap counted once.
+    counted = sum((part for _incident, part in site.incident_downtime), timedelta(0))
+    assert counted - site.overlap == site.downtime and site.overlap >= timedelta(0)
+    days = site_days(site, PARIS)
+    assert sum((d.monitored for d in days), timedelta(0)) == site.monitored
+    assert sum((d.downtime for d in days), timedelta(0)) == site.downtime
+    monitored_between, down_between = site_totals_between(site, at(0), at(length))
+    assert (monitored_between, down_between) == (site.monitored, site.downtime)
+
+
+def test_a_site_is_down_while_any_monitor_is_down() -> None:
+    """The home page down 25 minutes, the shop watched beside it all month: the site shows those
+    25 minutes, not half of them as a time-weighted mean of its two monitors would."""
+    home = november(MonitorHistory(created_at=LONG_AGO, incidents=[down(utc(2026, 11, 3, 16), 25 * minute)]))
+    shop = november(MonitorHistory(created_at=LONG_AGO))
+    site = account_site(NOVEMBER, AFTER_NOVEMBER, [home, shop])
+    assert site.downtime == 25 * minute
+    assert site.monitored == NOVEMBER.length
+    assert site.uptime == 1 - Fraction(25, 30 * 24 * 60)
+    mean_of_monitors = (1 - home.downtime / home.monitored + 1 - shop.downtime / shop.monitored) / 2
+    assert (
+        site.uptime is not None and float(site.uptime) < mean_of_monitors
+    )  # the softer figure a mean of monitors would give
+
+
+def test_overlapping_incidents_of_a_site_count_once() -> None:
+    home = november(MonitorHistory(created_at=LONG_AGO, incidents=[down(utc(2026, 11, 3, 16), 20 * minute)]))
+    shop = november(
+        MonitorHistory(created_at=LONG_AGO, incidents=[down(utc(2026, 11, 3, 16, 10), 20 * minute)])
+    )
+    site = account_site(NOVEMBER, AFTER_NOVEMBER, [home, shop])
+    assert [part for _incident, part in site.incident_downtime] == [20 * minute, 20 * minute]
+    assert site.downtime == 30 * minute and site.overlap == 10 * minute
+
+
+def test_client_headline_is_time_weighted_over_sites() -> None:
+    one = account_site(
+        NOVEMBER,
+        AFTER_NOVEMBER,
+        [november(MonitorHistory(created_at=LONG_AGO, incidents=[down(utc(2026, 11, 3), hour)]))],
+    )
+    other = account_site(
+        NOVEMBER, AFTER_NOVEMBER, [november(MonitorHistory(created_at=utc(2026, 11, 23, 23)))]
+    )
+    client = combine_sites([one, other])
+    assert client.monitored == one.monitored + other.monitored
+    assert client.downtime == hour and client.uptime == 1 - Fraction(1, 37 * 24)
+
+
+@given(st.lists(st.integers(0, 10**10), max_size=8))
+def test_shown_seconds_add_up_to_the_shown_total(micros: list[int]) -> None:
+    durations = [timedelta(microseconds=m) for m in micros]
+    shown = shown_seconds(durations)
+    total = sum(durations, timedelta(0))
+    assert sum(shown) == int(total.total_seconds() // 1) == total // timedelta(seconds=1)
+    for exact, printed in zip(durations, shown, strict=True):
+        assert abs(printed - exact.total_seconds()) < 1

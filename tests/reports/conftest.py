@@ -97,3 +97,32 @@ def client_with_history(agency: Agency) -> Client:
         visible_to_client=False,
     )
     return client
+
+
+@pytest.fixture
+def client_with_two_monitors(client_with_history: Client) -> Client:
+    """The same client, its site watched by a second monitor (the shop) whose outage overlaps the
+    home page's by 15 minutes and adds 20 minutes of its own, plus a short outage of 2 min 20 s."""
+    site = Site.objects.get(client=client_with_history)
+    shop = Monitor.objects.create(site=site, key="shop", url="https://boulangerie.example/boutique")
+    Monitor.objects.filter(pk=shop.pk).update(created_at=datetime(2026, 9, 1, tzinfo=UTC))
+    Incident.objects.create(
+        monitor=shop,
+        kind=Incident.Kind.DOWN,
+        first_failed_at=datetime(2026, 10, 5, 10, 30, tzinfo=UTC),
+        confirmed_at=datetime(2026, 10, 5, 10, 31, tzinfo=UTC),
+        recovered_at=datetime(2026, 10, 5, 11, 5, tzinfo=UTC),
+        resolved_at=datetime(2026, 10, 5, 11, 5, tzinfo=UTC),
+        cause_error_class="http_status",
+        cause_status_code=502,
+    )
+    Incident.objects.create(
+        monitor=shop,
+        kind=Incident.Kind.DOWN,
+        first_failed_at=datetime(2026, 10, 14, 14, 17, 50, tzinfo=UTC),
+        confirmed_at=datetime(2026, 10, 14, 14, 18, 20, tzinfo=UTC),
+        recovered_at=datetime(2026, 10, 14, 14, 20, 10, tzinfo=UTC),
+        resolved_at=datetime(2026, 10, 14, 14, 20, 10, tzinfo=UTC),
+        cause_error_class="refused",
+    )
+    return client_with_history

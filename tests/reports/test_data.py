@@ -18,7 +18,7 @@ from veilleur.domain.accounting import (
     MonitorHistory,
     Period,
     account_period,
-    combine,
+    account_site,
     daily_breakdown,
 )
 from veilleur.domain.sla import SlaOutcome
@@ -78,7 +78,13 @@ def test_figures_equal_the_engine_on_the_same_facts(client_with_history: Client)
         (d.day, d.uptime_percent) for d in daily_breakdown(expected, PARIS)
     ]
     assert len(monitor.days) == 31
-    assert site.combined == combine([expected])
+    site_expected = account_site(period, NOW, [expected])
+    assert (site.combined.monitored, site.combined.downtime, site.combined.uptime_percent) == (
+        site_expected.monitored,
+        site_expected.downtime,
+        site_expected.uptime_percent,
+    )
+    assert site.combined.downtime_intervals == site_expected.downtime_intervals
     assert report.combined.uptime_percent == expected.uptime_percent
     assert site.service_credit_percent == expected.service_credit_percent
 
@@ -116,3 +122,13 @@ def test_a_month_before_the_monitor_existed_is_not_applicable(client_with_histor
     assert report.combined.uptime_percent is None
     assert report.sites[0].service_credit_percent is None
     assert report.sites[0].incidents == ()
+
+
+@pytest.mark.django_db
+def test_the_month_in_progress_decides_no_credit(client_with_history: Client) -> None:
+    over = monthly_report(client_with_history, 2026, 10, NOW)
+    assert not over.in_progress and over.sites[0].service_credit_percent  # a credit is due once over
+    running = monthly_report(client_with_history, 2026, 10, _utc(2026, 10, 6, 12))
+    assert running.in_progress and running.last_day.day == 6
+    assert running.sites[0].service_credit_percent is None
+    assert running.sites[0].combined.downtime == timedelta(minutes=45)

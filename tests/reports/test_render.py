@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.conftest import NOW
+from tests.reports.conftest import NOW, OCT_END, OCT_START
 from veilleur.clients.models import Client
 from veilleur.reports import charts
 from veilleur.reports.data import MonthlyReport, monthly_report
@@ -113,3 +113,54 @@ def test_pdf_carries_the_uptime_the_html_shows(report: MonthlyReport, tmp_path: 
     assert shown in _text(render_html(report, "fr"))
     assert shown in text.replace("\u00a0", " ")
     assert "octobre 2026" in text
+
+
+@pytest.mark.django_db
+def test_golden_multi_monitor_site(client_with_two_monitors: Client) -> None:
+    """The site of two monitors, its figure worked out by hand from the fixture's timestamps."""
+    from datetime import UTC, datetime, timedelta
+    from fractions import Fraction
+
+    from veilleur.domain.accounting import percent_rounded_down
+
+    def at(day: int, hour: int, minute: int, second: int = 0) -> datetime:
+        return datetime(2026, 10, day, hour, minute, second, tzinfo=UTC)
+
+    # Home 10:00–10:45 and shop 10:30–11:05 on the 5th: one span 10:00–11:05. Shop alone on the 14th.
+    down = (at(5, 11, 5) - at(5, 10, 0)) + (at(14, 14, 20, 10) - at(14, 14, 17, 50))
+    # The home page's no-data gap is watched by the shop: only the site-wide maintenance hour is out.
+    monitored = (OCT_END - OCT_START) - timedelta(hours=1)
+    expected = percent_rounded_down(
+        1 - Fraction(down // timedelta(microseconds=1), monitored // timedelta(microseconds=1))
+    )
+
+    report = monthly_report(client_with_two_monitors, 2026, 10, NOW)
+    (site,) = report.sites
+    assert site.combined.downtime == down and site.combined.monitored == monitored
+    assert site.combined.uptime_percent == expected == report.combined.uptime_percent
+    text = _text(render_html(report, "fr")).replace("\u202f", " ")
+    assert f"{expected}".replace(".", ",") + " %" in text
+    assert "Le site a répondu par une erreur (HTTP 502 Bad Gateway)" in text
+    assert "Le serveur a refusé la connexion" in text
+    assert "http_status" not in text and "Panne refused" not in text
+    assert "1 h 07 min 20 s" in text  # 65 min + 2 min 20 s, the site's total
+    assert "15 min" in text  # the overlap, said once
+    handled = report.incidents_handled
+    assert f"{report.incident_count} incidents détectés, {handled} rétablis." in text  # not "rétabli(s)"
+
+
+def test_durations_and_numbers_in_french() -> None:
+    from datetime import timedelta
+
+    from django.utils import translation
+
+    from veilleur.reports.formatting import duration, number
+
+    with translation.override("fr"):
+        assert duration(timedelta(minutes=240)) == "4\u00a0h"
+        assert duration(timedelta(minutes=2, seconds=20)) == "2\u00a0min\u00a020\u00a0s"
+        assert duration(timedelta(hours=1, minutes=5)) == "1\u00a0h\u00a005\u00a0min"
+        assert duration(timedelta(0)) == "0\u00a0s"
+        assert number(14410) == "14\u00a0410"
+    with translation.override("en"):
+        assert number(14410) == "14,410"

@@ -13,6 +13,12 @@ The rules are DESIGN.md §5, applied to intervals of real (UTC) time:
 
 Every union is taken before measuring, so overlapping inputs are never counted twice.
 
+A site (``account_site``) is down while any of its monitored monitors is in a confirmed DOWN
+incident: its downtime is the union of its monitors' counted downtime, its monitored time the union
+of their monitored time. Its incidents' counted durations add up to its downtime, except where two
+incidents ran at once: that overlap (``SiteAccount.overlap``) is counted once. A client's headline
+is time-weighted over its sites (``combine_sites``).
+
 Rounding: the exact uptime is a ``Fraction``. The percentage shown is that fraction × 100
 rounded DOWN (toward zero) to 3 decimals: 99.99995 % shows as 99.999 %, so a period with any
 downtime never shows 100.000 %, and the figure never flatters the agency. Service credits are
@@ -197,10 +203,37 @@ class DayAccount:
 
 
 @dataclass(frozen=True)
+class SiteAccount:
+    """A site: down while any of its monitored monitors is in a confirmed DOWN incident.
+
+    Its downtime is the union of its monitors' counted downtime, its monitored time the union of
+    its monitors' monitored time; so an outage seen by two monitors at once counts once, and a site
+    whose home page is down for 25 minutes shows those 25 minutes, whatever else is watched."""
+
+    period: Period
+    now: datetime
+    monitors: int
+    monitored_intervals: tuple[Interval, ...]  # sorted, disjoint
+    downtime_intervals: tuple[Interval, ...]  # sorted, disjoint, inside monitored_intervals
+    monitored: timedelta
+    downtime: timedelta
+    elapsed: timedelta
+    uptime: Fraction | None
+    uptime_percent: Decimal | None
+    coverage: Fraction | None
+    incident_count: int
+    blip_count: int
+    # Counted downtime of the DOWN incidents one by one, in order of first failure: summed, they
+    # exceed ``downtime`` by ``overlap``, the time when two or more incidents ran at once.
+    incident_downtime: tuple[tuple[IncidentRecord, timedelta], ...]
+    overlap: timedelta
+
+
+@dataclass(frozen=True)
 class CombinedAccount:
-    """Several monitors together. The uptime is time-weighted: total downtime over total monitored
-    time, so a monitor watched all month weighs more than one added on the 28th, and every
-    monitored second of every monitor counts the same."""
+    """Several sites together (a client's headline). The uptime is time-weighted over sites: their
+    total downtime over their total monitored time, each counted as its site counts it, so a site
+    watched all month weighs more than one added on the 28th. ``monitors`` counts their monitors."""
 
     monitors: int
     monitored: timedelta
@@ -346,10 +379,21 @@ def totals_between(account: PeriodAccount, start: datetime, end: datetime) -> tu
 
 
 def _day_account(account: PeriodAccount, day: date, start: datetime, end: datetime) -> DayAccount:
-    monitored = _total(_clip(account.monitored_intervals, start, end))
-    downtime = _total(_clip(account.downtime_intervals, start, end))
+    return _day_of(account.monitored_intervals, account.downtime_intervals, account.now, day, start, end)
+
+
+def _day_of(
+    monitored_intervals: Sequence[Interval],
+    downtime_intervals: Sequence[Interval],
+    now: datetime,
+    day: date,
+    start: datetime,
+    end: datetime,
+) -> DayAccount:
+    monitored = _total(_clip(monitored_intervals, start, end))
+    downtime = _total(_clip(downtime_intervals, start, end))
     uptime = uptime_of(monitored, downtime)
-    elapsed = max(_ZERO, min(end, account.now) - start)
+    elapsed = max(_ZERO, min(end, now) - start)
     return DayAccount(
         day=day,
         start=start,
@@ -376,25 +420,102 @@ def _local_days_within(period: Period, zone: ZoneInfo) -> list[tuple[date, datet
     return days
 
 
-def combine(accounts: Iterable[PeriodAccount]) -> CombinedAccount:
-    """A client-level figure across several monitors: their monitored and downtime seconds summed
-    (time-weighted uptime, see ``CombinedAccount``)."""
-    listed = list(accounts)
-    monitored = sum((account.monitored for account in listed), _ZERO)
-    downtime = sum((account.downtime for account in listed), _ZERO)
-    elapsed = sum((account.elapsed for account in listed), _ZERO)
+def account_site(period: Period, now: datetime, accounts: Sequence[PeriodAccount]) -> SiteAccount:
+    """A site's figures from the accounts of its monitors over ``period`` (DESIGN.md §5)."""
+    monitored_intervals = _union(span for account in accounts for span in account.monitored_intervals)
+    downtime_intervals = _union(span for account in accounts for span in account.downtime_intervals)
+    monitored = _total(monitored_intervals)
+    downtime = _total(downtime_intervals)
+    elapsed = _elapsed(period, now)
     uptime = uptime_of(monitored, downtime)
-    return CombinedAccount(
-        monitors=len(listed),
+    per_incident = sorted(
+        (
+            (incident, counted_downtime(account, incident))
+            for account in accounts
+            for incident in account.incidents
+            if incident.kind is IncidentKind.DOWN
+        ),
+        key=lambda pair: pair[0].first_failed_at,
+    )
+    return SiteAccount(
+        period=period,
+        now=now,
+        monitors=len(accounts),
+        monitored_intervals=tuple(monitored_intervals),
+        downtime_intervals=tuple(downtime_intervals),
         monitored=monitored,
         downtime=downtime,
         elapsed=elapsed,
         uptime=uptime,
         uptime_percent=None if uptime is None else percent_rounded_down(uptime),
         coverage=_ratio(monitored, elapsed),
-        incident_count=sum(account.incident_count for account in listed),
-        blip_count=sum(account.blip_count for account in listed),
+        incident_count=sum(account.incident_count for account in accounts),
+        blip_count=sum(account.blip_count for account in accounts),
+        incident_downtime=tuple(per_incident),
+        overlap=sum((counted for _incident, counted in per_incident), _ZERO) - downtime,
     )
+
+
+def counted_downtime(account: PeriodAccount, incident: IncidentRecord) -> timedelta:
+    """The part of one incident that ``account`` counts as downtime: its span inside the period,
+    less what fell outside the monitored time (maintenance, our own gaps); zero for a slowdown."""
+    if incident.kind is not IncidentKind.DOWN:
+        return _ZERO
+    return _total(_intersect([incident.span(account.now)], list(account.monitored_intervals)))
+
+
+def site_days(site: SiteAccount, zone: ZoneInfo) -> list[DayAccount]:
+    """Per local day of ``zone`` that the period touches, the site's figures on that day."""
+    return [
+        _day_of(site.monitored_intervals, site.downtime_intervals, site.now, day, start, end)
+        for day, start, end in _local_days_within(site.period, zone)
+    ]
+
+
+def site_totals_between(site: SiteAccount, start: datetime, end: datetime) -> tuple[timedelta, timedelta]:
+    """The site's monitored and down time inside [start, end) (a status page's rolling window)."""
+    return (
+        _total(_clip(site.monitored_intervals, start, end)),
+        _total(_clip(site.downtime_intervals, start, end)),
+    )
+
+
+def combine_sites(sites: Iterable[SiteAccount]) -> CombinedAccount:
+    """A client's headline over several sites: time-weighted over sites, each site's downtime and
+    monitored time counted as the site counts them (an overlap inside a site counts once)."""
+    listed = list(sites)
+    monitored = sum((site.monitored for site in listed), _ZERO)
+    downtime = sum((site.downtime for site in listed), _ZERO)
+    elapsed = sum((site.elapsed for site in listed), _ZERO)
+    uptime = uptime_of(monitored, downtime)
+    return CombinedAccount(
+        monitors=sum(site.monitors for site in listed),
+        monitored=monitored,
+        downtime=downtime,
+        elapsed=elapsed,
+        uptime=uptime,
+        uptime_percent=None if uptime is None else percent_rounded_down(uptime),
+        coverage=_ratio(monitored, elapsed),
+        incident_count=sum(site.incident_count for site in listed),
+        blip_count=sum(site.blip_count for site in listed),
+    )
+
+
+def shown_seconds(durations: Sequence[timedelta]) -> list[int]:
+    """Whole seconds to print for each of ``durations`` so that the printed rows add up to the
+    printed total (the floor of their exact sum): each row is the step between the floors of the
+    running sums, at most one second away from its own exact value."""
+    shown = []
+    running = _ZERO
+    for duration in durations:
+        before = _whole_seconds(running)
+        running += duration
+        shown.append(_whole_seconds(running) - before)
+    return shown
+
+
+def _whole_seconds(duration: timedelta) -> int:
+    return _micros(duration) // 1_000_000
 
 
 def uptime_of(monitored: timedelta, downtime: timedelta) -> Fraction | None:

@@ -15,10 +15,19 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from veilleur.clients.models import Client, MaintenanceWindow, Site
-from veilleur.domain.accounting import IncidentKind, IncidentRecord
+from veilleur.domain.accounting import (
+    BlipRecord,
+    IncidentKind,
+    IncidentRecord,
+    MonitorHistory,
+    Period,
+    SiteAccount,
+    account_period,
+    account_site,
+)
 from veilleur.domain.maintenance import Interval, occurrences
 from veilleur.incidents.models import Blip, Incident
-from veilleur.monitoring.models import NoDataGap
+from veilleur.monitoring.models import Monitor, NoDataGap
 
 
 @dataclass(frozen=True)
@@ -85,3 +94,40 @@ def incident_record(row: Incident) -> IncidentRecord:
         sla_due_at=row.sla_due_at,
         key=row.pk,
     )
+
+
+def monitor_history(
+    monitor: Monitor,
+    windows: Sequence[WindowOccurrence],
+    gaps: Sequence[Interval],
+    incidents: Sequence[Incident],
+    blips: Sequence[Blip] = (),
+) -> MonitorHistory:
+    """What the accounting engine needs of one monitor: the same for reports, pages and the API."""
+    return MonitorHistory(
+        created_at=monitor.created_at,
+        # Pauses are not stored with their times yet, so no paused span can be excluded.
+        paused=[],
+        maintenance=[(window.start, window.end) for window in windows],
+        no_data_gaps=gaps,
+        incidents=[incident_record(row) for row in incidents],
+        blips=[BlipRecord(b.started_at, b.ended_at, key=b.pk) for b in blips],
+    )
+
+
+def site_account(site: Site, period: Period, now: datetime) -> SiteAccount:
+    """One site's figures over ``period`` as known at ``now``: the API's site uptime, computed by
+    the same rule and from the same rows as the report's and the status page's."""
+    zone = ZoneInfo(site.client.time_zone)
+    monitors = list(Monitor.objects.filter(site=site).order_by("key", "id"))
+    monitor_ids = [monitor.pk for monitor in monitors]
+    windows = windows_by_site(site.client, [site], period.start, period.end, zone)[site.pk]
+    gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    accounts = [
+        account_period(
+            period, monitor_history(monitor, windows, gaps[monitor.pk], incidents[monitor.pk]), now
+        )
+        for monitor in monitors
+    ]
+    return account_site(period, now, accounts)

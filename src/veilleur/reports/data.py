@@ -8,26 +8,28 @@ the rollup reads of each monitor), and arranges the results per site.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.domain.accounting import (
-    BlipRecord,
     CombinedAccount,
     DayAccount,
     IncidentKind,
-    MonitorHistory,
     Period,
     PeriodAccount,
+    SiteAccount,
     account_period,
-    combine,
+    account_site,
+    combine_sites,
+    counted_downtime,
     daily_breakdown,
-    percent_rounded_down,
-    uptime_of,
+    shown_seconds,
+    site_days,
 )
+from veilleur.domain.deliverables import DeliverableLine, MonthFacts, deliverables_of_the_month
 from veilleur.domain.plans import CreditStep, credit_due_percent
 from veilleur.domain.rollups import HourRollup, combine_all
 from veilleur.domain.sla import SlaOutcome
@@ -36,12 +38,13 @@ from veilleur.history.accounting import (
     WindowOccurrence,
     blips_by_monitor,
     gaps_by_monitor,
-    incident_record,
     incidents_by_monitor,
+    monitor_history,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
+from veilleur.statuspages.models import StatusPage
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class MonitorReport:
 
 @dataclass(frozen=True)
 class SiteDay:
-    """The site's monitors together on one local day (time-weighted, like ``combine``)."""
+    """The site on one local day: down while any of its monitors was (see ``account_site``)."""
 
     day: date
     monitored: timedelta
@@ -119,9 +122,21 @@ class IncidentRow:
     recovered_at: datetime | None
     resolved_at: datetime | None
     duration: timedelta  # first failure to recovery, or to ``now`` while ongoing
+    # For an outage, the part of it counted as the site's downtime this month (inside the month,
+    # outside maintenance and our own gaps) and the whole seconds printed for it, chosen so that
+    # the printed rows add up to the printed total; zero for a slowdown.
+    counted: timedelta
+    counted_seconds: int
     sla_due_at: datetime | None
     sla_outcome: SlaOutcome
-    cause: str
+    cause_error_class: str  # the probe's code: the report words it (``reports.causes``)
+    cause_status_code: int | None
+
+    @property
+    def partly_counted(self) -> bool:
+        """An outage of which only a part counts this month (it crosses the month's edge, or
+        maintenance or our own gap cut it)."""
+        return self.kind is IncidentKind.DOWN and self.counted != self.duration
 
 
 @dataclass(frozen=True)
@@ -138,13 +153,25 @@ class SiteReport:
     url: str
     apdex_threshold_ms: int
     monitors: tuple[MonitorReport, ...]
-    combined: CombinedAccount
+    combined: SiteAccount
     days: tuple[SiteDay, ...]
     latency: Latency
     incidents: tuple[IncidentRow, ...]
     windows: tuple[WindowOccurrence, ...]
     tasks: tuple[TaskRow, ...]
-    service_credit_percent: int | None  # on the site's combined uptime; None without a guarantee
+    service_credit_percent: int | None  # on the site's uptime; None without a guarantee
+
+    @property
+    def downtime_shown(self) -> timedelta:
+        """The site's downtime as printed, in whole seconds."""
+        return timedelta(seconds=self.combined.downtime // timedelta(seconds=1))
+
+    @property
+    def overlap_shown(self) -> timedelta:
+        """Time when two or more outages ran at once, as printed: the printed rows less this
+        give the printed total exactly."""
+        rows = sum(row.counted_seconds for row in self.incidents)
+        return timedelta(seconds=rows) - self.downtime_shown
 
     @property
     def sla_met(self) -> int:
@@ -173,6 +200,19 @@ class MonthlyReport:
     latency: Latency
     tasks: tuple[TaskRow, ...]  # every task shown to the client this month, the newest last
     incidents_handled: int  # incidents of the month that recovered
+    deliverables: tuple[DeliverableLine, ...]  # what the plan did, each line backed by a fact
+
+    @property
+    def in_progress(self) -> bool:
+        """The month is not over: its figures are partial and no credit is decided yet."""
+        return self.now < self.period.end
+
+    @property
+    def last_day(self) -> date:
+        """The last local day the report covers: the month's last, or today while it runs."""
+        if not self.in_progress:
+            return (self.period.end.astimezone(self.zone) - timedelta(microseconds=1)).date()
+        return max(self.first_day, self.now.astimezone(self.zone).date())
 
     @property
     def first_day(self) -> date:
@@ -206,25 +246,16 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     tasks = _tasks(client, year, month)
 
     site_reports = []
-    all_accounts: list[PeriodAccount] = []
+    site_accounts: list[SiteAccount] = []
     all_rollups: list[HourRollup] = []
     for site in sites:
         site_monitors = [monitor for monitor in monitors if monitor.site_id == site.pk]
-        maintenance = [(w.start, w.end) for w in windows[site.pk]]
         reports = []
         site_rollups: list[HourRollup] = []
         site_incidents: list[IncidentRow] = []
         for monitor in site_monitors:
             rows = incidents[monitor.pk]
-            history = MonitorHistory(
-                created_at=monitor.created_at,
-                # Pauses are not stored with their times yet, so no paused span can be excluded.
-                paused=[],
-                maintenance=maintenance,
-                no_data_gaps=gaps[monitor.pk],
-                incidents=[incident_record(row) for row in rows],
-                blips=[BlipRecord(b.started_at, b.ended_at, key=b.pk) for b in blips[monitor.pk]],
-            )
+            history = monitor_history(monitor, windows[site.pk], gaps[monitor.pk], rows, blips[monitor.pk])
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
             # One read of the month's hours serves the month's figures and the daily buckets.
             bounds = read.bucket_bounds(period.start, period.end, "day", client.time_zone)
@@ -247,11 +278,12 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
             by_key = {row.pk: row for row in rows}
             for record, outcome in zip(account.incidents, account.sla_outcomes, strict=True):
                 assert record.key is not None
-                site_incidents.append(_incident_row(by_key[record.key], monitor.key, outcome, now))
+                counted = counted_downtime(account, record)
+                site_incidents.append(_incident_row(by_key[record.key], monitor.key, outcome, now, counted))
         accounts = [report.account for report in reports]
-        all_accounts.extend(accounts)
         all_rollups.extend(site_rollups)
-        site_combined = combine(accounts)
+        site_combined = account_site(period, now, accounts)
+        site_accounts.append(site_combined)
         site_reports.append(
             SiteReport(
                 name=site.name,
@@ -259,15 +291,30 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 apdex_threshold_ms=site.apdex_threshold_ms,
                 monitors=tuple(reports),
                 combined=site_combined,
-                days=tuple(_site_days(reports)),
+                days=tuple(_site_days(site_combined, zone)),
                 latency=_latency(combine_all(site_rollups)),
-                incidents=tuple(sorted(site_incidents, key=lambda row: (row.first_failed_at, row.key))),
+                incidents=_with_shown_seconds(site_incidents),
                 windows=tuple(windows[site.pk]),
                 tasks=tuple(task for task in tasks if task.site_name == site.name),
-                service_credit_percent=_credit(target, site_combined, steps),
+                # A credit is decided on the whole month: none while the month runs.
+                service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
             )
         )
-    combined = combine(all_accounts)
+    combined = combine_sites(site_accounts)
+    handled = sum(1 for site in site_reports for row in site.incidents if row.recovered_at is not None)
+    page = StatusPage.objects.filter(client=client).only("created_at", "visibility").first()
+    facts = MonthFacts(
+        start=period.start,
+        end=period.end,
+        checks=sum(rollup.checks for rollup in all_rollups),
+        incidents=combined.incident_count,
+        incidents_recovered=handled,
+        maintenance_log=plan.maintenance_log,
+        tasks_logged=len(tasks),
+        status_page_created_at=None if page is None else page.created_at,
+        status_page_public=page is not None and page.visibility == StatusPage.Visibility.PUBLIC,
+        portal_logins=0,  # no client portal exists yet, so no client has a login to one
+    )
     return MonthlyReport(
         year=year,
         month=month,
@@ -297,9 +344,8 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         combined=combined,
         latency=_latency(combine_all(all_rollups)),
         tasks=tuple(tasks),
-        incidents_handled=sum(
-            1 for site in site_reports for row in site.incidents if row.recovered_at is not None
-        ),
+        incidents_handled=handled,
+        deliverables=deliverables_of_the_month(facts),
     )
 
 
@@ -324,7 +370,9 @@ def _tasks(client: Client, year: int, month: int) -> list[TaskRow]:
 # --- conversions ------------------------------------------------------------------------------
 
 
-def _incident_row(row: Incident, monitor_key: str, outcome: SlaOutcome, now: datetime) -> IncidentRow:
+def _incident_row(
+    row: Incident, monitor_key: str, outcome: SlaOutcome, now: datetime, counted: timedelta
+) -> IncidentRow:
     return IncidentRow(
         key=row.pk,
         monitor_key=monitor_key,
@@ -341,7 +389,10 @@ def _incident_row(row: Incident, monitor_key: str, outcome: SlaOutcome, now: dat
         duration=max(timedelta(0), (row.recovered_at or now) - row.first_failed_at),
         sla_due_at=row.sla_due_at,
         sla_outcome=outcome,
-        cause=" ".join(part for part in (row.cause_error_class, str(row.cause_status_code or "")) if part),
+        counted=counted,
+        counted_seconds=counted // timedelta(seconds=1),
+        cause_error_class=row.cause_error_class,
+        cause_status_code=row.cause_status_code,
     )
 
 
@@ -367,26 +418,25 @@ def _daily_latency(
     return days
 
 
-def _site_days(reports: Sequence[MonitorReport]) -> list[SiteDay]:
-    if not reports:
+def _site_days(site: SiteAccount, zone: ZoneInfo) -> list[SiteDay]:
+    if site.monitors == 0:
         return []
-    result = []
-    for same_day in zip(*(report.days for report in reports), strict=True):
-        monitored = sum((day.monitored for day in same_day), timedelta(0))
-        downtime = sum((day.downtime for day in same_day), timedelta(0))
-        uptime = uptime_of(monitored, downtime)
-        result.append(
-            SiteDay(
-                day=same_day[0].day,
-                monitored=monitored,
-                downtime=downtime,
-                uptime_percent=None if uptime is None else percent_rounded_down(uptime),
-            )
-        )
-    return result
+    return [
+        SiteDay(day.day, day.monitored, day.downtime, day.uptime_percent) for day in site_days(site, zone)
+    ]
 
 
-def _credit(target: Decimal | None, combined: CombinedAccount, steps: Sequence[CreditStep]) -> int | None:
+def _with_shown_seconds(rows: Iterable[IncidentRow]) -> tuple[IncidentRow, ...]:
+    """The site's incidents by first failure, each outage with the whole seconds printed for it."""
+    ordered = sorted(rows, key=lambda row: (row.first_failed_at, row.key))
+    outages = [row for row in ordered if row.kind is IncidentKind.DOWN]
+    printed = dict(
+        zip((row.key for row in outages), shown_seconds([row.counted for row in outages]), strict=True)
+    )
+    return tuple(replace(row, counted_seconds=printed.get(row.key, 0)) for row in ordered)
+
+
+def _credit(target: Decimal | None, combined: SiteAccount, steps: Sequence[CreditStep]) -> int | None:
     if target is None or combined.uptime_percent is None:
         return None
     return credit_due_percent(combined.uptime_percent, tuple(steps))

@@ -12,9 +12,12 @@ from django.utils.translation import gettext as _
 
 from veilleur.domain.accounting import percent_rounded_down
 
+NO_BREAK_SPACE = "\u00a0"
+
 
 def number(value: Decimal | float | int, decimal_pos: int | None = None) -> str:
-    return formats.number_format(value, decimal_pos=decimal_pos, use_l10n=True)
+    # Grouped by thousands in every language: "14 410" (no-break space) in French, "14,410" in English.
+    return formats.number_format(value, decimal_pos=decimal_pos, use_l10n=True, force_grouping=True)
 
 
 def percent(value: Decimal | Fraction | int | None) -> str:
@@ -45,14 +48,20 @@ def apdex(value: float | None) -> str:
 
 
 def duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    if seconds < 60:
-        return _("%(seconds)d s") % {"seconds": seconds}
-    minutes, _rest = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours == 0:
-        return _("%(minutes)d min") % {"minutes": minutes}
-    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    """Whole seconds, every unit that is not zero: "45 s", "2 min 20 s", "4 h", "1 h 05 min".
+    Seconds are never dropped, so printed durations add up as the exact ones do (16:17:50 →
+    16:20:10 is "2 min 20 s", not "2 min"). Units are joined by no-break spaces."""
+    seconds = max(0, value // timedelta(seconds=1))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(_("%(hours)s h") % {"hours": number(hours)})
+    if minutes:
+        parts.append((_("%(minutes)02d min") if hours else _("%(minutes)d min")) % {"minutes": minutes})
+    if seconds or not parts:
+        parts.append(_("%(seconds)d s") % {"seconds": seconds})
+    return NO_BREAK_SPACE.join(part.replace(" ", NO_BREAK_SPACE) for part in parts)
 
 
 def long_date(value: date) -> str:
@@ -61,6 +70,13 @@ def long_date(value: date) -> str:
     if translation.get_language() == "fr" and value.day == 1:
         text = "1er" + text[1:]
     return text
+
+
+def day_of_month(value: date) -> str:
+    """ "1er" in French for the first, else the day's number: the start of "1er–4 décembre 2026"."""
+    if translation.get_language() == "fr" and value.day == 1:
+        return "1er"
+    return str(value.day)
 
 
 def month_name(value: date) -> str:

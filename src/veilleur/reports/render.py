@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,10 +11,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from veilleur.domain.accounting import IncidentKind
+from veilleur.domain.deliverables import Deliverable, DeliverableLine
 from veilleur.domain.sla import SlaOutcome
 from veilleur.reports import charts, formatting
+from veilleur.reports.causes import cause_in_words
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
 
 TEMPLATE = "reports/monthly.html"
@@ -31,6 +35,7 @@ class IncidentView:
     kind: str
     outcome: str
     outcome_class: str
+    cause: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ def _context(report: MonthlyReport) -> dict[str, Any]:
         "zone": report.zone,
         "language": translation.get_language(),
         "month_label": formatting.month_name(report.first_day),
+        "period_label": period_label(report),
+        "deliverables": [deliverable_sentence(line, report) for line in report.deliverables],
+        "response_target": formatting.duration(timedelta(minutes=report.plan.response_target_minutes)),
         "sites": [_site_view(report, site) for site in report.sites],
         "tasks": [TaskView(task, _category(task.category)) for task in report.tasks],
         "general_tasks": [
@@ -114,8 +122,8 @@ def _site_view(report: MonthlyReport, site: SiteReport) -> SiteView:
                     [charts.LatencyPoint(str(d.day.day), d.p50_ms, d.p95_ms) for d in monitor.daily_latency],
                     title=_("Daily response time of %(url)s") % {"url": monitor.url},
                     y_label=_("milliseconds"),
-                    p50_label=_("median"),
-                    p95_label=_("95th percentile"),
+                    p50_label=_("typical response"),
+                    p95_label=_("19 in 20 under"),
                     no_data_label=_("No response time measured this month"),
                 )
             ),
@@ -144,7 +152,64 @@ def _incident_view(row: IncidentRow) -> IncidentView:
         SlaOutcome.BREACHED: (_("missed"), "bad"),
     }
     outcome, css = labels[row.sla_outcome]
-    return IncidentView(row, kind, outcome, css)
+    return IncidentView(row, kind, outcome, css, cause_in_words(row.cause_error_class, row.cause_status_code))
+
+
+def period_label(report: MonthlyReport) -> str:
+    """ "October 2026"; while the month runs, "1–4 December 2026, report in progress"."""
+    if not report.in_progress:
+        return formatting.month_name(report.first_day)
+    if report.last_day == report.first_day:
+        return _("%(day)s, report in progress") % {"day": formatting.long_date(report.first_day)}
+    return _("%(first)s–%(last)s, report in progress") % {
+        "first": formatting.day_of_month(report.first_day),
+        "last": formatting.long_date(report.last_day),
+    }
+
+
+def deliverable_sentence(line: DeliverableLine, report: MonthlyReport) -> str:
+    """One line of "what your plan did", stating the fact that backs it."""
+    count = formatting.number(line.count)
+    if line.kind is Deliverable.CHECKS:
+        return ngettext(
+            "%(count)s check run on your sites.", "%(count)s checks run on your sites.", line.count
+        ) % {"count": count}
+    if line.kind is Deliverable.INCIDENTS:
+        detected = ngettext("%(count)s incident detected", "%(count)s incidents detected", line.count) % {
+            "count": count
+        }
+        recovered = ngettext("%(count)s resolved", "%(count)s resolved", line.other_count) % {
+            "count": formatting.number(line.other_count)
+        }
+        return _("%(detected)s, %(recovered)s.") % {"detected": detected, "recovered": recovered}
+    if line.kind is Deliverable.MAINTENANCE_TASKS:
+        if line.count == 0:
+            return _("No maintenance task was logged this month.")
+        return ngettext(
+            "%(count)s maintenance task logged.", "%(count)s maintenance tasks logged.", line.count
+        ) % {"count": count}
+    if line.kind is Deliverable.STATUS_PAGE:
+        return _status_page_sentence(line, report)
+    return ngettext(
+        "%(count)s person of yours could see these figures in the client portal at any time.",
+        "%(count)s people of yours could see these figures in the client portal at any time.",
+        line.count,
+    ) % {"count": count}
+
+
+def _status_page_sentence(line: DeliverableLine, report: MonthlyReport) -> str:
+    if line.since is None:
+        if line.public:
+            return _("Your public status page showed the state of your sites all month.")
+        return _("Your status page, protected by a password, showed the state of your sites all month.")
+    since = formatting.long_date(line.since.astimezone(report.zone).date())
+    if line.public:
+        return _("Your public status page has shown the state of your sites since %(date)s.") % {
+            "date": since
+        }
+    return _(
+        "Your status page, protected by a password, has shown the state of your sites since %(date)s."
+    ) % {"date": since}
 
 
 def _category(value: str) -> str:

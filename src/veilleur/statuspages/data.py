@@ -2,7 +2,8 @@
 
 Every uptime figure comes from ``domain.accounting`` (DESIGN.md §5), over one account per
 monitor of the last 90 local days; the rolling windows (24 h … 90 d) and the day bars are cut
-from that account. A component is a site: its figures combine the site's monitors time-weighted.
+from that account. A component is a site: it is down while any of its monitors is (the union of
+their downtime over the union of their monitored time, ``account_site``), as in reports and the API.
 The whole page costs a fixed number of queries, whatever its number of components or days.
 """
 
@@ -17,13 +18,14 @@ from zoneinfo import ZoneInfo
 
 from veilleur.domain.accounting import (
     IncidentKind,
-    MonitorHistory,
     Period,
     PeriodAccount,
+    SiteAccount,
     account_period,
-    daily_breakdown,
+    account_site,
     percent_rounded_down,
-    totals_between,
+    site_days,
+    site_totals_between,
     uptime_of,
 )
 from veilleur.domain.statuspage import (
@@ -38,8 +40,8 @@ from veilleur.domain.timezones import local_to_utc
 from veilleur.history.accounting import (
     WindowOccurrence,
     gaps_by_monitor,
-    incident_record,
     incidents_by_monitor,
+    monitor_history,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident, IncidentUpdate
@@ -174,9 +176,8 @@ def page_data(page: StatusPage, now: datetime) -> PageData:
             for monitor in site_monitors
         ]
         site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
-        views.append(
-            _component_view(component, site_monitors, accounts, site_incidents, site_windows, zone, now)
-        )
+        site = account_site(period, now, accounts)
+        views.append(_component_view(component, site_monitors, site, site_incidents, site_windows, zone, now))
         public_incidents += [
             _public_incident(row, component.display_name, updates[row.pk]) for row in site_incidents
         ]
@@ -213,21 +214,13 @@ def _account(
     incidents: Sequence[Incident],
     now: datetime,
 ) -> PeriodAccount:
-    history = MonitorHistory(
-        created_at=monitor.created_at,
-        # Pauses are not stored with their times, so no paused span can be excluded.
-        paused=[],
-        maintenance=[(window.start, window.end) for window in windows],
-        no_data_gaps=gaps,
-        incidents=[incident_record(row) for row in incidents],
-    )
-    return account_period(period, history, now)
+    return account_period(period, monitor_history(monitor, windows, gaps, incidents), now)
 
 
 def _component_view(
     component: StatusComponent,
     monitors: Sequence[Monitor],
-    accounts: Sequence[PeriodAccount],
+    site: SiteAccount,
     incidents: Sequence[Incident],
     windows: Sequence[WindowOccurrence],
     zone: ZoneInfo,
@@ -249,34 +242,29 @@ def _component_view(
         name=component.display_name,
         group=component.group,
         status=component_status(facts),
-        uptime={label: _window_uptime(accounts, now - length, now) for label, length in UPTIME_WINDOWS},
-        days=_day_bars(accounts, incidents, zone, now),
+        uptime={label: _window_uptime(site, now - length, now) for label, length in UPTIME_WINDOWS},
+        days=_day_bars(site, incidents, zone, now),
     )
 
 
-def _window_uptime(accounts: Sequence[PeriodAccount], start: datetime, end: datetime) -> Decimal | None:
-    monitored = downtime = timedelta(0)
-    for account in accounts:
-        part_monitored, part_down = totals_between(account, start, end)
-        monitored += part_monitored
-        downtime += part_down
+def _window_uptime(site: SiteAccount, start: datetime, end: datetime) -> Decimal | None:
+    monitored, downtime = site_totals_between(site, start, end)
     uptime = uptime_of(monitored, downtime)
     return None if uptime is None else percent_rounded_down(uptime)
 
 
 def _day_bars(
-    accounts: Sequence[PeriodAccount], incidents: Sequence[Incident], zone: ZoneInfo, now: datetime
+    site: SiteAccount, incidents: Sequence[Incident], zone: ZoneInfo, now: datetime
 ) -> tuple[DayBar, ...]:
     today = now.astimezone(zone).date()
     first_day = today - timedelta(days=HISTORY_DAYS - 1)
     monitored: dict[date, timedelta] = defaultdict(timedelta)
     downtime: dict[date, timedelta] = defaultdict(timedelta)
     bounds: dict[date, tuple[datetime, datetime]] = {}
-    for account in accounts:
-        for account_day in daily_breakdown(account, zone):
-            monitored[account_day.day] += account_day.monitored
-            downtime[account_day.day] += account_day.downtime
-            bounds[account_day.day] = (account_day.start, account_day.end)
+    for site_day in site_days(site, zone):
+        monitored[site_day.day] += site_day.monitored
+        downtime[site_day.day] += site_day.downtime
+        bounds[site_day.day] = (site_day.start, site_day.end)
     bars = []
     for offset in range(HISTORY_DAYS):
         day = first_day + timedelta(days=offset)

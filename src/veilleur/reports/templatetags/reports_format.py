@@ -61,3 +61,14 @@ def css_string(value: str) -> SafeString:
     """Text for a CSS ``content:`` (the page margins): a quoted, fully escaped CSS string, safe
     as it is inside the <style> element, so it must not be HTML-escaped on top."""
     return mark_safe(escaping.css_string(str(value)))  # holds no quote, "<", "&" or backslash of its own
+
+
+@register.filter
+def num(value: int) -> str:
+    return formatting.number(value)
+
+
+@register.filter
+def seconds(value: int) -> str:
+    """A whole number of seconds as a duration: the incident rows' printed downtime."""
+    return formatting.duration(timedelta(seconds=value))
