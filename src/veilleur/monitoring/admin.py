@@ -25,10 +25,10 @@ class MonitorAdmin(ScopedAdmin):
     )
     actions = ("pause", "resume")
 
-    @admin.action(description="Pause the selected monitors")
+    @admin.action(description="Pause the selected monitors", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Monitor]) -> None:
         self.message_user(request, f"{queryset.update(paused=True)} monitor(s) paused.")
 
-    @admin.action(description="Resume the selected monitors")
+    @admin.action(description="Resume the selected monitors", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Monitor]) -> None:
         self.message_user(request, f"{queryset.update(paused=False)} monitor(s) resumed.")
