@@ -3,9 +3,11 @@ JSON, the feeds nor the badges; the unlock cookie opens it and a new password cl
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -162,3 +164,25 @@ def test_the_limit_expires_after_its_window(protected: PageWorld) -> None:
     # The window passes: every counted attempt is now older than it.
     Attempt.objects.update(at=timezone.now() - UNLOCK_PER_ADDRESS.window - timedelta(seconds=1))
     assert unlock(guesser, "croissant-2026") == 303
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_guesses_get_exactly_the_limit(protected: PageWorld) -> None:
+    """Web processes share only the database: guesses sent at once are counted exactly."""
+    racers = UNLOCK_PER_ADDRESS.attempts + 4
+    start = threading.Barrier(racers)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        try:
+            start.wait()
+            statuses.append(unlock(visitor("198.51.100.7"), "baguette"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [403] * UNLOCK_PER_ADDRESS.attempts + [429] * 4
