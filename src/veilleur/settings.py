@@ -287,8 +287,9 @@ except ValueError as exc:
     raise SystemExit(f"VEILLEUR_TRUSTED_PROXIES: {exc}") from None
 AXES_FAILURE_LIMIT = _env_int("VEILLEUR_SIGNIN_FAILURE_LIMIT", 10)
 _LOCKOUT_MINUTES = _env_int("VEILLEUR_SIGNIN_LOCKOUT_MINUTES", 15)
-if AXES_FAILURE_LIMIT < 1 or _LOCKOUT_MINUTES < 1:
-    raise SystemExit("VEILLEUR_SIGNIN_FAILURE_LIMIT and VEILLEUR_SIGNIN_LOCKOUT_MINUTES must be at least 1")
+for _name, _value in (("FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("LOCKOUT_MINUTES", _LOCKOUT_MINUTES)):
+    if _value < 1:
+        raise SystemExit(f"VEILLEUR_SIGNIN_{_name} must be at least 1, got {_value}")
 AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "veilleur.throttling.signin.signin_subject"
