@@ -139,3 +139,13 @@ def test_a_visitor_cannot_choose_their_address(owner: StaffUser) -> None:
 )
 def test_accounts_are_counted_by_realm(credentials: dict[str, str], subject: str | None) -> None:
     assert signin_subject(None, credentials) == subject
+
+
+def test_typed_passwords_are_not_stored(owner: StaffUser) -> None:
+    """A wrong password is often a near miss of the right one: the counters keep none."""
+    visitor = browser()
+    for number in range(3):
+        sign_in(visitor, owner.email, f"correct horse battery{number}")
+    [attempt] = AccessAttempt.objects.all()
+    assert attempt.failures_since_start == 3
+    assert "correct horse" not in attempt.post_data + attempt.get_data
