@@ -108,6 +108,24 @@ def test_channel_credentials_are_shown_to_those_who_manage_them_only(
         assert HOOK_PATH in shown and SIGNING_SECRET in shown
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_monitor_request_headers_are_masked_for_members(agency: Agency, role: str) -> None:
+    plan = Plan.objects.get(agency=agency, key="standard")
+    client = Client.objects.create(agency=agency, key="bakery", name="Bakery", plan=plan)
+    site = Site.objects.create(client=client, key="www", name="Site", url="https://bakery.example/")
+    monitor = Monitor.objects.create(
+        site=site,
+        key="staging",
+        url="https://staging.bakery.example/",
+        request_headers={"Authorization": "Basic c3RhZ2luZzpodW50ZXIy"},
+    )
+    page = signed_in(staff(agency, role)).get(f"/admin/monitoring/monitor/{monitor.pk}/change/")
+    assert page.status_code == 200
+    shown = page.content.decode()
+    assert "Authorization" in shown
+    assert ("c3RhZ2luZzpodW50ZXIy" in shown) is (role != "member")
+
+
 def secret_lookups(agency: Agency, channel: NotificationChannel) -> list[str]:
     plan = Plan.objects.get(agency=agency, key="standard")
     client = Client.objects.create(agency=agency, key="bakery", name="Bakery", plan=plan)

@@ -28,6 +28,13 @@ def agency_of(request: HttpRequest) -> Agency:
     return user.agency
 
 
+def shows_credentials(request: HttpRequest) -> bool:
+    """Owners and admins, who may change the rows, see the credentials in them (channel URLs and
+    secrets, monitors' request headers); members see them masked."""
+    user = request.user
+    return isinstance(user, StaffUser) and user.manages_agency
+
+
 def _scope(queryset: QuerySet[Any], agency: Agency) -> QuerySet[Any]:
     model = queryset.model
     if model is Agency:

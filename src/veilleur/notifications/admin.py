@@ -3,8 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from veilleur.accounts.admin import RecordAdmin, RelatedOnly, ScopedAdmin
-from veilleur.accounts.models import StaffUser
+from veilleur.accounts.admin import RecordAdmin, RelatedOnly, ScopedAdmin, shows_credentials
 from veilleur.notifications.channels import HIDDEN, masked_url
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, OutboxMessage
 
@@ -48,12 +47,6 @@ class NotificationChannelAdmin(ScopedAdmin):
     @admin.display(description="Secret")
     def masked_secret(self, channel: NotificationChannel) -> str:
         return HIDDEN
-
-
-def shows_credentials(request: HttpRequest) -> bool:
-    """Owners and admins, who may change a channel, see its URL and secret; members never do."""
-    user = request.user
-    return isinstance(user, StaffUser) and user.manages_agency
 
 
 @admin.register(OutboxMessage)
