@@ -26,6 +26,9 @@ def load_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
         ("VEILLEUR_RAW_RETENTION_DAYS", "0", "must be at least 1"),
         ("VEILLEUR_RAW_RETENTION_DAYS", "two weeks", "must be an integer"),
         ("VEILLEUR_MIN_INTERVAL_SECONDS", "ten", "must be an integer"),
+        ("VEILLEUR_SIGNIN_FAILURE_LIMIT", "0", "must be at least 1"),
+        ("VEILLEUR_SIGNIN_LOCKOUT_MINUTES", "-5", "must be at least 1"),
+        ("VEILLEUR_TRUSTED_PROXIES", "127.0.0.1, localhost", "'localhost' is not an IP address or network"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, name: str, value: str, message: str) -> None:

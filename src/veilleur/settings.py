@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import dj_database_url
 
 from veilleur.domain.validators import check_domain
 from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, parse_smtp_url
+from veilleur.throttling.addresses import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -126,6 +128,8 @@ INSTALLED_APPS = [
     "veilleur.api",
     "veilleur.reports",
     "veilleur.statuspages",
+    "veilleur.throttling",
+    "axes",  # counts failed sign-ins (veilleur/throttling/signin.py)
 ]
 
 MIDDLEWARE = [
@@ -143,6 +147,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "veilleur.urls"
@@ -207,6 +213,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -275,10 +286,36 @@ VEILLEUR_STATUS_HOST = _status_host(os.environ.get("VEILLEUR_STATUS_HOST", ""), 
 # The DNS server custom domains are checked against, as (address, port); None: the system's resolver.
 VEILLEUR_DNS_SERVER = _dns_server(os.environ.get("VEILLEUR_DNS_SERVER", ""))
 
+# Brute force (docs/security.md): failed sign-ins are counted per account and per client address
+# in the database, which every web process shares; the client address is read behind these proxies.
+try:
+    VEILLEUR_TRUSTED_PROXIES = parse_networks(os.environ.get("VEILLEUR_TRUSTED_PROXIES", "127.0.0.1,::1"))
+except ValueError as exc:
+    raise SystemExit(f"VEILLEUR_TRUSTED_PROXIES: {exc}") from None
+AXES_FAILURE_LIMIT = _env_int("VEILLEUR_SIGNIN_FAILURE_LIMIT", 10)
+_LOCKOUT_MINUTES = _env_int("VEILLEUR_SIGNIN_LOCKOUT_MINUTES", 15)
+for _name, _value in (("FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("LOCKOUT_MINUTES", _LOCKOUT_MINUTES)):
+    if _value < 1:
+        raise SystemExit(f"VEILLEUR_SIGNIN_{_name} must be at least 1, got {_value}")
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "veilleur.throttling.signin.signin_subject"
+AXES_CLIENT_IP_CALLABLE = "veilleur.throttling.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "veilleur.throttling.signin.locked_out"
+# A success clears nothing (else one's own account would reset an address's count), and tries
+# while locked out do not lengthen the lock (else anyone could keep an account locked for ever).
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("VEILLEUR_LOG_LEVEL", "INFO")},
+    # django-axes logs every failed sign-in at INFO and WARNING; its warnings are enough.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -24,6 +24,8 @@ from veilleur.plans.models import Plan
 from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 from veilleur.statuspages.subscriptions import RESEND_AFTER
+from veilleur.statuspages.throttles import SUBSCRIBE_PER_ADDRESS, SUBSCRIBE_PER_PAGE
+from veilleur.throttling.models import Attempt
 
 VISITOR = "Visitor@Example.org"
 ADDRESS = "visitor@example.org"  # as stored and mailed
@@ -348,3 +350,34 @@ def test_racing_requests_make_one_subscription_one_mail_and_one_confirmation(pag
     statuses.clear()
     run(path_of(page, f"subscriptions/confirm/{subscription(page).token}/"))
     assert statuses == [200] * 4 and subscription(page).active
+
+
+def test_subscription_requests_are_limited_per_address_with_one_answer(page: StatusPage) -> None:
+    flooder = WebClient(HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for number in range(SUBSCRIBE_PER_ADDRESS.attempts):
+        assert (
+            flooder.post("/s/bakery/subscribe/", {"email": f"victim{number}@example.org"}).status_code == 200
+        )
+    mails = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SUBSCRIPTION_CONFIRM).count()
+    answers = set()
+    for email in ("victim0@example.org", "new@example.org", "not an address"):
+        response = flooder.post("/s/bakery/subscribe/", {"email": email})
+        assert response.status_code == 429 and int(response["Retry-After"]) > 0
+        body = response.content.decode()
+        answers.add(re.search(r'role="alert">([^<]*)<', body).group(1))  # type: ignore[union-attr]
+    assert answers == {"Too many attempts. Try again in 60 minutes."}
+    assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SUBSCRIPTION_CONFIRM).count() == mails
+    # Another address subscribes.
+    other = WebClient(HTTP_X_FORWARDED_FOR="198.51.100.8").post("/s/bakery/subscribe/", {"email": VISITOR})
+    assert other.status_code == 200
+
+
+def test_subscription_requests_are_limited_per_page(page: StatusPage, other_page: StatusPage) -> None:
+    for number in range(SUBSCRIBE_PER_PAGE.attempts):
+        visitor = WebClient(HTTP_X_FORWARDED_FOR=f"203.0.{number // 200}.{number % 200 + 1}")
+        assert visitor.post("/s/bakery/subscribe/", {"email": VISITOR}).status_code == 200
+    late = WebClient(HTTP_X_FORWARDED_FOR="192.0.2.99")
+    assert late.post("/s/bakery/subscribe/", {"email": VISITOR}).status_code == 429
+    assert late.post("/s/florist/subscribe/", {"email": VISITOR}).status_code == 200
+    Attempt.objects.update(at=timezone.now() - SUBSCRIBE_PER_PAGE.window - timedelta(seconds=1))
+    assert late.post("/s/bakery/subscribe/", {"email": VISITOR}).status_code == 200

@@ -28,6 +28,13 @@ def agency_of(request: HttpRequest) -> Agency:
     return user.agency
 
 
+def shows_credentials(request: HttpRequest) -> bool:
+    """Owners and admins, who may change the rows, see the credentials in them (channel URLs and
+    secrets, monitors' request headers); members see them masked."""
+    user = request.user
+    return isinstance(user, StaffUser) and user.manages_agency
+
+
 def _scope(queryset: QuerySet[Any], agency: Agency) -> QuerySet[Any]:
     model = queryset.model
     if model is Agency:
@@ -54,6 +61,43 @@ class AgencyScoped:
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
         return _with_agency(form_class, agency_of(request))
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Django offers an action to everyone who may see the list unless it names the permission
+        # it needs: an action that does not say so is for those who may change the rows.
+        actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
+        if self.has_change_permission(request):  # type: ignore[attr-defined]
+            return actions
+        return {
+            name: action
+            for name, action in actions.items()
+            if getattr(action[0], "allowed_permissions", None)
+        }
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Django lets the address bar filter a list by any of the model's own fields; counting
+        # the rows that match ``secret__startswith=a`` would read a secret one letter at a time.
+        # Only the filters the page offers are taken.
+        if not super().lookup_allowed(lookup, value, request):  # type: ignore[misc]
+            return False
+        offered = offered_filters(
+            self.get_list_filter(request) if request else self.list_filter,  # type: ignore[attr-defined]
+            self.date_hierarchy,  # type: ignore[attr-defined]
+        )
+        return any(lookup == path or lookup.startswith(f"{path}__") for path in offered)
+
+
+def offered_filters(list_filter: Any, date_hierarchy: str | None) -> set[str]:
+    """The lookup paths a list's own filters use."""
+    offered = {date_hierarchy} if date_hierarchy else set()
+    for item in list_filter:
+        if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+            offered.add(str(item.parameter_name))
+        elif isinstance(item, list | tuple):
+            offered.add(str(item[0]))
+        else:
+            offered.add(str(item))
+    return offered
 
 
 def _with_agency(form_class: type[ModelForm[Any]], agency: Agency) -> type[ModelForm[Any]]:
@@ -136,15 +180,42 @@ class StaffUserAdmin(ScopedAdmin):
             obj.set_unusable_password()
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Create a one-time link to set the password")
+    # Only an owner may touch an owner's account or make someone an owner: an admin who could
+    # would take the owner's place (a setup link sets the account's password).
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and _may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and _may_manage(request, obj)
+
+    def formfield_for_choice_field(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role" and not _is_owner(request):
+            kwargs["choices"] = [
+                choice for choice in StaffUser.Role.choices if choice[0] != StaffUser.Role.OWNER
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    @admin.action(description="Create a one-time link to set the password", permissions=["change"])
     def make_setup_link(self, request: HttpRequest, queryset: QuerySet[StaffUser]) -> None:
         from datetime import timedelta
 
         hours = settings.VEILLEUR_SETUP_LINK_HOURS
         for user in queryset:
+            if not _may_manage(request, user):
+                self.message_user(request, f"{user.email}: only an owner may do this.", messages.ERROR)
+                continue
             token = SetupLink.issue(user, timedelta(hours=hours))
             link = request.build_absolute_uri(f"/setup/{token}/")
             self.message_user(request, f"{user.email}: {link} (valid {hours} h, works once)", messages.INFO)
+
+
+def _is_owner(request: HttpRequest) -> bool:
+    user = request.user
+    return isinstance(user, StaffUser) and user.role == StaffUser.Role.OWNER
+
+
+def _may_manage(request: HttpRequest, account: Any) -> bool:
+    return not (isinstance(account, StaffUser) and account.role == StaffUser.Role.OWNER) or _is_owner(request)
 
 
 @admin.register(ApiToken)
@@ -163,7 +234,7 @@ class ApiTokenAdmin(ScopedAdmin):
             self.message_user(request, f"Token {obj.name}: {clear} — copy it now, it is not shown again.")
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{count} token(s) revoked.")

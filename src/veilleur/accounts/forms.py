@@ -21,10 +21,9 @@ class EmailLoginForm(AuthenticationForm):
         return str(self.cleaned_data["username"]).strip().lower()
 
 
-class OwnerSetupForm(forms.Form):
-    """First run: the owner names the agency and sets their own sign-in details."""
+class PasswordSetupForm(forms.Form):
+    """A one-time link's form: the staff member sets their own sign-in details."""
 
-    agency_name = forms.CharField(label=_("Agency name"), max_length=200)
     name = forms.CharField(label=_("Your name"), max_length=200)
     email = forms.EmailField(label=_("Your email"))
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
@@ -54,3 +53,11 @@ class OwnerSetupForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class OwnerSetupForm(PasswordSetupForm):
+    """First run: the owner also names the agency. No other link's form has this field."""
+
+    agency_name = forms.CharField(label=_("Agency name"), max_length=200)
+
+    field_order = ("agency_name", "name", "email", "password1", "password2")

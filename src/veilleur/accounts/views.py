@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from veilleur.accounts.forms import OwnerSetupForm
+from veilleur.accounts.forms import OwnerSetupForm, PasswordSetupForm
 from veilleur.accounts.models import SetupLink, StaffUser
 from veilleur.clients.models import Client
 
@@ -23,26 +23,36 @@ def setup(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return render(request, "accounts/setup_invalid.html", status=404)
     user = link.user
+    names_agency = is_first_run(user)
     initial = {
         "agency_name": user.agency.name,
         "name": user.name,
         "email": "" if user.email.endswith(".invalid") else user.email,
     }
-    form = OwnerSetupForm(request.POST or None, user=user, initial=initial)
+    form_class = OwnerSetupForm if names_agency else PasswordSetupForm
+    form = form_class(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             if not link.consume():
                 return render(request, "accounts/setup_invalid.html", status=404)
-            _save_owner(user, form)
+            _save_user(user, form)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
-    return render(request, "accounts/setup.html", {"form": form, "agency": user.agency})
+    context = {"form": form, "agency": user.agency, "names_agency": names_agency}
+    return render(request, "accounts/setup.html", context)
 
 
-def _save_owner(user: StaffUser, form: OwnerSetupForm) -> None:
+def is_first_run(user: StaffUser) -> bool:
+    """The owner's very first link (the one ``veilleur up`` prints): the only one that names the
+    agency. Invited staff, and an owner who already had a password, only set their own details."""
+    return user.role == StaffUser.Role.OWNER and not user.has_usable_password()
+
+
+def _save_user(user: StaffUser, form: PasswordSetupForm) -> None:
     data = form.cleaned_data
-    user.agency.name = data["agency_name"]
-    user.agency.save(update_fields=["name"])
+    if "agency_name" in data:
+        user.agency.name = data["agency_name"]
+        user.agency.save(update_fields=["name"])
     user.name = data["name"]
     user.email = data["email"]
     user.set_password(data["password1"])

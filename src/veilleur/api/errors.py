@@ -7,17 +7,22 @@ status; ``fields`` is empty when the problem is not tied to one field.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import wraps
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+log = logging.getLogger(__name__)
 
 # Model field names as the API spells them: relations are sent and shown as ids.
 API_FIELD_NAMES = {
@@ -215,3 +220,80 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
         # Reached only when two requests race past the uniqueness check made before saving.
         return respond(request, 409, "Conflict: the change clashes with an existing row; nothing was saved.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(request, 400, too_big_message())
+
+    @api.exception_handler(SuspiciousOperation)
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return respond(request, 400, "The request was refused as malformed.")
+
+    @api.exception_handler(Exception)
+    def on_anything_else(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A bug of ours: logged with its traceback, answered in the API's format all the same.
+        log.exception("API %s %s failed", request.method, request.path)
+        return respond(request, 500, "Internal error: the request was not carried out.")
+
+
+def too_big_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return f"The request body is too large: at most {limit:,} bytes.".replace(",", " ")
+
+
+# --- answers made outside the API's views ---------------------------------------------------
+
+# What the URL layer and the method dispatch say, before any of the API's own code runs.
+_PLAIN_MESSAGES = {
+    400: "Bad request.",
+    404: "Not found: no such path in the API.",
+    413: "The request body is too large.",
+    500: "Internal error: the request was not carried out.",
+}
+
+
+JSON_TYPE = "application/json; charset=utf-8"  # as ninja sends its own answers
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse(_body(message), status=status, content_type=JSON_TYPE)
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return str(response.get("Content-Type", "")).startswith("application/json")
+
+
+def error_in_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """``response`` when it is a success or already JSON; else the same status in the API's format."""
+    if response.status_code < 400 or _is_json(response):
+        return response
+    allowed = ", ".join(sorted(method.strip() for method in str(response.get("Allow", "")).split(",")))
+    if response.status_code == 405:
+        message = f"Method {request.method} is not allowed here (allowed: {allowed})."
+    else:
+        message = _PLAIN_MESSAGES.get(response.status_code, response.reason_phrase + ".")
+    answer = _json_error(message, response.status_code)
+    if "Allow" in response:
+        answer["Allow"] = allowed
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if header in response:
+            answer[header] = response[header]
+    return answer
+
+
+def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap one of the API's URL views: whatever fails around it answers in JSON too."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except RequestDataTooBig:
+            return _json_error(too_big_message(), 400)
+        return error_in_json(request, response)
+
+    return wrapped
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return _json_error(_PLAIN_MESSAGES[404], 404)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from veilleur.api.auth import BearerToken
+from veilleur.api.contract import DocumentedErrorsApi
 from veilleur.api.errors import install_error_handlers
 from veilleur.api.resources import (
     channels,
@@ -35,7 +34,7 @@ first, other lists in id order. Times are ISO 8601 with a UTC offset; a time wit
 refused. Errors answer `{"error": "…", "fields": {"<field>": "…"}}` with a 4xx status.
 """
 
-api = NinjaAPI(
+api = DocumentedErrorsApi(
     title="Veilleur API",
     version="1",
     description=DESCRIPTION,

@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline
+from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, shows_credentials
 from veilleur.monitoring.models import Monitor
+from veilleur.notifications.channels import HIDDEN
 
 
 class MonitorInline(ScopedTabularInline):
@@ -23,12 +26,26 @@ class MonitorAdmin(ScopedAdmin):
         ("Assertions", {"fields": ("expected_status", "keyword", "forbidden_keyword", "follow_redirects")}),
         ("Timing", {"fields": ("interval_seconds", "timeout_seconds", "paused")}),
     )
+    readonly_fields = ("masked_request_headers",)
     actions = ("pause", "resume")
 
-    @admin.action(description="Pause the selected monitors")
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Request headers often carry a site's credentials (Authorization, API keys): members
+        # see their names only.
+        if shows_credentials(request):
+            return self.fieldsets
+        (title, options), *rest = self.fieldsets
+        fields = tuple("masked_request_headers" if f == "request_headers" else f for f in options["fields"])
+        return ((title, {**options, "fields": fields}), *rest)
+
+    @admin.display(description="Request headers")
+    def masked_request_headers(self, monitor: Monitor) -> str:
+        return ", ".join(f"{name}: {HIDDEN}" for name in (monitor.request_headers or {})) or "—"
+
+    @admin.action(description="Pause the selected monitors", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Monitor]) -> None:
         self.message_user(request, f"{queryset.update(paused=True)} monitor(s) paused.")
 
-    @admin.action(description="Resume the selected monitors")
+    @admin.action(description="Resume the selected monitors", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Monitor]) -> None:
         self.message_user(request, f"{queryset.update(paused=False)} monitor(s) resumed.")

@@ -1,7 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
-from veilleur.accounts.admin import RecordAdmin, RelatedOnly, ScopedAdmin
-from veilleur.notifications.channels import masked_url
+from django.contrib import admin
+from django.http import HttpRequest
+
+from veilleur.accounts.admin import RecordAdmin, RelatedOnly, ScopedAdmin, shows_credentials
+from veilleur.notifications.channels import HIDDEN, masked_url
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, OutboxMessage
 
 
@@ -20,10 +23,30 @@ class NotificationChannelAdmin(ScopedAdmin):
     list_filter = ("kind", "enabled", ("plan", RelatedOnly), ("client", RelatedOnly))
     search_fields = ("key", "name")
     fields = ("key", "name", "kind", "url", "secret", "plan", "client", "events", "enabled")
+    # What a member sees instead: they may read the channels, not use their credentials.
+    masked_fields = (
+        "key",
+        "name",
+        "kind",
+        "masked_url",
+        "masked_secret",
+        "plan",
+        "client",
+        "events",
+        "enabled",
+    )
+    readonly_fields = ("masked_url", "masked_secret")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields if shows_credentials(request) else self.masked_fields
 
     @admin.display(description="URL")
     def masked_url(self, channel: NotificationChannel) -> str:
         return masked_url(channel.kind, channel.url)
+
+    @admin.display(description="Secret")
+    def masked_secret(self, channel: NotificationChannel) -> str:
+        return HIDDEN
 
 
 @admin.register(OutboxMessage)

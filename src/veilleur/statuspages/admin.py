@@ -147,7 +147,7 @@ class StatusPageAdmin(ScopedAdmin):
     inlines = (StatusComponentInline,)
     actions = ("verify_domains",)
 
-    @admin.action(description=_("Verify the custom domain now"))
+    @admin.action(description=_("Verify the custom domain now"), permissions=["change"])
     def verify_domains(self, request: HttpRequest, queryset: QuerySet[StatusPage]) -> None:
         for page in queryset.exclude(custom_domain=None).exclude(custom_domain=""):
             check = verify_domain(page)

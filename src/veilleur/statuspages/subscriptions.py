@@ -33,7 +33,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from veilleur.notifications.subscribers import enqueue_confirmation, last_confirmation_at
 from veilleur.statuspages.access import has_access
 from veilleur.statuspages.models import StatusPage, Subscription, new_domain_token
+from veilleur.statuspages.throttles import subscribe_attempt
 from veilleur.statuspages.views import branding, root_of, unlock_form
+from veilleur.throttling.limits import Refused
 
 # A pending address asked again gets its confirmation mail again, but not more often than this:
 # the form cannot be used to flood someone's inbox.
@@ -54,6 +56,13 @@ def subscribe(request: HttpRequest, page: StatusPage) -> HttpResponse:
     if not has_access(request, page):
         return unlock_form(request, page, status=403)
     raw = request.POST.get("email", "")
+    attempt = subscribe_attempt(request, page)
+    if isinstance(attempt, Refused):
+        with translation.override(page.language):
+            context = {"error": attempt.message(), "email": raw.strip()[:EMAIL_MAX_LENGTH]}
+        response = _page(request, page, "statuspages/subscription_subscribe.html", context, status=429)
+        response["Retry-After"] = str(attempt.retry_after_seconds)
+        return response
     email, error = clean_email(raw)
     if error:
         context = {"error": error, "email": raw.strip()[:EMAIL_MAX_LENGTH]}

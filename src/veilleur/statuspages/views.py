@@ -26,6 +26,8 @@ from veilleur.statuspages.access import grant_access, has_access
 from veilleur.statuspages.cache import Rendered, cached
 from veilleur.statuspages.data import DayBar, PageData, page_data
 from veilleur.statuspages.models import StatusPage
+from veilleur.statuspages.throttles import unlock_attempt
+from veilleur.throttling.limits import Refused
 
 STATUS_WORDS = {
     ComponentStatus.OPERATIONAL: gettext_lazy("Operational"),
@@ -195,9 +197,15 @@ def unlock_form(
 def unlock_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
     if not page.is_protected or request.method == "GET":
         return _redirect(root_of(request))
+    attempt = unlock_attempt(request, page)
+    if isinstance(attempt, Refused):
+        response = unlock_form(request, page, error=attempt.message(), status=429)
+        response["Retry-After"] = str(attempt.retry_after_seconds)
+        return response
     password = request.POST.get("password", "")
     if not page.check_password(password):
         return unlock_form(request, page, error=_("This password is not the right one."), status=403)
+    attempt.release()  # the right password does not count against anyone
     response = _redirect(root_of(request))
     grant_access(response, page, root_of(request), secure=request.is_secure())
     return response

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from veilleur.accounts.models import Agency
 from veilleur.api.auth import agency_of
@@ -31,6 +32,17 @@ router = Router(tags=["maintenance tasks"])
 # lists them; test_openapi checks the two stay equal.
 Category = Literal["cms_core", "plugin", "backup", "security", "performance", "other"]
 Description = Annotated[str, Field(min_length=1, max_length=10_000)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_text(value: Any) -> Any:
+    # Pydantic would also take 0 or "0" as a Unix time; a date here is written YYYY-MM-DD.
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("expected a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
 
 
 class TaskOut(Schema):
@@ -47,7 +59,7 @@ class TaskOut(Schema):
 class TaskCreate(InputSchema):
     client_id: ObjectId
     site_id: ObjectId | None = Field(None, description="A site of the client, or null for the whole client.")
-    date: dt.date
+    date: IsoDate
     category: Category
     description: Description
     visible_to_client: StrictBoolean = True
@@ -56,7 +68,7 @@ class TaskCreate(InputSchema):
 class TaskPatch(InputSchema):
     client_id: ObjectId | None = None
     site_id: ObjectId | None = None
-    date: dt.date | None = None
+    date: IsoDate | None = None
     category: Category | None = None
     description: Description | None = None
     visible_to_client: StrictBoolean | None = None
@@ -65,8 +77,8 @@ class TaskPatch(InputSchema):
 class TaskQuery(PageQuery):
     client_id: QueryId | None = None
     site_id: QueryId | None = None
-    date_from: dt.date | None = Field(None, description="Tasks on or after this date.")
-    date_to: dt.date | None = Field(None, description="Tasks on or before this date.")
+    date_from: IsoDate | None = Field(None, description="Tasks on or after this date.")
+    date_to: IsoDate | None = Field(None, description="Tasks on or before this date.")
 
 
 def tasks_of(agency: Agency) -> QuerySet[MaintenanceTask]:
