@@ -189,3 +189,27 @@ class MaintenanceTask(ClientChild):
     def clean(self) -> None:
         if self.site is not None and self.client_id and self.site.client_id != self.client_id:
             raise ValidationError({"site": "this site belongs to another client"})
+
+
+class BrandLogo(models.Model):
+    """A logo address (an agency's, a client's or a status page's) and the image fetched from it.
+
+    Fetched once through the SSRF guard by the worker (``veilleur.clients.logos``), with size and
+    type limits; reports and status pages show these bytes and never fetch the address
+    themselves. Keyed by the address alone: it is a copy of a public image, the same for every
+    agency that names it. ``failure`` says why the last try stored nothing.
+    """
+
+    url = models.URLField(max_length=500, unique=True)
+    media_type = models.CharField(max_length=20, blank=True)
+    data = models.BinaryField(blank=True, default=b"")
+    digest = models.CharField(max_length=64, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    tried_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.data) and not self.failure
