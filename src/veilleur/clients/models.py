@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.domain.maintenance import WindowRule
+from veilleur.name_field import NameField
 from veilleur.plans.models import Plan
 from veilleur.validators import (
     validate_http_url,
@@ -25,7 +26,7 @@ from veilleur.validators import (
 
 class Client(AgencyOwned):
     key = models.CharField(max_length=64, validators=[validate_key])
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="clients")
@@ -66,7 +67,7 @@ class ClientChild(AgencyOwned):
 
 class Contact(ClientChild):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200, blank=True)
+    name = NameField(max_length=200, blank=True)
     email = models.EmailField()
     receives_reports = models.BooleanField(default=True)
     receives_incident_notices = models.BooleanField(default=False)
@@ -88,7 +89,7 @@ class Contact(ClientChild):
 class Site(ClientChild):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sites")
     key = models.CharField(max_length=64, validators=[validate_key])
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     url = models.URLField(max_length=500, validators=[validate_http_url], help_text="The site's home page.")
     apdex_threshold_ms = models.PositiveIntegerField(
         default=500,
@@ -114,7 +115,7 @@ class MaintenanceWindow(ClientChild):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="maintenance_windows")
     key = models.CharField(max_length=64, validators=[validate_key])
-    title = models.CharField(max_length=200)
+    title = NameField(max_length=200)
     start_date = models.DateField()
     start_time = models.TimeField()
     duration_minutes = models.PositiveIntegerField()

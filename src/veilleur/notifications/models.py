@@ -21,6 +21,7 @@ from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client
 from veilleur.domain.validators import check_key
 from veilleur.incidents.models import Incident
+from veilleur.name_field import NameField
 from veilleur.plans.models import Plan
 
 
@@ -239,7 +240,7 @@ class NotificationChannel(ClientScoped):
         APPRISE = "apprise", "Apprise URL"
 
     key = models.CharField(max_length=64, validators=[_validate_key], help_text="Stable, unique per agency.")
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # A secret: Slack, Teams and Telegram URLs carry the credentials that let anyone post.
     url = models.CharField(max_length=2000)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client, ClientChild, Site
+from veilleur.name_field import NameField
 from veilleur.validators import (
     validate_domain,
     validate_http_url,
@@ -35,7 +36,7 @@ class StatusPage(ClientChild):
 
     client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="status_page")
     slug = models.CharField(max_length=64, unique=True, validators=[validate_key])
-    title = models.CharField(max_length=200)
+    title = NameField(max_length=200)
     language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     password_hash = models.CharField(max_length=200, blank=True, editable=False)
@@ -50,7 +51,7 @@ class StatusPage(ClientChild):
         help_text="Empty: the client's colour.",
     )
     accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
-    footer_text = models.CharField(max_length=200, blank=True)
+    footer_text = NameField(max_length=200, blank=True)
     footer_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     custom_domain = models.CharField(
         max_length=253,
@@ -136,8 +137,8 @@ class StatusComponent(AgencyOwned):
 
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="components")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="status_components")
-    public_name = models.CharField(max_length=200, blank=True, help_text="Empty: the site's name.")
-    group = models.CharField(max_length=100, blank=True)
+    public_name = NameField(max_length=200, blank=True, help_text="Empty: the site's name.")
+    group = NameField(max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

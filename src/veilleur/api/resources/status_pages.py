@@ -39,7 +39,7 @@ from veilleur.api.fields import (
 )
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, Site
-from veilleur.domain.validators import check_domain
+from veilleur.domain.validators import check_domain, check_name
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage
@@ -68,9 +68,11 @@ OptionalDomain = Annotated[
     Field(max_length=253, description="e.g. status.example.com; empty or null: none."),
     AfterValidator(_optional_domain),
 ]
-FooterText = Annotated[str, Field(max_length=200)]
-PublicName = Annotated[str, Field(max_length=200, description="Empty: the site's name.")]
-Group = Annotated[str, Field(max_length=100)]
+FooterText = Annotated[str, Field(max_length=200), AfterValidator(check_name)]
+PublicName = Annotated[
+    str, Field(max_length=200, description="Empty: the site's name."), AfterValidator(check_name)
+]
+Group = Annotated[str, Field(max_length=100), AfterValidator(check_name)]
 Position = Annotated[int, Strict(), Field(ge=0, le=32767)]
 
 
