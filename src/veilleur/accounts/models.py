@@ -155,6 +155,19 @@ class StaffUser(AbstractBaseUser):
     def __str__(self) -> str:
         return self.name or self.email
 
+    def normalise(self) -> None:
+        # Sign-in looks addresses up lower-cased: "Marie@…" and "marie@…" are one person.
+        self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
+        super().save(*args, **kwargs)
+
     @property
     def is_staff(self) -> bool:
         """Every active staff member may open the admin; what they may change depends on the role."""

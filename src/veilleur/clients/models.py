@@ -81,8 +81,16 @@ class Contact(ClientChild):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def normalise(self) -> None:
         self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
         super().save(*args, **kwargs)
 
 

@@ -99,8 +99,16 @@ class OnCallAddress(ClientScoped):
         if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
             raise ValidationError({"client": "this client belongs to another agency"})
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def normalise(self) -> None:
         self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
         super().save(*args, **kwargs)
 
 

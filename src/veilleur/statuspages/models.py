@@ -90,9 +90,17 @@ class StatusPage(ClientChild):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def normalise(self) -> None:
         if self.custom_domain is not None:
             self.custom_domain = self.custom_domain.strip().lower() or None
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
         super().save(*args, **kwargs)
         # Any edit changes what the page shows; bumped in the database, not from this object's
         # copy, so a concurrent bump by the checker is never overwritten with an older number.
@@ -186,9 +194,17 @@ class Subscription(AgencyOwned):
     def __str__(self) -> str:
         return self.email
 
+    def normalise(self) -> None:
+        self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.agency_id = self.page.agency_id
-        self.email = self.email.strip().lower()
+        self.normalise()
         super().save(*args, **kwargs)
 
     @property
