@@ -43,6 +43,10 @@ class StatusPageForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The domain as stored, to tell a change (which resets verification) from a re-save.
         self._stored_domain = self.instance.custom_domain
+        if "custom_domain" in self.fields:  # a read-only form (a member's) has none
+            self.fields["custom_domain"].help_text = _(
+                "e.g. status.example.com; served once verified by the page's TXT record."
+            )
         self.fields["password"].help_text = (
             _("A password is set: leave empty to keep it.")
             if self.instance.password_hash
@@ -137,9 +141,9 @@ class StatusPageAdmin(ScopedAdmin):
             {
                 "fields": ("custom_domain", "domain_token", "domain_verified_at"),
                 "description": _(
-                    "The client proves the domain with a CNAME to this install's status host, or a TXT "
-                    "record veilleur-verify=<token> at _veilleur.<domain>. A new domain gets a new token "
-                    "and must be verified again."
+                    "The client proves the domain belongs to this page with a TXT record "
+                    "veilleur-verify=<token> at _veilleur.<domain>; a CNAME to this install's status host "
+                    "only sends the visitors here. A new domain gets a new token and must be verified again."
                 ),
             },
         ),

@@ -353,9 +353,10 @@ def delete_page(request: HttpRequest, id: QueryId) -> None:
     "/{id}/verify-domain",
     response=DomainCheckOut,
     summary="Verify a status page's custom domain",
-    description="Looks the DNS records of custom_domain up now: a CNAME to this install's status host, "
-    "or a TXT record at _veilleur.<custom_domain> holding veilleur-verify=<domain_token>. Once verified, "
-    "the page is served on the domain; when not, message says which records to create.",
+    description="Looks the DNS records of custom_domain up now: the TXT record at _veilleur.<custom_domain> "
+    "holding veilleur-verify=<domain_token> proves the domain belongs to this page (a CNAME to this "
+    "install's status host only routes visitors and proves nothing). Once verified, the page is served "
+    "on the domain; when not, message says which records to create.",
 )
 def verify_page_domain(request: HttpRequest, id: QueryId) -> dict[str, Any]:
     page = get_or_404(pages_of(agency_of(request)), id, "status page")
