@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from veilleur.clients.logos import logo_digest, stored_logo
+from veilleur.domain.contrast import readable_text_colour, text_colour_on
 from veilleur.domain.statuspage import ComponentStatus
 from veilleur.reports import formatting
 from veilleur.statuspages.access import grant_access, has_access
@@ -60,6 +61,20 @@ class Branding:
     accent_color: str
     footer_text: str
     footer_url: str
+
+    @property
+    def link_color(self) -> str:
+        """The primary colour as text on the page's light backgrounds: darkened to WCAG AA."""
+        return readable_text_colour(self.primary_color, PAGE_BACKGROUNDS)
+
+    @property
+    def on_primary_color(self) -> str:
+        """Text drawn on the primary colour (the masthead, buttons): white, ink or black."""
+        return text_colour_on(self.primary_color)
+
+
+# The backgrounds text sits on (status.css: --paper and --wash); links must read on both.
+PAGE_BACKGROUNDS = ("#ffffff", "#f6f7f9")
 
 
 def branding(page: StatusPage) -> Branding:
