@@ -74,6 +74,8 @@ BAD_VALUES: list[tuple[str, str, Any]] = [
     ("/clients", "primary_color", "#123456\n"),
     ("/contacts", "name", "Marie\tCurie"),
     ("/maintenance-windows", "title", "Nightly\u2028backup"),
+    ("/maintenance-windows", "public_note", "Bell\x07"),
+    ("/maintenance-tasks", "description", "Colours \x1b[31mred"),
     ("/monitors", "expected_status", "200-abc"),
     ("/monitors", "expected_status", "600"),
     ("/monitors", "expected_status", "399-200"),

@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from veilleur.accounts.models import Agency
-from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
+from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.incidents.models import IncidentUpdate
-from veilleur.name_field import NameField
 from veilleur.notifications.models import NotificationChannel
 from veilleur.plans.models import Plan
 from veilleur.statuspages.models import StatusComponent, StatusPage
+from veilleur.text_fields import NameField, ParagraphField
 
 NAMES = [
     (Agency, "name"),
@@ -39,6 +39,18 @@ def test_names_refuse_line_breaks_and_controls(model: type[models.Model], field:
         with pytest.raises(ValidationError, match="a name is one line of text"):
             model_field.run_validators(bad)
     model_field.run_validators("Boulangerie « Martin »")
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [(MaintenanceWindow, "public_note"), (MaintenanceTask, "description"), (IncidentUpdate, "message")],
+)
+def test_paragraphs_refuse_controls_but_keep_line_breaks(model: type[models.Model], field: str) -> None:
+    model_field = model._meta.get_field(field)
+    assert isinstance(model_field, ParagraphField)
+    model_field.run_validators("Line one\nLine two\twith a tab")
+    with pytest.raises(ValidationError, match="control character U\\+001B"):
+        model_field.run_validators("\x1b[31mred")
 
 
 @pytest.mark.django_db

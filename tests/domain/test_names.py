@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veilleur.domain.validators import check_color, check_key, check_name, one_line
+from veilleur.domain.validators import check_color, check_key, check_name, check_text, one_line
 
 LINE_SEPARATORS = {"\u2028", "\u2029"}
 
@@ -71,3 +71,10 @@ def test_one_line_leaves_no_control_character_and_no_outer_space(text: str) -> N
     assert folded == folded.strip()
     if not any(is_refused_in_a_name(char) or char.isspace() for char in text):
         assert folded == text
+
+
+def test_paragraphs_keep_line_breaks_and_tabs_and_refuse_other_controls() -> None:
+    assert check_text("Mise à jour\r\n\tWordPress 6.9\n") == "Mise à jour\r\n\tWordPress 6.9\n"
+    for bad in ("Colours \x1b[31mred", "nul\x00", "Next\x85line", "del\x7f"):
+        with pytest.raises(ValueError, match="the text contains the control character U\\+"):
+            check_text(bad)

@@ -11,7 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from veilleur.name_field import NameField
+from veilleur.text_fields import NameField
 from veilleur.validators import (
     validate_color,
     validate_country,

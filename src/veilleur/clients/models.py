@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.domain.maintenance import WindowRule
-from veilleur.name_field import NameField
 from veilleur.plans.models import Plan
+from veilleur.text_fields import NameField, ParagraphField
 from veilleur.validators import (
     validate_http_url,
     validate_key,
@@ -139,7 +139,7 @@ class MaintenanceWindow(ClientChild):
         related_name="maintenance_windows",
         help_text="None selected: all the client's sites.",
     )
-    public_note = models.TextField(
+    public_note = ParagraphField(
         max_length=2000,
         blank=True,
         help_text="What the client's status page says about this maintenance, e.g. what is done and why.",
@@ -184,7 +184,7 @@ class MaintenanceTask(ClientChild):
     )
     date = models.DateField()
     category = models.CharField(max_length=20, choices=Category.choices)
-    description = models.TextField()
+    description = ParagraphField()
     visible_to_client = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

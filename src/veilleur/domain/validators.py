@@ -76,6 +76,19 @@ def check_name(value: str) -> str:
     return value
 
 
+# In a paragraph, tabs and line breaks are text; every other control character is not.
+_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def check_text(value: str) -> str:
+    """A paragraph people type (a public note, an incident update, a task's description): line
+    breaks and tabs are fine, other control characters are refused."""
+    found = _TEXT_CONTROL.search(value)
+    if found is not None:
+        raise ValueError(f"the text contains the control character U+{ord(found.group()):04X}")
+    return value
+
+
 def one_line(value: str) -> str:
     """``value`` with each run of control characters and line breaks folded into one space:
     for places where a stored name must never break the output (mail headers), whatever

@@ -21,8 +21,8 @@ from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client
 from veilleur.domain.validators import check_key
 from veilleur.incidents.models import Incident
-from veilleur.name_field import NameField
 from veilleur.plans.models import Plan
+from veilleur.text_fields import NameField
 
 
 def describe_scope(plan: Plan | None, client: Client | None) -> str:

@@ -12,7 +12,7 @@ from django.db import models
 
 from veilleur.accounts.models import Agency, AgencyOwned
 from veilleur.domain.plans import DEFAULT_PLANS, CreditStep
-from veilleur.name_field import NameField
+from veilleur.text_fields import NameField
 from veilleur.validators import validate_key
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client, ClientChild, Site
-from veilleur.name_field import NameField
+from veilleur.text_fields import NameField
 from veilleur.validators import (
     validate_domain,
     validate_http_url,
