@@ -29,6 +29,8 @@ class LogoServer:
                 server.hits.append(self.path)
                 status, media_type, body = server.answers.get(self.path, (404, "text/plain", b"not here"))
                 self.send_response(status)
+                if 300 <= status < 400:  # the body is where to go
+                    self.send_header("Location", body.decode())
                 self.send_header("Content-Type", media_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

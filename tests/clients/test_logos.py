@@ -140,3 +140,27 @@ def test_addresses_no_longer_named_are_forgotten(agency: Agency, server: LogoSer
     agency.save()
     refresh_logos(T0 + timedelta(minutes=1))
     assert not BrandLogo.objects.exists()
+
+
+@allow_private
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata address (never allowed)"),
+        ("http://169.254.170.2/v2/credentials", "cloud metadata address (never allowed)"),
+        ("http://[fe80::1]/logo.png", "link-local address (never allowed)"),
+    ],
+)
+def test_a_redirect_to_a_refused_address_is_not_followed(
+    agency: Agency, server: LogoServer, location: str, reason: str
+) -> None:
+    server.answers["/logo.png"] = (302, "text/plain", location.encode())
+    agency.logo_url = server.url("/logo.png")
+    agency.save()
+
+    refresh_logos(T0)
+
+    failure = BrandLogo.objects.get(url=agency.logo_url).failure
+    assert reason in failure, failure
+    assert logo_data_uri(agency.logo_url) == ""
