@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.models import StaffUser
+from veilleur.validators import validate_name
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -24,8 +25,8 @@ class EmailLoginForm(AuthenticationForm):
 class OwnerSetupForm(forms.Form):
     """First run: the owner names the agency and sets their own sign-in details."""
 
-    agency_name = forms.CharField(label=_("Agency name"), max_length=200)
-    name = forms.CharField(label=_("Your name"), max_length=200)
+    agency_name = forms.CharField(label=_("Agency name"), max_length=200, validators=[validate_name])
+    name = forms.CharField(label=_("Your name"), max_length=200, validators=[validate_name])
     email = forms.EmailField(label=_("Your email"))
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
