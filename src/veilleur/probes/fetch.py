@@ -77,7 +77,8 @@ async def _fetch(
     if target.scheme not in {"http", "https"}:
         raise FetchFailed("only http:// and https:// addresses can be fetched")
     guard.check_literal_host(target.host or "")  # before any connection is even prepared
-    async with asyncio.timeout(timeout_seconds), _session(guard, tls_context, resolver) as session:
+    session = guarded_session(guard, tls_context=tls_context, resolver=resolver, auto_decompress=False)
+    async with asyncio.timeout(timeout_seconds), session:
         getting = session.get(
             target,
             headers={"User-Agent": DEFAULT_USER_AGENT, "Accept": accept, "Accept-Encoding": "identity"},
@@ -97,9 +98,17 @@ async def _fetch(
             return Fetched(str(answer.url), answer.content_type or "", bytes(body))
 
 
-def _session(
-    guard: AddressGuard, tls_context: ssl.SSLContext, resolver: AbstractResolver | None
+def guarded_session(
+    guard: AddressGuard,
+    *,
+    tls_context: ssl.SSLContext | None = None,
+    resolver: AbstractResolver | None = None,
+    **options: Any,
 ) -> aiohttp.ClientSession:
+    """An aiohttp session that can only connect where ``guard`` allows: the one path of the
+    server's own HTTP requests (webhooks, logos; the probe adds its timings to the same rules).
+    """
+
     def create_socket(addr_info: tuple[Any, ...]) -> socket.socket:
         family, type_, proto, _, sockaddr = addr_info
         guard.check(str(sockaddr[0]), str(sockaddr[0]))  # the very address about to be dialled
@@ -109,7 +118,7 @@ def _session(
         resolver=GuardedResolver(guard, resolver),
         use_dns_cache=False,
         force_close=True,  # every redirect hop on a new, judged connection
-        ssl=tls_context,
+        ssl=tls_context if tls_context is not None else True,
         socket_factory=create_socket,
     )
-    return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+    return aiohttp.ClientSession(connector=connector, **options)
