@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client as WebClient
 from django.test import override_settings
 from PIL import Image
 
 from tests.clients.logo_server import LogoServer, image_bytes, serving
-from veilleur.accounts.models import Agency
+from veilleur.accounts.models import Agency, StaffUser
 from veilleur.clients.logos import REFRESH_AFTER, RETRY_AFTER, logo_data_uri, refresh_logos
 from veilleur.clients.models import BrandLogo
 from veilleur.domain.images import MAX_LOGO_BYTES, NotALogo, check_logo
@@ -164,3 +165,28 @@ def test_a_redirect_to_a_refused_address_is_not_followed(
     failure = BrandLogo.objects.get(url=agency.logo_url).failure
     assert reason in failure, failure
     assert logo_data_uri(agency.logo_url) == ""
+
+
+@allow_private
+@pytest.mark.django_db
+def test_the_admin_says_whether_the_logo_is_stored_or_why_not(
+    agency: Agency, server: LogoServer, owner: StaffUser, client: WebClient
+) -> None:
+    client.force_login(owner)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    server.answers["/logo.svg"] = (200, "image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    agency.logo_url = server.url("/logo.svg")
+    agency.save()
+    page = f"/admin/accounts/agency/{agency.pk}/change/"
+
+    assert "Not fetched yet" in client.get(page).content.decode()
+    refresh_logos(T0)
+    shown = client.get(page).content.decode()
+    assert "Could not be loaded: SVG logos are not accepted" in shown
+    assert "Traceback" not in shown
+
+    server.answers["/logo.png"] = (200, "image/png", image_bytes())
+    agency.logo_url = server.url("/logo.png")
+    agency.save()
+    refresh_logos(T0)
+    assert "Stored (PNG)" in client.get(page).content.decode()

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import BrandLogo, Client
@@ -149,3 +150,23 @@ def logo_data_uri(url: str) -> str:
     if row is None:
         return ""
     return f"data:{row.media_type};base64,{base64.b64encode(bytes(row.data)).decode('ascii')}"
+
+
+def logo_state(url: str) -> str:
+    """What the admin says about a logo address: stored, waiting, or why it could not be loaded."""
+    if not url:
+        return gettext("No logo: pages and reports show the name.")
+    row = BrandLogo.objects.filter(url=url).defer("data").first()
+    if row is None:
+        return gettext("Not fetched yet: the worker fetches it within a minute.")
+    kind = row.media_type.removeprefix("image/").upper()
+    if row.failure and row.digest:
+        return gettext("Stored (%(kind)s); the last try failed: %(reason)s") % {
+            "kind": kind,
+            "reason": row.failure,
+        }
+    if row.failure:
+        return gettext("Could not be loaded: %(reason)s. Pages and reports show the name instead.") % {
+            "reason": row.failure
+        }
+    return gettext("Stored (%(kind)s); pages and reports show this copy.") % {"kind": kind}

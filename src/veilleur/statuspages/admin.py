@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, agency_of
+from veilleur.clients.logos import logo_state
 from veilleur.clients.models import Site
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
@@ -119,7 +120,7 @@ class StatusPageAdmin(ScopedAdmin):
     list_filter = ("visibility", ("client__plan", RelatedOnly))
     search_fields = ("title", "slug", "custom_domain", "client__name")
     list_select_related = ("client",)
-    readonly_fields = ("domain_token", "domain_verified_at")
+    readonly_fields = ("domain_token", "domain_verified_at", "logo_state")
     fieldsets = (
         (None, {"fields": ("client", "slug", "title", "language")}),
         (_("Access"), {"fields": ("visibility", "password")}),
@@ -128,6 +129,7 @@ class StatusPageAdmin(ScopedAdmin):
             {
                 "fields": (
                     "logo_url",
+                    "logo_state",
                     "favicon_url",
                     "primary_color",
                     "accent_color",
@@ -149,6 +151,11 @@ class StatusPageAdmin(ScopedAdmin):
         ),
     )
     inlines = (StatusComponentInline,)
+
+    @admin.display(description=_("Logo as stored"))
+    def logo_state(self, obj: StatusPage) -> str:
+        return logo_state(obj.logo_url or obj.client.logo_url) if obj.pk else ""
+
     actions = ("verify_domains",)
 
     @admin.action(description=_("Verify the custom domain now"))
