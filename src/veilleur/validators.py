@@ -30,6 +30,14 @@ def validate_key(value: str) -> None:
     _run(checks.check_key, value)
 
 
+def validate_name(value: str) -> None:
+    _run(checks.check_name, value)
+
+
+def validate_text(value: str) -> None:
+    _run(checks.check_text, value)
+
+
 def validate_color(value: str) -> None:
     _run(checks.check_color, value)
 

@@ -79,6 +79,8 @@ def test_post_sets_password_names_agency_and_signs_in(client: HttpClient, agency
         ({"password1": "short", "password2": "short"}, "password1"),
         ({"email": "not an email"}, "email"),
         ({"agency_name": ""}, "agency_name"),
+        ({"agency_name": "Atelier\r\nBcc: everyone@example.com"}, "agency_name"),
+        ({"name": "Camille\x07"}, "name"),
     ],
 )
 def test_bad_input_is_explained_and_keeps_the_link(

@@ -148,6 +148,17 @@ CASES: dict[str, tuple[Callable[[str], str], int, str]] = {
         11,
         "clients[0].contacts[0].email: Enter a valid email address.",
     ),
+    "line break in a name": (
+        _with("name: Site vitrine", 'name: "Site vitrine\\r\\nBcc: everyone@example.com"'),
+        14,
+        "clients[0].sites[0].name: 'Site vitrine\\r\\nBcc: everyone@example.com' contains a carriage return: "
+        "a name is one line of text",
+    ),
+    "trailing newline in a key": (
+        _with("  - key: boulangerie-martin\n", '  - key: "boulangerie-martin\\n"\n'),
+        7,
+        "clients[0].key: invalid key 'boulangerie-martin\\n'",
+    ),
     "timeout not shorter than the interval (full_clean)": (
         _with("timeout: 10", "timeout: 10\n            interval: 10"),
         18,

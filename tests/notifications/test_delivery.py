@@ -253,3 +253,22 @@ def test_the_worker_job_reads_the_smtp_url_setting(shop: Shop, sink: MailSink) -
         report = deliver_outbox(timezone.now())
         assert report is not None and report.sent == 2
         assert deliver_outbox(timezone.now()) is None  # nothing left: nothing to log
+
+
+def test_a_name_with_a_line_break_already_stored_never_stops_an_alert(
+    shop: Shop, sink: MailSink, clock: FakeClock
+) -> None:
+    # Written before names were checked, or by hand: the update skips validation on purpose.
+    type(shop.site).objects.filter(pk=shop.site.pk).update(name="Boutique\r\nBcc: everyone@example.com")
+    type(shop.agency).objects.filter(pk=shop.agency.pk).update(name="Atelier\nLumière")
+    shop.monitor.refresh_from_db()
+    Outage(shop.monitor).go_down()
+
+    deliverer(sink.port, clock).run()
+
+    rows = OutboxMessage.objects.all()
+    assert rows and all(row.state == OutboxMessage.State.SENT for row in rows), [r.last_error for r in rows]
+    alert = next(mail for mail in sink.received if mail.recipients == [ON_CALL])
+    assert "Boutique Bcc: everyone@example.com" in alert.subject
+    assert alert.message["Bcc"] is None
+    assert str(alert.message["From"]).startswith("Atelier Lumière <")

@@ -43,6 +43,12 @@ from veilleur.probes.outcome import BlockedAddressError
         ("169.254.169.254", "cloud metadata"),
         ("fd00:ec2::254", "cloud metadata"),
         ("100.100.100.200", "cloud metadata"),
+        ("169.254.170.2", "cloud metadata"),
+        ("169.254.170.23", "cloud metadata"),
+        ("fd00:ec2::23", "cloud metadata"),
+        ("192.0.0.192", "cloud metadata"),
+        ("168.63.129.16", "cloud metadata"),
+        ("169.254.169.253", "link-local"),
         ("0.0.0.0", "unspecified"),
         ("0.1.2.3", "unspecified"),
         ("::", "unspecified"),
@@ -119,6 +125,38 @@ def test_all_of_loopback_is_refused(offset: int) -> None:
     address = str(ipaddress.IPv4Address("127.0.0.0") + offset)
     refusal = AddressGuard().refusal(address)
     assert refusal is not None and refusal.reason == "loopback"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",  # instance metadata
+        "169.254.170.2",  # container credentials
+        "169.254.170.23",  # pod identity
+        "169.254.169.123",  # time service
+        "169.254.1.1",
+        "fd00:ec2::254",
+        "fd00:ec2::23",
+        "fe80::a9fe:a9fe",
+        "100.100.100.200",
+        "::ffff:169.254.170.2",
+        "64:ff9b::a9fe:aa02",  # NAT64 of 169.254.170.2
+    ],
+)
+def test_the_metadata_family_stays_refused_and_its_message_never_offers_the_setting(address: str) -> None:
+    guard = AddressGuard(allow_private=True)
+    refusal = guard.refusal(address)
+    assert refusal is not None and not refusal.overridable
+    with pytest.raises(BlockedAddressError) as raised:
+        guard.check(address, address)
+    assert "VEILLEUR_ALLOW_PRIVATE_TARGETS" not in raised.value.message
+    assert raised.value.message.endswith("(never allowed)")
+
+
+def test_a_private_refusal_names_the_setting_that_lifts_it() -> None:
+    with pytest.raises(BlockedAddressError) as raised:
+        AddressGuard().check("10.0.0.1", "10.0.0.1")
+    assert "VEILLEUR_ALLOW_PRIVATE_TARGETS=1 allows them" in raised.value.message
 
 
 def test_allowing_private_targets_allows_loopback_and_private_ranges() -> None:

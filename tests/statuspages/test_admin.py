@@ -284,7 +284,7 @@ def test_the_verify_action_checks_dns_and_says_what_it_found(
     pending = StatusPage.objects.create(
         client=other, slug="fleuriste", title="Status", custom_domain="status.fleuriste.example"
     )
-    dns_server.set_cname("status.boulangerie.example", "status.agency.example")
+    dns_server.set_txt("_veilleur.status.boulangerie.example", f"veilleur-verify={proved.domain_token}")
 
     response = signed_in.post(
         PAGES,

@@ -4,6 +4,8 @@ phone and desktop widths."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import struct
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -29,7 +32,8 @@ from playwright.sync_api import (
 
 from tests.statuspages.conftest import PageWorld, make_client_with_page, open_incident
 from veilleur.accounts.models import Agency
-from veilleur.clients.models import MaintenanceWindow
+from veilleur.clients.models import BrandLogo, MaintenanceWindow
+from veilleur.domain.contrast import AA_TEXT, contrast_ratio
 from veilleur.domain.timezones import local_to_utc
 from veilleur.incidents.updates import post_update
 from veilleur.statuspages.models import StatusPage
@@ -559,3 +563,42 @@ def test_screenshots_of_a_realistic_page(
         else:
             # Full page: as wide as the screen, and at least as long.
             assert shot_width == width and shot_height >= height, (name, shot_width, shot_height)
+
+
+# --- 5. a pale brand colour and a stored logo ---------------------------------------------------------
+
+
+def _rgb_to_hex(css: str) -> str:
+    red, green, blue = (int(part) for part in css.removeprefix("rgb(").removesuffix(")").split(",")[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def test_a_pale_brand_reads_in_a_browser_and_the_stored_logo_shows(
+    desktop: BrowserContext, live_server: Any, world: PageWorld, tmp_path: Path
+) -> None:
+    client = world.page.client
+    client.primary_color = "#facc15"
+    client.logo_url = "https://logo.example/logo.png"  # never fetched: the stored copy is served
+    client.save()
+    image = io.BytesIO()
+    Image.new("RGB", (96, 32), "#7c2d12").save(image, format="PNG")
+    BrandLogo.objects.create(
+        url=client.logo_url,
+        media_type="image/png",
+        data=image.getvalue(),
+        digest=hashlib.sha256(image.getvalue()).hexdigest(),
+        tried_at=timezone.now(),
+    )
+    page = desktop.new_page()
+
+    page.goto(f"{base_url(live_server)}/s/bakery/")
+
+    title = _rgb_to_hex(page.locator(".brand-title").evaluate("e => getComputedStyle(e).color"))
+    masthead = _rgb_to_hex(page.locator(".masthead").evaluate("e => getComputedStyle(e).backgroundColor"))
+    links = page.locator(".footer a").evaluate_all("links => links.map(e => getComputedStyle(e).color)")
+    assert masthead == "#facc15"
+    assert contrast_ratio(title, masthead) >= AA_TEXT
+    assert links and all(contrast_ratio(_rgb_to_hex(link), "#f6f7f9") >= AA_TEXT for link in links)
+    logo = page.locator("img.logo")
+    assert logo.evaluate("e => e.complete && e.naturalWidth") == 96
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "status-pale-brand-desktop.png"))

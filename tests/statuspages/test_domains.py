@@ -92,30 +92,40 @@ def assert_not_verified(page: StatusPage) -> None:
 # --- verification -------------------------------------------------------------------------
 
 
-def test_cname_to_the_status_host_verifies(dns_server: DnsServer, make_page: MakePage) -> None:
+def test_a_cname_to_the_status_host_routes_visitors_but_claims_nothing(
+    dns_server: DnsServer, make_page: MakePage, agency: Agency
+) -> None:
+    # The domain's owner pointed it at the install; any page of any agency could ask for it.
+    squatter = make_page()
+    dns_server.set_cname(DOMAIN, STATUS_HOST)
+
+    check = verify_domain(squatter)
+
+    assert not check.ok
+    assert f"{DOMAIN} is a CNAME to {STATUS_HOST}. Visitors will reach this install" in check.message
+    assert f"_veilleur.{DOMAIN} has no TXT record" in check.message
+    assert_records_explained(check.message, squatter)
+    assert_not_verified(squatter)
+    assert verify_pending(datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) == "1 custom domain(s) checked"
+    assert_not_verified(squatter)
+
+
+def test_the_txt_record_of_the_page_verifies_a_cname_routed_domain(
+    dns_server: DnsServer, make_page: MakePage
+) -> None:
     page = make_page()
     version = page.state_version
-    dns_server.set_cname(DOMAIN, STATUS_HOST)
+    dns_server.set_cname(DOMAIN, "edge.cdn.example")
+    dns_server.set_cname("edge.cdn.example", STATUS_HOST.upper())
+    dns_server.set_txt(f"_veilleur.{DOMAIN}", txt_value(page))
 
     check = verify_domain(page)
 
     assert check.ok, check.message
-    assert DOMAIN in check.message and STATUS_HOST in check.message
     stored = StatusPage.objects.get(pk=page.pk)
     assert stored.domain_verified_at is not None and stored.domain_verified
     assert stored.state_version == version + 1
     assert page.domain_verified_at == stored.domain_verified_at
-    # The TXT record was not needed.
-    assert dns_server.queries_for(f"_veilleur.{DOMAIN}") == []
-
-
-def test_cname_chain_ending_at_the_status_host_verifies(dns_server: DnsServer, make_page: MakePage) -> None:
-    page = make_page()
-    dns_server.set_cname(DOMAIN, "edge.cdn.example")
-    dns_server.set_cname("edge.cdn.example", STATUS_HOST.upper())
-
-    assert verify_domain(page).ok
-    assert StatusPage.objects.get(pk=page.pk).domain_verified
 
 
 def test_txt_record_with_the_token_verifies(dns_server: DnsServer, make_page: MakePage) -> None:
@@ -126,7 +136,7 @@ def test_txt_record_with_the_token_verifies(dns_server: DnsServer, make_page: Ma
 
     assert check.ok, check.message
     assert StatusPage.objects.get(pk=page.pk).domain_verified
-    assert dns_server.queries_for(DOMAIN) == ["CNAME"]
+    assert dns_server.queries_for(DOMAIN) == []  # the routing is not what proves the claim
 
 
 def test_txt_record_with_another_token_is_refused(dns_server: DnsServer, make_page: MakePage) -> None:
@@ -199,7 +209,7 @@ def test_a_server_that_does_not_answer_times_out_clearly(settings: Any, make_pag
 @pytest.mark.django_db(transaction=True)
 def test_domain_changed_during_verification_is_not_marked(dns_server: DnsServer, agency: Agency) -> None:
     page = create_page(agency, "boulangerie", DOMAIN)
-    dns_server.set_cname(DOMAIN, STATUS_HOST)
+    dns_server.set_txt(f"_veilleur.{DOMAIN}", txt_value(page))
 
     def change_domain_meanwhile(name: str, rdtype: str) -> None:
         # Someone edits the page while the DNS answer is on its way (the DNS server's thread
@@ -250,7 +260,7 @@ def test_worker_checks_each_pending_domain_at_most_every_ten_minutes(
     ready = make_page("fleuriste", "status.fleuriste.example")
     make_page("garage", "status.garage.example", verified=True)
     make_page("librairie", None)
-    dns_server.set_cname("status.fleuriste.example", STATUS_HOST)
+    dns_server.set_txt("_veilleur.status.fleuriste.example", txt_value(ready))
     t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
     summary = verify_pending(t0)
@@ -260,13 +270,13 @@ def test_worker_checks_each_pending_domain_at_most_every_ten_minutes(
     assert StatusPage.objects.get(pk=ready.pk).domain_verified_at == t0
     assert not StatusPage.objects.get(pk=waiting.pk).domain_verified
     assert dns_server.queries_for("status.garage.example") == []
-    asked_once = dns_server.queries_for(DOMAIN)
-    assert asked_once == ["CNAME"]
+    asked_once = dns_server.queries_for(f"_veilleur.{DOMAIN}")
+    assert asked_once == ["TXT"]
 
     # The client creates the record; the worker sees it at its next look, not before.
     dns_server.set_txt(f"_veilleur.{DOMAIN}", txt_value(waiting))
     assert verify_pending(t0 + timedelta(minutes=5)) is None
-    assert dns_server.queries_for(DOMAIN) == asked_once
+    assert dns_server.queries_for(f"_veilleur.{DOMAIN}") == asked_once
     assert not StatusPage.objects.get(pk=waiting.pk).domain_verified
 
     summary = verify_pending(t0 + timedelta(minutes=10))
@@ -284,8 +294,8 @@ def test_worker_checks_a_changed_domain_at_once(dns_server: DnsServer, make_page
     page.save()
     verify_pending(t0 + timedelta(minutes=1))
 
-    assert dns_server.queries_for("status.autre.example") == ["CNAME"]
-    assert dns_server.queries_for(DOMAIN) == ["CNAME"]
+    assert dns_server.queries_for("_veilleur.status.autre.example") == ["TXT"]
+    assert dns_server.queries_for(f"_veilleur.{DOMAIN}") == ["TXT"]
 
 
 # --- the question the TLS proxy asks -----------------------------------------------------
@@ -355,7 +365,7 @@ def test_verify_command_prints_the_records_then_verifies(
     assert f"{DOMAIN} is not verified yet" in out
     assert_records_explained(out, page)
 
-    dns_server.set_cname(DOMAIN, STATUS_HOST)
+    dns_server.set_txt(f"_veilleur.{DOMAIN}", txt_value(page))
     assert main(["statuspage", "verify", "boulangerie"]) == 0
     assert f"{DOMAIN} is verified" in capsys.readouterr().out
     assert StatusPage.objects.get(pk=page.pk).domain_verified

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.models import Agency, AgencyOwned, ApiToken, BusinessCalendar, SetupLink, StaffUser
 
@@ -158,11 +159,18 @@ class AgencyAdmin(ScopedAdmin):
         "language",
         "country",
         "logo_url",
+        "logo_state",
         "primary_color",
         "accent_color",
     )
-    readonly_fields = ("key",)
+    readonly_fields = ("key", "logo_state")
     inlines = (CalendarInline,)
+
+    @admin.display(description=_("Logo as stored"))
+    def logo_state(self, obj: Agency) -> str:
+        from veilleur.clients.logos import logo_state
+
+        return logo_state(obj.logo_url)
 
 
 @admin.register(StaffUser)

@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.models import StaffUser
+from veilleur.validators import validate_name
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -24,7 +25,7 @@ class EmailLoginForm(AuthenticationForm):
 class PasswordSetupForm(forms.Form):
     """A one-time link's form: the staff member sets their own sign-in details."""
 
-    name = forms.CharField(label=_("Your name"), max_length=200)
+    name = forms.CharField(label=_("Your name"), max_length=200, validators=[validate_name])
     email = forms.EmailField(label=_("Your email"))
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
@@ -58,6 +59,6 @@ class PasswordSetupForm(forms.Form):
 class OwnerSetupForm(PasswordSetupForm):
     """First run: the owner also names the agency. No other link's form has this field."""
 
-    agency_name = forms.CharField(label=_("Agency name"), max_length=200)
+    agency_name = forms.CharField(label=_("Agency name"), max_length=200, validators=[validate_name])
 
     field_order = ("agency_name", "name", "email", "password1", "password2")

@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
+from veilleur.text_fields import NameField
 from veilleur.validators import (
     validate_color,
     validate_country,
@@ -31,7 +32,7 @@ class Agency(models.Model):
     """The business that sells maintenance plans. Every other row belongs to one."""
 
     key = models.CharField(max_length=64, unique=True, validators=[validate_key])
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     base_url = models.URLField(
         max_length=300,
         blank=True,
@@ -137,7 +138,7 @@ class StaffUser(AbstractBaseUser):
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="staff")
     email = models.EmailField(unique=True)
-    name = models.CharField(max_length=200, blank=True)
+    name = NameField(max_length=200, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now, editable=False)
@@ -153,6 +154,19 @@ class StaffUser(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    def normalise(self) -> None:
+        # Sign-in looks addresses up lower-cased: "Marie@…" and "marie@…" are one person.
+        self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
+        super().save(*args, **kwargs)
 
     @property
     def is_staff(self) -> bool:
@@ -198,7 +212,7 @@ def _digest(secret: str) -> str:
 class ApiToken(AgencyOwned):
     """A bearer token for the REST API. Only its hash is stored; the token is shown once."""
 
-    name = models.CharField(max_length=100)
+    name = NameField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True, editable=False)
     digest = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

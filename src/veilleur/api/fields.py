@@ -46,7 +46,7 @@ PositiveInt = Annotated[int, Strict(), Field(ge=1, le=MAX_POSITIVE_INT)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0, le=MAX_POSITIVE_INT)]
 
 Key = Annotated[str, Field(max_length=64), AfterValidator(checks.check_key)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(checks.check_name)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(checks.check_time_zone)]
 Language = Annotated[str, AfterValidator(checks.check_language)]
 HttpUrl = Annotated[str, Field(max_length=500), AfterValidator(checks.check_http_url)]

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedStackedInline, ScopedTabularInline
+from veilleur.clients.logos import logo_state
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.monitoring.admin import MonitorInline
 
@@ -30,9 +32,17 @@ class ClientAdmin(ScopedAdmin):
     list_select_related = ("plan",)
     fieldsets = (
         (None, {"fields": ("key", "name", "plan", "language", "time_zone")}),
-        ("Branding (empty: the agency's)", {"fields": ("logo_url", "primary_color", "accent_color")}),
+        (
+            "Branding (empty: the agency's)",
+            {"fields": ("logo_url", "logo_state", "primary_color", "accent_color")},
+        ),
     )
+    readonly_fields = ("logo_state",)
     inlines = (ContactInline, SiteInline, MaintenanceWindowInline)
+
+    @admin.display(description=_("Logo as stored"))
+    def logo_state(self, obj: Client) -> str:
+        return logo_state(obj.logo_url)
 
 
 @admin.register(Site)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.domain.maintenance import WindowRule
 from veilleur.plans.models import Plan
+from veilleur.text_fields import NameField, ParagraphField
 from veilleur.validators import (
     validate_http_url,
     validate_key,
@@ -25,7 +26,7 @@ from veilleur.validators import (
 
 class Client(AgencyOwned):
     key = models.CharField(max_length=64, validators=[validate_key])
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="clients")
@@ -66,7 +67,7 @@ class ClientChild(AgencyOwned):
 
 class Contact(ClientChild):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200, blank=True)
+    name = NameField(max_length=200, blank=True)
     email = models.EmailField()
     receives_reports = models.BooleanField(default=True)
     receives_incident_notices = models.BooleanField(default=False)
@@ -80,15 +81,23 @@ class Contact(ClientChild):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def normalise(self) -> None:
         self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
         super().save(*args, **kwargs)
 
 
 class Site(ClientChild):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sites")
     key = models.CharField(max_length=64, validators=[validate_key])
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     url = models.URLField(max_length=500, validators=[validate_http_url], help_text="The site's home page.")
     apdex_threshold_ms = models.PositiveIntegerField(
         default=500,
@@ -114,7 +123,7 @@ class MaintenanceWindow(ClientChild):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="maintenance_windows")
     key = models.CharField(max_length=64, validators=[validate_key])
-    title = models.CharField(max_length=200)
+    title = NameField(max_length=200)
     start_date = models.DateField()
     start_time = models.TimeField()
     duration_minutes = models.PositiveIntegerField()
@@ -130,7 +139,7 @@ class MaintenanceWindow(ClientChild):
         related_name="maintenance_windows",
         help_text="None selected: all the client's sites.",
     )
-    public_note = models.TextField(
+    public_note = ParagraphField(
         max_length=2000,
         blank=True,
         help_text="What the client's status page says about this maintenance, e.g. what is done and why.",
@@ -175,7 +184,7 @@ class MaintenanceTask(ClientChild):
     )
     date = models.DateField()
     category = models.CharField(max_length=20, choices=Category.choices)
-    description = models.TextField()
+    description = ParagraphField()
     visible_to_client = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -189,3 +198,27 @@ class MaintenanceTask(ClientChild):
     def clean(self) -> None:
         if self.site is not None and self.client_id and self.site.client_id != self.client_id:
             raise ValidationError({"site": "this site belongs to another client"})
+
+
+class BrandLogo(models.Model):
+    """A logo address (an agency's, a client's or a status page's) and the image fetched from it.
+
+    Fetched once through the SSRF guard by the worker (``veilleur.clients.logos``), with size and
+    type limits; reports and status pages show these bytes and never fetch the address
+    themselves. Keyed by the address alone: it is a copy of a public image, the same for every
+    agency that names it. ``failure`` says why the last try stored nothing.
+    """
+
+    url = models.URLField(max_length=500, unique=True)
+    media_type = models.CharField(max_length=20, blank=True)
+    data = models.BinaryField(blank=True, default=b"")
+    digest = models.CharField(max_length=64, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    tried_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.data) and not self.failure

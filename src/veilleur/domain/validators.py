@@ -20,11 +20,16 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 LANGUAGES = ("fr", "en")
 
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Anchored with \A and \Z: "$" also matches before a final newline, so "shop\n" passed as a key.
+_COLOR = re.compile(r"\A#[0-9a-fA-F]{6}\Z")
+_KEY = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 _HOURS_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _STATUS_PART = re.compile(r"^\s*(\d{3})\s*(?:-\s*(\d{3}))?\s*$")
-_DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_DOMAIN_LABEL = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+# C0 controls (CR and LF among them), DEL, C1 controls, and the Unicode line and paragraph
+# separators: a name goes into mail headers, PDF margins, SVG badges and one-line lists.
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_WORDS = {"\r": "a carriage return", "\n": "a line break", "\t": "a tab"}
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +63,37 @@ def check_key(value: str) -> str:
             "not starting or ending with a dash"
         )
     return value
+
+
+def check_name(value: str) -> str:
+    """A name or title shown on one line (an agency, client, site, page, channel, …): any text
+    without control characters, line breaks or tabs."""
+    found = _NAME_CONTROL.search(value)
+    if found is not None:
+        char = found.group()
+        what = _CONTROL_WORDS.get(char, f"the control character U+{ord(char):04X}")
+        raise ValueError(f"{value!r} contains {what}: a name is one line of text")
+    return value
+
+
+# In a paragraph, tabs and line breaks are text; every other control character is not.
+_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def check_text(value: str) -> str:
+    """A paragraph people type (a public note, an incident update, a task's description): line
+    breaks and tabs are fine, other control characters are refused."""
+    found = _TEXT_CONTROL.search(value)
+    if found is not None:
+        raise ValueError(f"the text contains the control character U+{ord(found.group()):04X}")
+    return value
+
+
+def one_line(value: str) -> str:
+    """``value`` with each run of control characters and line breaks folded into one space:
+    for places where a stored name must never break the output (mail headers), whatever
+    older or hand-edited data holds."""
+    return re.sub(r"\s+", " ", _NAME_CONTROL.sub(" ", value)).strip()
 
 
 def check_color(value: str) -> str:

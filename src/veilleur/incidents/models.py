@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import AgencyOwned, StaffUser
 from veilleur.monitoring.models import Monitor
+from veilleur.text_fields import NameField, ParagraphField
 
 
 class AckChannel(models.TextChoices):
@@ -148,9 +149,9 @@ class IncidentUpdate(AgencyOwned):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=16, choices=Status.choices)
-    message = models.TextField(max_length=5000)
+    message = ParagraphField(max_length=5000)
     posted_at = models.DateTimeField(default=timezone.now)
-    posted_by_label = models.CharField(max_length=200, blank=True)
+    posted_by_label = NameField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["posted_at", "id"]

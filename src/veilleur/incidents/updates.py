@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from veilleur.domain.validators import check_text
 from veilleur.incidents.models import Incident, IncidentUpdate
 from veilleur.notifications.subscribers import enqueue_update_subscriber_notices
 
@@ -32,6 +33,11 @@ def post_update(
         errors["message"] = "the message is empty"
     elif len(message) > MAX_MESSAGE_LENGTH:
         errors["message"] = f"the message is longer than {MAX_MESSAGE_LENGTH} characters"
+    else:
+        try:
+            check_text(message)
+        except ValueError as exc:
+            errors["message"] = str(exc)
     if errors:
         raise ValidationError(errors)
     # An update cannot precede the incident it talks about, even with a skewed clock.

@@ -8,6 +8,7 @@ from email.utils import formataddr
 from urllib.parse import urlsplit
 
 from veilleur.accounts.models import Agency
+from veilleur.domain.validators import one_line
 
 SENDER_LOCAL_PART = "veilleur"
 
@@ -28,7 +29,7 @@ def sender_address(agency: Agency) -> str:
 
 def from_header(agency: Agency) -> str:
     """``Agency name <sender>``: recipients see who monitors the site, not a bare address."""
-    return formataddr((agency.name, sender_address(agency)))
+    return formataddr((one_line(agency.name), sender_address(agency)))
 
 
 def new_message_id(agency: Agency) -> str:

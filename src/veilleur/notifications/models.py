@@ -22,6 +22,7 @@ from veilleur.clients.models import Client
 from veilleur.domain.validators import check_key
 from veilleur.incidents.models import Incident
 from veilleur.plans.models import Plan
+from veilleur.text_fields import NameField
 
 
 def describe_scope(plan: Plan | None, client: Client | None) -> str:
@@ -98,8 +99,16 @@ class OnCallAddress(ClientScoped):
         if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
             raise ValidationError({"client": "this client belongs to another agency"})
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def normalise(self) -> None:
         self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
         super().save(*args, **kwargs)
 
 
@@ -239,7 +248,7 @@ class NotificationChannel(ClientScoped):
         APPRISE = "apprise", "Apprise URL"
 
     key = models.CharField(max_length=64, validators=[_validate_key], help_text="Stable, unique per agency.")
-    name = models.CharField(max_length=200)
+    name = NameField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # A secret: Slack, Teams and Telegram URLs carry the credentials that let anyone post.
     url = models.CharField(max_length=2000)

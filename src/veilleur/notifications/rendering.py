@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from veilleur.domain.validators import one_line
 from veilleur.incidents.models import Incident, IncidentUpdate
 from veilleur.notifications.addresses import from_header, sender_address
 from veilleur.notifications.models import OutboxMessage
@@ -115,11 +116,14 @@ def render_html_body(branding: object, body: Body, subject: str, language: str) 
 def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlternatives:
     """The multipart message (text, then HTML, then any attachment) with the row's fixed
     Message-ID."""
+    # Names reach the headers: a line break in one would make Django refuse the whole message
+    # (BadHeaderError) and the alert would never leave, so every header text is folded to one
+    # line here, whatever the database holds.
     sender = from_header(row.agency)
     if rendered.sender_name:
-        sender = formataddr((rendered.sender_name, sender_address(row.agency)))
+        sender = formataddr((one_line(rendered.sender_name), sender_address(row.agency)))
     email = EmailMultiAlternatives(
-        subject=rendered.subject,
+        subject=one_line(rendered.subject),
         body=rendered.text,
         from_email=sender,
         to=[row.recipient],
@@ -127,7 +131,7 @@ def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlte
             "Message-ID": row.message_id,
             # RFC 3834: an automatic message; out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
-            **dict(rendered.headers),
+            **{name: one_line(value) for name, value in rendered.headers},
         },
     )
     email.attach_alternative(rendered.html, "text/html")

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +27,8 @@ from veilleur.incidents.sla import sla_outcome_of
 from veilleur.notifications.channel_messages import ack_link, event_sentence, incident_of, staff_page_url
 from veilleur.notifications.channels import masked_url
 from veilleur.notifications.models import NotificationChannel, OutboxMessage
-from veilleur.probes.guard import AddressGuard, GuardedResolver
+from veilleur.probes.fetch import guarded_session
+from veilleur.probes.guard import AddressGuard
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "Veilleur-Webhook/1"
@@ -141,23 +141,8 @@ async def _post(request: WebhookRequest, resolver: AbstractResolver | None) -> N
     guard = AddressGuard(allow_private=request.allow_private)
     url = URL(request.url)
     guard.check_literal_host(url.host or "")  # before any connection is even prepared
-    async with asyncio.timeout(request.timeout_seconds), _session(guard, resolver) as session:
+    async with asyncio.timeout(request.timeout_seconds), guarded_session(guard, resolver=resolver) as session:
         sending = session.post(url, data=request.body, headers=request.headers, allow_redirects=False)
         async with sending as answer:
             if not 200 <= answer.status < 300:
                 raise WebhookFailed(f"{request.masked_url} answered HTTP {answer.status}")
-
-
-def _session(guard: AddressGuard, resolver: AbstractResolver | None) -> aiohttp.ClientSession:
-    def create_socket(addr_info: tuple[Any, ...]) -> socket.socket:
-        family, type_, proto, _, sockaddr = addr_info
-        guard.check(str(sockaddr[0]), str(sockaddr[0]))  # the very address about to be dialled
-        return socket.socket(family, type_, proto)
-
-    connector = aiohttp.TCPConnector(
-        resolver=GuardedResolver(guard, resolver),
-        use_dns_cache=False,
-        force_close=True,
-        socket_factory=create_socket,
-    )
-    return aiohttp.ClientSession(connector=connector)

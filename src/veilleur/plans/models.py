@@ -12,6 +12,7 @@ from django.db import models
 
 from veilleur.accounts.models import Agency, AgencyOwned
 from veilleur.domain.plans import DEFAULT_PLANS, CreditStep
+from veilleur.text_fields import NameField
 from veilleur.validators import validate_key
 
 
@@ -45,7 +46,7 @@ class Plan(AgencyOwned):
         ALWAYS = "always", "24/7"
 
     key = models.CharField(max_length=64, validators=[validate_key])
-    name = models.CharField(max_length=100)
+    name = NameField(max_length=100)
     check_interval_seconds = models.PositiveIntegerField(validators=[validate_interval])
     price_min_eur = models.PositiveIntegerField(default=0)
     price_max_eur = models.PositiveIntegerField(default=0)

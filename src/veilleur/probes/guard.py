@@ -15,7 +15,8 @@ keyword is there. Every address is judged here, at three points:
 
 Private targets are refused unless the operator sets ``VEILLEUR_ALLOW_PRIVATE_TARGETS=1``
 (an agency monitoring an intranet host). Some addresses stay refused even then, because they
-are never a website: cloud metadata services, unspecified, multicast and broadcast addresses.
+are never a website: cloud metadata and credential services, link-local, unspecified,
+multicast and broadcast addresses. Their refusal message does not mention the setting.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
@@ -42,11 +44,21 @@ def _networks(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[IPNetwork, str], 
 
 
 # Refused whatever the operator allows: none of these is a web server a client could own.
+# Link-local ranges as a whole: cloud providers put their instance metadata, credential,
+# DNS and time services there (169.254.169.254, 169.254.170.2 for containers' credentials,
+# 169.254.170.23 for pod identity, 169.254.169.253, 169.254.169.123, ...), and a site on a
+# link-local address cannot be reached from another network anyway.
 NEVER_ALLOWED = _networks(
     [
         ("169.254.169.254/32", "cloud metadata"),
-        ("fd00:ec2::254/128", "cloud metadata"),
+        ("169.254.170.2/32", "cloud metadata"),
+        ("169.254.170.23/32", "cloud metadata"),
+        ("fd00:ec2::/32", "cloud metadata"),
         ("100.100.100.200/32", "cloud metadata"),
+        ("192.0.0.192/32", "cloud metadata"),
+        ("168.63.129.16/32", "cloud metadata"),
+        ("169.254.0.0/16", "link-local"),
+        ("fe80::/10", "link-local"),
         ("0.0.0.0/8", "unspecified"),
         ("::/128", "unspecified"),
         ("224.0.0.0/4", "multicast"),
@@ -66,8 +78,6 @@ PRIVATE = _networks(
         ("192.168.0.0/16", "private"),
         ("fc00::/7", "private"),
         ("fec0::/10", "private"),
-        ("169.254.0.0/16", "link-local"),
-        ("fe80::/10", "link-local"),
         ("100.64.0.0/10", "shared (carrier-grade NAT)"),
         ("64:ff9b:1::/48", "private"),
         ("192.0.0.0/24", "reserved"),
@@ -158,7 +168,7 @@ class AddressGuard:
         """Raise ``BlockedAddressError`` when ``address`` (what ``host`` led to) is refused."""
         found = self.refusal(address)
         if found is not None:
-            raise BlockedAddressError(host, address, found.reason)
+            raise BlockedAddressError(host, address, found.reason, overridable=found.overridable)
 
     def check_literal_host(self, host: str) -> None:
         """Judge a URL host that is an IP literal; host names are judged after resolution."""
@@ -186,9 +196,61 @@ class GuardedResolver(AbstractResolver):
         if not allowed:
             first = found[0]["host"]
             refusal = self._guard.refusal(first)
-            raise BlockedAddressError(host, first, refusal.reason if refusal else "refused")
+            raise BlockedAddressError(
+                host,
+                first,
+                refusal.reason if refusal else "refused",
+                overridable=refusal.overridable if refusal else False,
+            )
         return allowed
 
     async def close(self) -> None:
         if self._owns_inner:
             await self._inner.close()
+
+
+def vetted_addresses(host: str, port: int, guard: AddressGuard) -> list[tuple[Any, ...]]:
+    """``getaddrinfo`` answers for ``host`` that the guard accepts, for a blocking client.
+
+    Raises ``BlockedAddressError`` when the host is refused or resolves only to refused
+    addresses, ``socket.gaierror`` when it does not resolve. The caller dials exactly these
+    answers, so what was judged is what is connected to (no second lookup to rebind).
+    """
+    found = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    allowed = [entry for entry in found if guard.refusal(str(entry[4][0])) is None]
+    if not allowed:
+        first = str(found[0][4][0])
+        refusal = guard.refusal(first)
+        raise BlockedAddressError(
+            host.strip("[]"),
+            first,
+            refusal.reason if refusal else "refused",
+            overridable=refusal.overridable if refusal else False,
+        )
+    return allowed
+
+
+def connect_guarded(
+    host: str,
+    port: int,
+    guard: AddressGuard,
+    timeout: float | None = None,
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    """A TCP connection to ``host`` for a blocking client (``socket.create_connection``'s
+    job), made only to an address the guard accepts."""
+    last_error: OSError | None = None
+    for family, type_, proto, _, sockaddr in vetted_addresses(host, port, guard):
+        sock = socket.socket(family, type_, proto)
+        try:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            if source_address is not None:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+    assert last_error is not None  # vetted_addresses never answers an empty list
+    raise last_error

@@ -63,13 +63,15 @@ class BlockedAddressError(ProbeFailure):
     connection errors and would try the next address; a refusal must stop the check instead.
     """
 
-    def __init__(self, host: str, address: str, reason: str) -> None:
+    def __init__(self, host: str, address: str, reason: str, *, overridable: bool = True) -> None:
         where = address if host == address else f"{host} ({address})"
-        super().__init__(
-            ErrorClass.BLOCKED_ADDRESS,
-            f"refused to connect to {where}: {reason} address "
-            "(private targets are off; VEILLEUR_ALLOW_PRIVATE_TARGETS=1 allows them)",
+        # Only a refusal the operator's setting would lift may name the setting.
+        why = (
+            "(private targets are off; VEILLEUR_ALLOW_PRIVATE_TARGETS=1 allows them)"
+            if overridable
+            else "(never allowed)"
         )
+        super().__init__(ErrorClass.BLOCKED_ADDRESS, f"refused to connect to {where}: {reason} address {why}")
         self.host = host
         self.address = address
         self.reason = reason

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, agency_of
+from veilleur.clients.logos import logo_state
 from veilleur.clients.models import Site
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
@@ -43,6 +44,10 @@ class StatusPageForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The domain as stored, to tell a change (which resets verification) from a re-save.
         self._stored_domain = self.instance.custom_domain
+        if "custom_domain" in self.fields:  # a read-only form (a member's) has none
+            self.fields["custom_domain"].help_text = _(
+                "e.g. status.example.com; served once verified by the page's TXT record."
+            )
         self.fields["password"].help_text = (
             _("A password is set: leave empty to keep it.")
             if self.instance.password_hash
@@ -115,7 +120,7 @@ class StatusPageAdmin(ScopedAdmin):
     list_filter = ("visibility", ("client__plan", RelatedOnly))
     search_fields = ("title", "slug", "custom_domain", "client__name")
     list_select_related = ("client",)
-    readonly_fields = ("domain_token", "domain_verified_at")
+    readonly_fields = ("domain_token", "domain_verified_at", "logo_state")
     fieldsets = (
         (None, {"fields": ("client", "slug", "title", "language")}),
         (_("Access"), {"fields": ("visibility", "password")}),
@@ -124,6 +129,7 @@ class StatusPageAdmin(ScopedAdmin):
             {
                 "fields": (
                     "logo_url",
+                    "logo_state",
                     "favicon_url",
                     "primary_color",
                     "accent_color",
@@ -137,14 +143,19 @@ class StatusPageAdmin(ScopedAdmin):
             {
                 "fields": ("custom_domain", "domain_token", "domain_verified_at"),
                 "description": _(
-                    "The client proves the domain with a CNAME to this install's status host, or a TXT "
-                    "record veilleur-verify=<token> at _veilleur.<domain>. A new domain gets a new token "
-                    "and must be verified again."
+                    "The client proves the domain belongs to this page with a TXT record "
+                    "veilleur-verify=<token> at _veilleur.<domain>; a CNAME to this install's status host "
+                    "only sends the visitors here. A new domain gets a new token and must be verified again."
                 ),
             },
         ),
     )
     inlines = (StatusComponentInline,)
+
+    @admin.display(description=_("Logo as stored"))
+    def logo_state(self, obj: StatusPage) -> str:
+        return logo_state(obj.logo_url or obj.client.logo_url) if obj.pk else ""
+
     actions = ("verify_domains",)
 
     @admin.action(description=_("Verify the custom domain now"), permissions=["change"])

@@ -1,11 +1,12 @@
 """Proving that a client controls the custom domain of its status page, through DNS.
 
-Either record proves it, as only the domain's owner can create them:
+The proof is bound to the page: ``_veilleur.<domain> TXT "veilleur-verify=<page.domain_token>"``.
+Only the domain's owner can create it, and the token is the page's own, so an agency of a
+shared install cannot claim a domain meant for another agency's page.
 
-- ``<domain> CNAME <VEILLEUR_STATUS_HOST>`` (directly or through a few more CNAMEs), which is
-  also what sends the domain's visitors to the agency's host;
-- ``_veilleur.<domain> TXT "veilleur-verify=<page.domain_token>"``, for a domain that cannot
-  be a CNAME (a zone apex) or that reaches the agency's host another way.
+A CNAME to ``VEILLEUR_STATUS_HOST`` proves nothing about *which* page: every domain pointed at
+the install has one, including domains whose own page is not set up yet. It only routes the
+visitors; verification reports it as such and still asks for the TXT record.
 
 A domain is verified once: records removed later do not take a page offline (its certificate
 and its visitors depend on it), and a transient DNS failure must not either. Changing the
@@ -63,7 +64,8 @@ def status_host() -> str:
 
 
 def required_records(domain: str, token: str) -> tuple[DnsRecord, DnsRecord]:
-    """The two records that each prove control of ``domain``; one is enough."""
+    """The record that routes visitors (a CNAME, or A/AAAA records to the same host) and the
+    TXT record that proves the domain belongs to this page."""
     return (
         DnsRecord(domain, "CNAME", status_host()),
         DnsRecord(f"{TXT_PREFIX}.{domain}", "TXT", f"{TXT_VALUE_PREFIX}{token}"),
@@ -116,14 +118,21 @@ def check_records(domain: str, token: str, resolver: dns.resolver.Resolver | Non
         return DomainCheck(
             False, _("No DNS resolver is configured on this server: %(error)s") % {"error": exc}
         )
-    host = status_host()
-    cname = _check_cname(resolver, domain, host)
-    if cname.ok:
-        return cname
     txt = _check_txt(resolver, domain, token)
     if txt.ok:
         return txt
-    return DomainCheck(False, _not_verified_message(domain, token, [cname.message, txt.message]))
+    # Looked at only to say whether visitors would arrive: it is no proof of the claim.
+    cname = _check_cname(resolver, domain, status_host())
+    routing = (
+        _(
+            "%(found)s Visitors will reach this install, but a CNAME does not prove which page the domain "
+            "belongs to."
+        )
+        % {"found": cname.message}
+        if cname.ok
+        else cname.message
+    )
+    return DomainCheck(False, _not_verified_message(domain, token, [txt.message, routing]))
 
 
 def _check_cname(resolver: dns.resolver.Resolver, domain: str, host: str) -> DomainCheck:
@@ -206,9 +215,10 @@ def _not_verified_message(domain: str, token: str, findings: list[str]) -> str:
     lines = [
         _("%(domain)s is not verified yet.") % {"domain": domain},
         *findings,
-        _("To verify it, create one of these DNS records (either is enough):"),
-        f"  {cname}",
+        _("To verify it, create this TXT record (it names this status page):"),
         f"  {txt}",
+        _("To send its visitors here, the domain also needs this CNAME (or A/AAAA records to that host):"),
+        f"  {cname}",
         _(
             "DNS changes can take a while to be seen; Veilleur checks unverified domains again "
             "every %(minutes)s minutes."

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client, ClientChild, Site
+from veilleur.text_fields import NameField
 from veilleur.validators import (
     validate_domain,
     validate_http_url,
@@ -35,7 +36,7 @@ class StatusPage(ClientChild):
 
     client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="status_page")
     slug = models.CharField(max_length=64, unique=True, validators=[validate_key])
-    title = models.CharField(max_length=200)
+    title = NameField(max_length=200)
     language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="fr")
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     password_hash = models.CharField(max_length=200, blank=True, editable=False)
@@ -50,7 +51,7 @@ class StatusPage(ClientChild):
         help_text="Empty: the client's colour.",
     )
     accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
-    footer_text = models.CharField(max_length=200, blank=True)
+    footer_text = NameField(max_length=200, blank=True)
     footer_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     custom_domain = models.CharField(
         max_length=253,
@@ -89,9 +90,17 @@ class StatusPage(ClientChild):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def normalise(self) -> None:
         if self.custom_domain is not None:
             self.custom_domain = self.custom_domain.strip().lower() or None
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
         super().save(*args, **kwargs)
         # Any edit changes what the page shows; bumped in the database, not from this object's
         # copy, so a concurrent bump by the checker is never overwritten with an older number.
@@ -136,8 +145,8 @@ class StatusComponent(AgencyOwned):
 
     page = models.ForeignKey(StatusPage, on_delete=models.CASCADE, related_name="components")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="status_components")
-    public_name = models.CharField(max_length=200, blank=True, help_text="Empty: the site's name.")
-    group = models.CharField(max_length=100, blank=True)
+    public_name = NameField(max_length=200, blank=True, help_text="Empty: the site's name.")
+    group = NameField(max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -185,9 +194,17 @@ class Subscription(AgencyOwned):
     def __str__(self) -> str:
         return self.email
 
+    def normalise(self) -> None:
+        self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Normalised before validation, so that uniqueness is checked on the value stored.
+        self.normalise()
+        super().clean_fields(exclude)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.agency_id = self.page.agency_id
-        self.email = self.email.strip().lower()
+        self.normalise()
         super().save(*args, **kwargs)
 
     @property

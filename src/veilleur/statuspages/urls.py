@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.page_view, name="page"),
     path("history/", views.history_view, name="history"),
     path("unlock/", views.unlock_view, name="unlock"),
+    path("logo", views.logo_view, name="logo"),
     path("api/status.json", machine.status_json, name="status_json"),
     path("feed.rss", machine.feed_rss, name="feed_rss"),
     path("feed.atom", machine.feed_atom, name="feed_atom"),

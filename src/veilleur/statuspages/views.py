@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from veilleur.clients.logos import logo_digest, stored_logo
+from veilleur.domain.contrast import readable_text_colour, text_colour_on
 from veilleur.domain.statuspage import ComponentStatus
 from veilleur.reports import formatting
 from veilleur.statuspages.access import grant_access, has_access
@@ -55,12 +57,26 @@ HTML = "text/html; charset=utf-8"
 @dataclass(frozen=True)
 class Branding:
     title: str
-    logo_url: str
+    logo_version: str  # the stored logo's fingerprint, "" when there is none to show
     favicon_url: str
     primary_color: str
     accent_color: str
     footer_text: str
     footer_url: str
+
+    @property
+    def link_color(self) -> str:
+        """The primary colour as text on the page's light backgrounds: darkened to WCAG AA."""
+        return readable_text_colour(self.primary_color, PAGE_BACKGROUNDS)
+
+    @property
+    def on_primary_color(self) -> str:
+        """Text drawn on the primary colour (the masthead, buttons): white, ink or black."""
+        return text_colour_on(self.primary_color)
+
+
+# The backgrounds text sits on (status.css: --paper and --wash); links must read on both.
+PAGE_BACKGROUNDS = ("#ffffff", "#f6f7f9")
 
 
 def branding(page: StatusPage) -> Branding:
@@ -68,7 +84,7 @@ def branding(page: StatusPage) -> Branding:
     agency = client.agency
     return Branding(
         title=page.title,
-        logo_url=page.logo_url or client.logo_url,
+        logo_version=logo_digest(page.logo_url or client.logo_url),
         favicon_url=page.favicon_url,
         primary_color=page.primary_color or client.primary_color or agency.primary_color or "#1d4ed8",
         accent_color=page.accent_color or client.accent_color or agency.accent_color or "#0f766e",
@@ -208,6 +224,21 @@ def unlock_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
     attempt.release()  # the right password does not count against anyone
     response = _redirect(root_of(request))
     grant_access(response, page, root_of(request), secure=request.is_secure())
+    return response
+
+
+@require_safe
+def logo_view(request: HttpRequest, page: StatusPage) -> HttpResponse:
+    """The page's logo, from the copy stored by the worker (never fetched for a visitor).
+
+    Served to every visitor, password or not: the password form shows it too."""
+    row = stored_logo(page.logo_url or page.client.logo_url)
+    if row is None:
+        return not_found(request, page, root_of(request))
+    response = HttpResponse(bytes(row.data), content_type=row.media_type)
+    # The address carries the image's fingerprint (?v=…): a new image gets a new address.
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'"
     return response
 
 

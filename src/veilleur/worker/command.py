@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from veilleur.clients.logos import refresh_logos
 from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
@@ -19,6 +20,8 @@ RETENTION_PERIOD_SECONDS = 3600
 SLA_TIMER_PERIOD_SECONDS = 10
 # A new custom domain is looked at within a minute; each keeps its own 10-minute re-check pace.
 DOMAIN_VERIFICATION_PERIOD_SECONDS = 60
+# A new or changed logo address is fetched (through the SSRF guard) within a minute.
+LOGO_PERIOD_SECONDS = 60
 
 
 def jobs() -> list[Job]:
@@ -29,6 +32,7 @@ def jobs() -> list[Job]:
         Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
         Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
         Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
+        Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
     ]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from veilleur.accounts.models import Agency
 from veilleur.api.auth import agency_of
@@ -22,10 +22,11 @@ from veilleur.api.crud import (
 from veilleur.api.fields import Email, InputSchema, ObjectId, QueryId, StrictBoolean
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, Contact
+from veilleur.domain.validators import check_name
 
 router = Router(tags=["contacts"])
 
-ContactName = Annotated[str, Field(max_length=200)]
+ContactName = Annotated[str, Field(max_length=200), AfterValidator(check_name)]
 
 
 class ContactOut(Schema):

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from veilleur.api.auth import agency_of, token_of
 from veilleur.api.crud import get_or_404
@@ -21,6 +21,7 @@ from veilleur.api.errors import api_error_from_django
 from veilleur.api.fields import InputSchema, QueryId
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.api.resources.incidents import incidents_of
+from veilleur.domain.validators import check_text
 from veilleur.incidents.models import IncidentUpdate
 from veilleur.incidents.updates import MAX_MESSAGE_LENGTH, post_update
 
@@ -30,6 +31,7 @@ UpdateStatus = Literal["investigating", "identified", "monitoring", "resolved"]
 Message = Annotated[
     str,
     Field(max_length=MAX_MESSAGE_LENGTH, description="Shown as written on the page; not empty."),
+    AfterValidator(check_text),
 ]
 
 

@@ -39,7 +39,7 @@ from veilleur.api.fields import (
 )
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, Site
-from veilleur.domain.validators import check_domain
+from veilleur.domain.validators import check_domain, check_name
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage
@@ -68,9 +68,11 @@ OptionalDomain = Annotated[
     Field(max_length=253, description="e.g. status.example.com; empty or null: none."),
     AfterValidator(_optional_domain),
 ]
-FooterText = Annotated[str, Field(max_length=200)]
-PublicName = Annotated[str, Field(max_length=200, description="Empty: the site's name.")]
-Group = Annotated[str, Field(max_length=100)]
+FooterText = Annotated[str, Field(max_length=200), AfterValidator(check_name)]
+PublicName = Annotated[
+    str, Field(max_length=200, description="Empty: the site's name."), AfterValidator(check_name)
+]
+Group = Annotated[str, Field(max_length=100), AfterValidator(check_name)]
 Position = Annotated[int, Strict(), Field(ge=0, le=32767)]
 
 
@@ -351,9 +353,10 @@ def delete_page(request: HttpRequest, id: QueryId) -> None:
     "/{id}/verify-domain",
     response=DomainCheckOut,
     summary="Verify a status page's custom domain",
-    description="Looks the DNS records of custom_domain up now: a CNAME to this install's status host, "
-    "or a TXT record at _veilleur.<custom_domain> holding veilleur-verify=<domain_token>. Once verified, "
-    "the page is served on the domain; when not, message says which records to create.",
+    description="Looks the DNS records of custom_domain up now: the TXT record at _veilleur.<custom_domain> "
+    "holding veilleur-verify=<domain_token> proves the domain belongs to this page (a CNAME to this "
+    "install's status host only routes visitors and proves nothing). Once verified, the page is served "
+    "on the domain; when not, message says which records to create.",
 )
 def verify_page_domain(request: HttpRequest, id: QueryId) -> dict[str, Any]:
     page = get_or_404(pages_of(agency_of(request)), id, "status page")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from veilleur.accounts.models import Agency
 from veilleur.api.auth import agency_of
@@ -24,6 +24,7 @@ from veilleur.api.crud import (
 from veilleur.api.fields import InputSchema, ObjectId, QueryId, StrictBoolean
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, MaintenanceTask, Site
+from veilleur.domain.validators import check_text
 
 router = Router(tags=["maintenance tasks"])
 
@@ -31,7 +32,7 @@ router = Router(tags=["maintenance tasks"])
 # Spelled out rather than derived from MaintenanceTask.Category so that the OpenAPI document
 # lists them; test_openapi checks the two stay equal.
 Category = Literal["cms_core", "plugin", "backup", "security", "performance", "other"]
-Description = Annotated[str, Field(min_length=1, max_length=10_000)]
+Description = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(check_text)]
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -25,7 +25,7 @@ from veilleur.api.errors import field_error
 from veilleur.api.fields import InputSchema, Key, Name, ObjectId, OptionalRrule, PositiveInt, QueryId
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, MaintenanceWindow, Site
-from veilleur.domain.validators import parse_local_datetime
+from veilleur.domain.validators import check_text, parse_local_datetime
 
 router = Router(tags=["maintenance windows"])
 
@@ -54,7 +54,7 @@ SiteIds = Annotated[
     Field(max_length=1000, description="Sites the window covers; empty: all the client's sites."),
 ]
 # Shown on the client's status page with the window.
-PublicNote = Annotated[str, Field(max_length=2000)]
+PublicNote = Annotated[str, Field(max_length=2000), AfterValidator(check_text)]
 
 
 class WindowOut(Schema):
