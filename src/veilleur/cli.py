@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,9 +84,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    from django.conf import settings
+
     from veilleur.probes.guard import allow_private_from_env
+    from veilleur.probes.http import make_tls_context
     from veilleur.probes.report import check_url, format_outcome, outcome_to_json
 
+    try:
+        # The same trust as the checker's: a site the checker trusts is trusted here, and no other.
+        tls_context = make_tls_context(settings.VEILLEUR_CA_FILE or None)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"error: VEILLEUR_CA_FILE {settings.VEILLEUR_CA_FILE!r} cannot be read: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         outcome, cert = asyncio.run(
             check_url(
@@ -98,6 +108,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 follow_redirects=not args.no_follow,
                 inspect_tls=not args.no_tls,
                 allow_private=allow_private_from_env(),
+                tls_context=tls_context,
             )
         )
     except ValueError as exc:
