@@ -14,6 +14,7 @@ domain starts over with a new token (``StatusPage.set_custom_domain``).
 
 from __future__ import annotations
 
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,13 +118,25 @@ def check_records(domain: str, token: str, resolver: dns.resolver.Resolver | Non
             False, _("No DNS resolver is configured on this server: %(error)s") % {"error": exc}
         )
     host = status_host()
-    cname = _check_cname(resolver, domain, host)
-    if cname.ok:
-        return cname
+    findings = []
+    if not status_host_is_address():  # a CNAME names a host, never an address: only TXT can prove it
+        cname = _check_cname(resolver, domain, host)
+        if cname.ok:
+            return cname
+        findings.append(cname.message)
     txt = _check_txt(resolver, domain, token)
     if txt.ok:
         return txt
-    return DomainCheck(False, _not_verified_message(domain, token, [cname.message, txt.message]))
+    return DomainCheck(False, _not_verified_message(domain, token, [*findings, txt.message]))
+
+
+def status_host_is_address() -> bool:
+    """True when the status host is an IP address (no host name configured): no CNAME can reach it."""
+    try:
+        ipaddress.ip_address(status_host().strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _check_cname(resolver: dns.resolver.Resolver, domain: str, host: str) -> DomainCheck:
@@ -203,12 +216,26 @@ def _dns_failure(name: str, rdtype: str, exc: BaseException, lifetime: float) ->
 
 def _not_verified_message(domain: str, token: str, findings: list[str]) -> str:
     cname, txt = required_records(domain, token)
+    if status_host_is_address():
+        advice = [
+            _("To verify it, create this DNS record:"),
+            f"  {txt}",
+            _(
+                "A CNAME cannot point to an IP address such as %(host)s: to let clients use one, set "
+                "VEILLEUR_STATUS_HOST to the host name of this server."
+            )
+            % {"host": status_host()},
+        ]
+    else:
+        advice = [
+            _("To verify it, create one of these DNS records (either is enough):"),
+            f"  {cname}",
+            f"  {txt}",
+        ]
     lines = [
         _("%(domain)s is not verified yet.") % {"domain": domain},
         *findings,
-        _("To verify it, create one of these DNS records (either is enough):"),
-        f"  {cname}",
-        f"  {txt}",
+        *advice,
         _(
             "DNS changes can take a while to be seen; Veilleur checks unverified domains again "
             "every %(minutes)s minutes."
