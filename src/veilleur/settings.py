@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from veilleur.bind_address import DEFAULT_BIND, base_url_for_bind
 from veilleur.domain.validators import check_domain
 from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, parse_smtp_url
 
@@ -235,7 +236,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Veilleur's own settings -------------------------------------------------------------
-VEILLEUR_BASE_URL = os.environ.get("VEILLEUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+VEILLEUR_BIND = os.environ.get("VEILLEUR_BIND") or DEFAULT_BIND
+# Without a public address, links say where the web role listens: what a first run can open.
+_bound_url = base_url_for_bind(VEILLEUR_BIND) or "http://127.0.0.1:8000"
+VEILLEUR_BASE_URL = (os.environ.get("VEILLEUR_BASE_URL") or _bound_url).rstrip("/")
+if "VEILLEUR_ALLOWED_HOSTS" not in os.environ and not os.environ.get("VEILLEUR_BASE_URL"):
+    ALLOWED_HOSTS.append(urlsplit(_bound_url).hostname or "127.0.0.1")  # so that those links open
 VEILLEUR_MIN_INTERVAL_SECONDS = _env_int("VEILLEUR_MIN_INTERVAL_SECONDS", 10)
 VEILLEUR_SETUP_LINK_HOURS = _env_int("VEILLEUR_SETUP_LINK_HOURS", 24)
 VEILLEUR_ALLOW_PRIVATE_TARGETS = _env_bool("VEILLEUR_ALLOW_PRIVATE_TARGETS", False)
