@@ -21,6 +21,7 @@ class CheckSpec:
     forbidden_keyword: str
     timeout_seconds: int
     follow_redirects: bool
+    demo: bool = False  # a site made up by 'veilleur demo': never probed, see veilleur.demo.live
 
 
 @dataclass(frozen=True)
