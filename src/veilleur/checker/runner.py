@@ -18,7 +18,7 @@ import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -236,9 +236,6 @@ class Checker:
         try:
             async with self._hosts[item.host]:
                 observation = await self.prober(item.spec)
-            if observation.completed_at is None:
-                # A confirmation counts from the moment its verdict is known, not its start.
-                observation = replace(observation, completed_at=self.clock())
             # Waits while the writer is behind: backpressure instead of unbounded memory.
             await self._results.put(Completed(item, observation))
         finally:

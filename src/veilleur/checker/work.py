@@ -49,8 +49,9 @@ class LeasedCheck:
 
 @dataclass(frozen=True)
 class Observation:
-    """What a probe saw. ``checked_at`` is when the check started, never when it was stored;
-    ``completed_at`` when its verdict was known (the runner stamps it when the probe returns)."""
+    """What a probe saw. ``checked_at`` is when the check started, never when it was stored; it
+    completed ``total_ms`` later (so the stored results say when each verdict was known), unless
+    ``completed_at`` says otherwise."""
 
     checked_at: datetime
     ok: bool
