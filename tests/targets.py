@@ -13,6 +13,7 @@ class Target:
 
     def __init__(self) -> None:
         self.healthy = True
+        self.hang_seconds = 0.0  # how long the site keeps a request waiting before it answers
         self.hits = 0
         self.port = 0
         self._ready = threading.Event()
@@ -21,6 +22,8 @@ class Target:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.hits += 1
+        if self.hang_seconds:
+            await asyncio.sleep(self.hang_seconds)
         if self.healthy:
             return web.Response(text="<h1>Boulangerie Martin</h1>")
         return web.Response(status=503, text="maintenance")

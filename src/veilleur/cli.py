@@ -1,12 +1,14 @@
 """The ``veilleur`` command: one entry point for every role and for the agency's admin tasks.
 
-Exit statuses: 0 success, 1 failure while running, 2 bad input (arguments, config file).
+Exit statuses: 0 success, 1 failure while running, 2 bad input (arguments, config file), 3 the web
+role cannot listen on its address.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,19 +32,42 @@ def _agency_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
     from django.conf import settings
 
-    from veilleur.accounts.provisioning import first_run_link, prepare_database, resolve_agency
+    from veilleur.accounts.provisioning import (
+        first_run_link,
+        pending_setup_link,
+        prepare_database,
+        resolve_agency,
+    )
+    from veilleur.bind_address import bind_problem
     from veilleur.supervisor import Role, Supervisor
 
+    problem = bind_problem(args.bind)
+    if problem:
+        print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
+        return EXIT_FAILURE
     prepare_database()
     agency = resolve_agency(None, create_if_empty=True)
-    link = first_run_link(agency, settings.VEILLEUR_BASE_URL)
+    pending = None if args.new_setup_link else pending_setup_link(agency)
+    link = None if pending else first_run_link(agency, settings.VEILLEUR_BASE_URL)
+    if pending:
+        # A new link would void the one 'veilleur demo' (or the last start) printed: keep it.
+        until = pending.expires_at.astimezone(ZoneInfo(agency.time_zone))
+        print(
+            f"The one-time link printed earlier to set the owner's password is still valid until "
+            f"{until:%Y-%m-%d %H:%M} ({agency.time_zone}). Lost it? Start with 'veilleur up "
+            "--new-setup-link' for a new one (the earlier one then stops working).",
+            flush=True,
+        )
     if link:
         print("Welcome to Veilleur. Open this one-time link to set the owner's password:")
         print(f"  {link}")
         print(
-            f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; restart 'veilleur up' for a new one)", flush=True
+            f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; 'veilleur up --new-setup-link' gives a new one)",
+            flush=True,
         )
     roles = [
         Role("web", ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]),
@@ -54,7 +79,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_web(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
+    from veilleur.bind_address import bind_problem
+    from veilleur.supervisor import EXIT_CANNOT_START
     from veilleur.web_server import serve
+
+    problem = bind_problem(args.bind)
+    if problem:
+        # A status the supervisor of 'veilleur up' does not restart: waiting will not free the port.
+        print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
+        return EXIT_CANNOT_START
 
     if not args.no_migrate:
         prepare_database()
@@ -83,9 +116,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    from django.conf import settings
+
     from veilleur.probes.guard import allow_private_from_env
+    from veilleur.probes.http import make_tls_context
     from veilleur.probes.report import check_url, format_outcome, outcome_to_json
 
+    try:
+        # The same trust as the checker's: a site the checker trusts is trusted here, and no other.
+        tls_context = make_tls_context(settings.VEILLEUR_CA_FILE or None)
+    except (OSError, ssl.SSLError) as exc:
+        print(f"error: VEILLEUR_CA_FILE {settings.VEILLEUR_CA_FILE!r} cannot be read: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         outcome, cert = asyncio.run(
             check_url(
@@ -98,6 +140,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 follow_redirects=not args.no_follow,
                 inspect_tls=not args.no_tls,
                 allow_private=allow_private_from_env(),
+                tls_context=tls_context,
             )
         )
     except ValueError as exc:
@@ -340,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    bind_default = os.environ.get("VEILLEUR_BIND", "127.0.0.1:8000")
+    bind_default = os.environ.get("VEILLEUR_BIND") or "127.0.0.1:8000"
     workers_default = int(os.environ.get("VEILLEUR_WEB_WORKERS", "2"))
     region_default = os.environ.get("VEILLEUR_REGION", "")
     up = add(
@@ -350,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (up, web):
         command.add_argument("--bind", default=bind_default, help=f"address:port (default {bind_default})")
         command.add_argument("--workers", type=int, default=workers_default, help="web worker processes")
+    up.add_argument(
+        "--new-setup-link",
+        action="store_true",
+        help="while no owner has a password, print a new one-time setup link even if one is still valid",
+    )
     checker = add("checker", cmd_checker, "run the checker role only")
     for command in (up, checker):
         command.add_argument(
@@ -453,6 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "bind", None):
+        # Before the settings load: without VEILLEUR_BASE_URL, links follow the bound address, in
+        # this process and in the roles it starts.
+        os.environ["VEILLEUR_BIND"] = args.bind
     _setup_django()
     from veilleur.accounts.provisioning import AgencyChoiceError
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from veilleur.bind_address import DEFAULT_BIND, base_url_for_bind
 from veilleur.domain.validators import check_domain
 from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, parse_smtp_url
 from veilleur.throttling.addresses import parse_networks
@@ -248,7 +249,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Veilleur's own settings -------------------------------------------------------------
-VEILLEUR_BASE_URL = os.environ.get("VEILLEUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+VEILLEUR_BIND = os.environ.get("VEILLEUR_BIND") or DEFAULT_BIND
+# Without a public address, links say where the web role listens: what a first run can open.
+_bound_url = base_url_for_bind(VEILLEUR_BIND) or "http://127.0.0.1:8000"
+VEILLEUR_BASE_URL = (os.environ.get("VEILLEUR_BASE_URL") or _bound_url).rstrip("/")
+if "VEILLEUR_ALLOWED_HOSTS" not in os.environ and not os.environ.get("VEILLEUR_BASE_URL"):
+    ALLOWED_HOSTS.append(urlsplit(_bound_url).hostname or "127.0.0.1")  # so that those links open
 # Strict-Transport-Security's max-age; 0 sends none. By default one year once the install says
 # it is served over HTTPS (security_headers.py).
 VEILLEUR_HSTS_SECONDS = _env_int(

@@ -19,6 +19,9 @@ log = logging.getLogger("veilleur.up")
 
 STOP_GRACE_SECONDS = 30
 RESTART_BACKOFF_MAX = 30.0
+# A role exiting with this status cannot work as configured (the web role's address is taken):
+# restarting it would only repeat the error, so every role stops and ``up`` exits with it.
+EXIT_CANNOT_START = 3
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Supervisor:
     def __init__(self, roles: list[Role]) -> None:
         self.roles = roles
         self.stopping = False
+        self.exit_status = 0
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -63,6 +67,12 @@ class Supervisor:
             code = role.process.poll()
             if code is None:
                 continue
+            if code == EXIT_CANNOT_START:
+                log.error("%s cannot start (status %s); stopping every role", role.name, code)
+                role.process = None
+                self.stopping = True
+                self.exit_status = code
+                return
             # A role that keeps dying is restarted less and less often, never given up on.
             log.error("%s exited with status %s; restarting in %.0f s", role.name, code, role.backoff)
             role.process = None
@@ -83,4 +93,4 @@ class Supervisor:
                 process.kill()
                 process.wait()
         log.info("all roles stopped")
-        return 0
+        return self.exit_status

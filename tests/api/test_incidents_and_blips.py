@@ -377,3 +377,22 @@ def test_ack_of_another_agencys_incident_is_404(api: Api, make_agency: Callable[
     assert api.post(f"/incidents/{theirs.pk}/ack").status_code == 404
     theirs.refresh_from_db()
     assert theirs.acknowledged_at is None
+
+
+def test_an_ack_after_the_recovery_is_recorded_and_changes_no_outcome(api: Api, agency: Agency) -> None:
+    """A Premium outage at 3 a.m. healed in 5 minutes, acknowledged at 7 a.m.: still met."""
+    started = timezone.now() - timedelta(hours=4)
+    incident = make_incident(
+        build_world(agency).monitor,
+        started,
+        sla_due_at=started + timedelta(minutes=30, seconds=20),
+        recovered_at=started + timedelta(minutes=5),
+        resolved_at=started + timedelta(minutes=5, seconds=20),
+    )
+    before = api.get(f"/incidents/{incident.pk}").json()["sla"]["outcome"]
+    done = api.post(f"/incidents/{incident.pk}/ack")
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert before == body["incident"]["sla"]["outcome"] == "met_recovered"
+    assert body["incident"]["acknowledged_at"] is not None
+    assert "already recovered" in body["message"] and "stays met_recovered" in body["message"]

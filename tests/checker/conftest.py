@@ -32,7 +32,7 @@ def make_monitor(agency: Agency) -> Callable[..., Monitor]:
             plan=Plan.objects.get(agency=agency, key=plan),
         )
         site = Site.objects.create(client=client, key="www", name="Site", url=url)
-        return Monitor.objects.create(site=site, key="home", url=url, timeout_seconds=5, **fields)
+        return Monitor.objects.create(site=site, key="home", url=url, **{"timeout_seconds": 5, **fields})
 
     return make
 

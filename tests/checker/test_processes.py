@@ -8,6 +8,7 @@ import random
 import signal
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ def stored_results(monitor: Monitor) -> list[Result]:
             status_code=r.status_code,
             message=r.message,
             in_maintenance=r.in_maintenance,
+            completed_at=r.checked_at + timedelta(milliseconds=r.total_ms or 0),
         )
         for r in rows
     ]

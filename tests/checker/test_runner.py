@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -70,6 +70,22 @@ def test_outage_is_confirmed_then_recovery_resolves_it(
     assert Incident.objects.filter(monitor=monitor).count() == 1
     runtime = MonitorRuntime.objects.get(pk=monitor.pk)
     assert runtime.lease_owner == "" and runtime.phase == "up"
+
+
+def test_a_hung_site_is_confirmed_when_the_confirming_check_times_out(
+    target: Target, make_monitor: Callable[..., Monitor]
+) -> None:
+    """Nobody can know of the outage before the confirming check gives up: the response clock
+    starts then, not at that check's start, one timeout earlier."""
+    monitor = make_monitor(url=f"http://127.0.0.1:{target.port}/", interval_seconds=1, timeout_seconds=1)
+    target.hang_seconds = 3.0
+    run_checker_until(lambda: Incident.objects.filter(monitor=monitor).exists())
+    incident = Incident.objects.get(monitor=monitor)
+    assert incident.cause_error_class == "timeout"
+    confirming_check_started = datetime.fromisoformat(str(incident.proof[-1]["at"]))
+    assert incident.confirmed_at >= confirming_check_started + timedelta(seconds=monitor.timeout_seconds)
+    assert incident.sla_started_at == incident.confirmed_at  # premium: 24/7, the clock starts at once
+    assert incident.confirmed_at <= incident.created_at
 
 
 def test_stop_releases_leases_and_records_in_flight_checks(

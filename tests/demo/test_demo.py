@@ -7,14 +7,17 @@ from itertools import pairwise
 
 import pytest
 from django.core.management import call_command
+from django.test import Client as HttpClient
 
 from veilleur import cli
+from veilleur.accounts.models import Agency, StaffUser
 from veilleur.clients.models import Client, MaintenanceTask, MaintenanceWindow
 from veilleur.demo.command import DemoRefused, DemoSummary, run_demo
 from veilleur.history import read
 from veilleur.history.models import ResultBlock, RollupDay
 from veilleur.incidents.models import Blip, Incident
 from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime, NoDataGap
+from veilleur.plans.models import Plan
 
 NOW = datetime(2026, 11, 27, 18, 20, 7, tzinfo=UTC)
 DAYS = 3
@@ -169,3 +172,14 @@ def test_clients_whose_plan_has_a_page_get_one_with_public_updates() -> None:
     assert updated.exists()
     assert all(incident.first_client_update_at is not None for incident in updated)
     assert IncidentUpdate.objects.filter(status="resolved").count() == updated.count()
+
+
+@pytest.mark.django_db
+def test_the_staff_home_labels_the_demo_s_clients(client: HttpClient) -> None:
+    demo()
+    Client.objects.create(
+        agency=Agency.objects.get(), key="vrai", name="Vrai client", plan=Plan.objects.get(key="basic")
+    )
+    client.force_login(StaffUser.objects.get(role=StaffUser.Role.OWNER))
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count('<span class="badge" title="Made up by the demo') == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from veilleur.domain.businesstime import BusinessCalendar
@@ -22,26 +22,50 @@ def test_outcomes() -> None:
     assert sla_outcome(DUE, None, None, DUE - minute) is SlaOutcome.PENDING
     assert sla_outcome(DUE, None, None, DUE) is SlaOutcome.BREACHED
     assert sla_outcome(DUE, None, DUE + minute, DUE + 2 * minute) is SlaOutcome.BREACHED
-    # An acknowledgement in time counts as met even if the site recovered earlier.
-    assert sla_outcome(DUE, DUE - minute, DUE - 2 * minute, DUE) is SlaOutcome.MET
+    # The clock stopped at the recovery: the acknowledgement after it is recorded, changes nothing.
+    assert sla_outcome(DUE, DUE - minute, DUE - 2 * minute, DUE) is SlaOutcome.MET_RECOVERED
+    assert sla_outcome(DUE, DUE + 4 * 60 * minute, DUE - 55 * minute, DUE + 5 * 60 * minute) is (
+        SlaOutcome.MET_RECOVERED
+    )
+    # An acknowledgement before a late recovery stopped the clock in time.
+    assert sla_outcome(DUE, DUE - minute, DUE + minute, DUE + minute) is SlaOutcome.MET
+    assert sla_outcome(DUE, DUE - minute, DUE - minute, DUE) is SlaOutcome.MET  # a tie is the human's
 
 
 offsets = st.none() | st.integers(-120, 120).map(lambda m: DUE + m * minute)
 
 
+def oracle(due: datetime, acked: datetime | None, recovered: datetime | None, now: datetime) -> SlaOutcome:
+    """The rule walked minute by minute: the clock runs until the first acknowledgement or
+    recovery; what stopped it, and whether that was by the due time, decides."""
+    instant = DUE - 200 * minute
+    while instant <= max(now, due) + minute:
+        stopped_by_ack = acked is not None and acked <= instant
+        stopped_by_recovery = recovered is not None and recovered <= instant
+        if stopped_by_ack or stopped_by_recovery:
+            if instant > due:
+                return SlaOutcome.BREACHED
+            return SlaOutcome.MET if stopped_by_ack else SlaOutcome.MET_RECOVERED
+        if instant >= now:
+            return SlaOutcome.PENDING if instant < due else SlaOutcome.BREACHED
+        instant += minute
+    raise AssertionError("the walk always ends")
+
+
 @given(offsets, offsets, st.integers(-120, 120).map(lambda m: DUE + m * minute))
-def test_pending_only_before_due_and_met_only_with_ack_in_time(
+def test_outcome_equals_the_minute_walk(
     acked: datetime | None, recovered: datetime | None, now: datetime
 ) -> None:
-    outcome = sla_outcome(DUE, acked, recovered, now)
-    if outcome is SlaOutcome.PENDING:
-        assert now < DUE and acked is None
-    if outcome is SlaOutcome.MET:
-        assert acked is not None and acked <= DUE
-    if outcome is SlaOutcome.BREACHED:
-        late_ack = acked is not None and acked > DUE
-        recovered_in_time = recovered is not None and recovered <= DUE
-        assert late_ack or (acked is None and now >= DUE and not recovered_in_time)
+    assume(all(event is None or event <= now for event in (acked, recovered)))  # nothing from the future
+    assert sla_outcome(DUE, acked, recovered, now) is oracle(DUE, acked, recovered, now)
+
+
+@given(st.integers(-120, 120).map(lambda m: DUE + m * minute), st.integers(0, 600).map(lambda m: m * minute))
+def test_an_acknowledgement_after_the_recovery_changes_nothing(recovered: datetime, later: timedelta) -> None:
+    """Acknowledged from the mail hours after the site came back: the outcome stays as it was."""
+    acked = recovered + later + timedelta(seconds=1)
+    now = acked + minute
+    assert sla_outcome(DUE, acked, recovered, now) is sla_outcome(DUE, None, recovered, now)
 
 
 PARIS_HOURS = {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}

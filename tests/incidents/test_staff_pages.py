@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.clients.models import Client, Site
+from veilleur.domain.sla import SlaOutcome
 from veilleur.incidents.ack import acknowledge
 from veilleur.incidents.models import AckChannel, Incident
 from veilleur.monitoring.models import Monitor
@@ -66,10 +67,40 @@ def test_list_shows_open_incidents_first_with_time_left(signed_in: HttpClient, o
     make_incident(owner.agency, "cabinet", minutes_ago=10)
     page = signed_in.get("/incidents/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
-    names = [incident.monitor.site.client.key for incident in page.context["incidents"]]
+    names = [incident.monitor.site.client.key for incident, _ in page.context["rows"]]
     assert names == ["cabinet", "boulangerie", "ancienne"]
     html = page.content.decode()
     assert "overdue by" in html and "left" in html
+
+
+def test_overdue_only_while_the_clock_runs_past_due(signed_in: HttpClient, owner: StaffUser) -> None:
+    """Weeks later, an incident that recovered 5 minutes in is "met", never "overdue by 3 weeks"."""
+    healed = make_incident(owner.agency, "ancienne", minutes_ago=3 * 7 * 24 * 60, resolved=True)
+    late = make_incident(owner.agency, "boulangerie", minutes_ago=90)
+    page = signed_in.get("/incidents/", HTTP_ACCEPT_LANGUAGE="en")
+    responses = {incident.pk: response for incident, response in page.context["rows"]}
+    assert not responses[healed.pk].overdue and responses[healed.pk].outcome is SlaOutcome.MET_RECOVERED
+    assert responses[late.pk].overdue
+    html = page.content.decode()
+    assert html.count("overdue by") == 1 and "met (recovered before the deadline)" in html
+
+
+def test_a_recovered_incident_offers_no_acknowledgement_and_keeps_its_outcome(
+    signed_in: HttpClient, owner: StaffUser
+) -> None:
+    incident = make_incident(owner.agency, "boulangerie", minutes_ago=5 * 60, resolved=True)
+    page = signed_in.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Acknowledge: I am on it" not in page.content
+    assert b"the response outcome is settled: met (recovered before the deadline)" in page.content
+
+    done = signed_in.post(f"/incidents/{incident.pk}/ack", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert b"Recorded that you looked at it" in done.content
+    assert b"after the recovery: recorded, the response outcome is unchanged" in done.content
+    incident.refresh_from_db()
+    assert incident.acknowledged_by == owner and incident.acknowledged_at is not None
+    assert done.context["response"].outcome is SlaOutcome.MET_RECOVERED
+    listed = signed_in.get("/incidents/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "after the recovery" in listed and "overdue" not in listed
 
 
 def test_detail_timeline_and_ack_button(signed_in: HttpClient, owner: StaffUser) -> None:

@@ -24,7 +24,11 @@ from veilleur.plans.models import Plan
 from .mailsink import MailSink
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
-FAIL = {"error_class": "http_status", "status_code": 503, "message": "Service Unavailable"}
+FAIL = {
+    "error_class": "http_status",
+    "status_code": 503,
+    "message": "HTTP 503 Service Unavailable",
+}  # as the probe words it
 ON_CALL = "astreinte@atelier.example"
 CONTACT = "marie@boulangerie-martin.example"
 

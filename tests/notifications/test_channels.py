@@ -114,7 +114,11 @@ def test_a_webhook_receives_the_documented_body_signed(
         "confirmed_at": iso(incident.confirmed_at),
         "acknowledged_at": None,
         "recovered_at": None,
-        "cause": {"error_class": "http_status", "status_code": 503, "message": "Service Unavailable"},
+        "cause": {
+            "error_class": "http_status",
+            "status_code": 503,
+            "message": "HTTP 503 Service Unavailable",
+        },
         "sla": {"due_at": iso(incident.sla_due_at), "outcome": body["incident"]["sla"]["outcome"]},
     }
     assert body["incident"]["sla"]["outcome"] in {"pending", "breached"}
@@ -128,7 +132,7 @@ def test_a_webhook_receives_the_documented_body_signed(
     assert body["message"].startswith(
         "Boutique en ligne (Boulangerie Martin) is down since October 1, 2026, 14:00:"
     )
-    assert "HTTP 503 — Service Unavailable." in body["message"]
+    assert "HTTP status — HTTP 503 Service Unavailable." in body["message"]
     assert incident.notified_at is not None
 
 

@@ -7,6 +7,8 @@ import random
 import re
 import threading
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -61,7 +63,17 @@ def test_an_outage_mails_each_recipient_once(shop: Shop, sink: MailSink, clock: 
     text = text_part(alert)
     for fact in ("Boulangerie Martin", "Premium", "Boutique en ligne", "HTTP 503", "Service Unavailable"):
         assert fact in text
-    assert "The page answered with an unexpected HTTP status" in text
+    assert (
+        "Cause: The page answered with an unexpected HTTP status — HTTP 503 Service Unavailable\r\n" in text
+    )
+    # Headers: the sender's domain in the Message-ID, the agency's real offset in the Date.
+    assert alert.message_id.endswith("@veilleur.atelier.example>")
+    sent = parsedate_to_datetime(str(alert.message["Date"]))
+    assert abs(sent - timezone.now()) < timedelta(minutes=5)
+    assert sent.utcoffset() == timezone.now().astimezone(ZoneInfo("Europe/Paris")).utcoffset()  # not -0000
+    # The link page opens as often as needed and acknowledges once; the staff page is linked.
+    assert "works once" not in text and "the first press acknowledges" in text
+    assert f"https://veilleur.atelier.example/incidents/{incident.pk}/" in text
     assert "Down since: October 1, 2026, 14:00:" in text  # the agency's zone: Paris, summer time
     assert "Respond by: October 1, 2026, 14:30:" in text  # premium: 30 min, around the clock
     assert "Checks that confirmed the outage" in text and text.count("| Failed |") == 3
@@ -94,11 +106,19 @@ def test_the_recovery_mail_gives_the_downtime(shop: Shop, sink: MailSink, clock:
     incident = outage.recover()
     clock.advance(60)
     deliverer(sink.port, clock).run()
-    downtime = incident.recovered_at - incident.first_failed_at  # type: ignore[operator]
-    minutes, seconds = divmod(int(downtime.total_seconds()), 60)
+    [back] = [item for item in sink.to(ON_CALL) if "Back up" in item.subject]
+    # The downtime is what a reader gets from the two times shown beside it, to the second.
+    shown = {
+        label: timedelta(hours=int(h), minutes=int(m), seconds=int(sec))
+        for label, h, m, sec in re.findall(
+            r"^(Down since|Back up at): [^\r\n]* (\d\d):(\d\d):(\d\d) ", text_part(back), re.MULTILINE
+        )
+    }
+    down, up = shown["Down since"], shown["Back up at"]  # the same day, in the same zone
+    minutes, seconds = divmod(int((up - down).total_seconds()), 60)
     parts = [f"{minutes} min" if minutes else "", f"{seconds} s" if seconds else ""]
     expected = " ".join(part for part in parts if part)  # "12 min 30 s", "45 s", "2 min"
-    [back] = [item for item in sink.to(ON_CALL) if "Back up" in item.subject]
+    assert incident.recovered_at is not None
     assert back.subject.endswith(f"after {expected}")
     assert f"Downtime: {expected}" in text_part(back)
     assert "Acknowledged: not acknowledged" in text_part(back)

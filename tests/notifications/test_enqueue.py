@@ -35,6 +35,15 @@ def test_an_outage_enqueues_one_notice_per_recipient(shop: Shop) -> None:
     assert rows(Kind.INCIDENT_RECOVERED) == [(ON_CALL, "agency", "en"), (CONTACT, "client", "fr")]
 
 
+def test_the_message_id_is_on_the_sender_s_domain(shop: Shop) -> None:
+    """An agency that sends from its own address gets Message-IDs on that address's domain, not
+    on the host of its Veilleur address."""
+    Agency.objects.filter(pk=shop.agency.pk).update(sender_email="alertes@atelier-lumiere.fr")
+    Outage(shop.monitor).go_down()
+    ids = set(OutboxMessage.objects.values_list("message_id", flat=True))
+    assert ids and all(message_id.endswith("@atelier-lumiere.fr>") for message_id in ids)
+
+
 def test_a_replayed_event_enqueues_nothing_more(shop: Shop) -> None:
     incident = Outage(shop.monitor).go_down()
     before = list(OutboxMessage.objects.values_list("pk", "message_id"))

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
-from veilleur.notifications.wording import describe_cause, format_duration, format_instant
+from veilleur.notifications.wording import describe_cause, format_duration, format_instant, format_span
 
 from .conftest import ON_CALL, Outage, Shop
 
@@ -48,6 +48,23 @@ def test_causes_in_words() -> None:
     with translation.override("fr"):
         assert describe_cause("timeout", None, "") == "Le serveur n’a pas répondu à temps"
         assert describe_cause("something_new", 500, "HTTP 500") == "La vérification a échoué — HTTP 500"
+    with translation.override("en"):
+        # The probe's message names the status already: said once, not "HTTP 503 — HTTP 503 …".
+        assert describe_cause("http_status", 503, "HTTP 503 Service Unavailable") == (
+            "The page answered with an unexpected HTTP status — HTTP 503 Service Unavailable"
+        )
+        assert describe_cause("http_status", 404, "expected 200, got 404") == (
+            "The page answered with an unexpected HTTP status — HTTP 404 — expected 200, got 404"
+        )
+
+
+@pytest.mark.parametrize("microseconds", [(0, 0), (999_999, 0), (0, 999_999), (400_000, 600_000)])
+def test_a_span_agrees_with_the_instants_shown(microseconds: tuple[int, int]) -> None:
+    """Instants are shown to the second: 14:00:00 → 14:01:00 reads "1 min", whatever the fractions."""
+    start = datetime(2026, 10, 1, 12, 0, 0, microseconds[0], tzinfo=UTC)
+    end = datetime(2026, 10, 1, 12, 1, 0, microseconds[1], tzinfo=UTC)
+    with translation.override("en"):
+        assert format_span(start, end) == "1 min"
 
 
 @pytest.fixture

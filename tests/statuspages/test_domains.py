@@ -371,6 +371,25 @@ def test_verify_command_prints_the_records_then_verifies(
     assert StatusPage.objects.get(pk=page.pk).domain_verified
 
 
+def test_verify_never_advises_a_cname_to_an_ip_address(
+    dns_server: DnsServer, make_page: MakePage, settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no host name configured the status host is the base URL's IP address: a CNAME cannot
+    point there, so only the TXT record is advised, with how to get a CNAME."""
+    settings.VEILLEUR_STATUS_HOST = "127.0.0.1"
+    page = make_page()
+    dns_server.set_cname(DOMAIN, "127.0.0.1")  # what following bad advice would have made
+
+    assert main(["statuspage", "verify", "boulangerie"]) == 1
+    out = capsys.readouterr().out
+    assert "CNAME 127.0.0.1" not in out and " CNAME " not in out.replace("A CNAME cannot", "")
+    assert f'_veilleur.{DOMAIN}. TXT "{txt_value(page)}"' in out
+    assert "set VEILLEUR_STATUS_HOST to the host name of this server" in out
+
+    dns_server.set_txt(f"_veilleur.{DOMAIN}", txt_value(page))
+    assert main(["statuspage", "verify", "boulangerie"]) == 0
+
+
 def test_verify_command_refuses_unknown_pages_and_pages_without_domain(
     make_page: MakePage, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +15,7 @@ from django.utils import timezone
 from tests.statuspages.conftest import PageWorld, open_incident
 from veilleur.clients.models import MaintenanceWindow
 from veilleur.incidents.updates import post_update
+from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 from veilleur.statuspages.models import StatusPage
 
@@ -60,6 +61,30 @@ def test_outage_shows_on_the_component_and_overall(world: PageWorld) -> None:
     assert "Major outage" in body  # the shop, whose only monitor is down
     assert "We are aware of the problem and investigating." in body
     assert "internal detail" not in body and "503" not in body
+
+
+def test_one_card_per_affected_site_however_many_of_its_monitors_fail(world: PageWorld) -> None:
+    now = timezone.now()
+    checkout = Monitor.objects.create(site=world.shop, key="checkout", url="https://shop.example/checkout")
+    home = open_incident(world.shop_monitor, now - timedelta(minutes=10))
+    open_incident(checkout, now - timedelta(minutes=8))
+    post_update(home, "identified", "The shop's database is full.")
+    # Earlier, the two monitors failed at overlapping times, and later once alone: two past cards.
+    open_incident(world.shop_monitor, now - timedelta(days=2, minutes=30), recovered=now - timedelta(days=2))
+    open_incident(checkout, now - timedelta(days=2, minutes=20), recovered=now - timedelta(days=2, minutes=5))
+    open_incident(checkout, now - timedelta(days=1), recovered=now - timedelta(days=1) + timedelta(minutes=5))
+
+    status, body = get("/s/bakery/")
+    assert status == 200
+    assert body.count('<section class="notice incident"') == 1
+    assert body.count('<article class="past-incident"') == 2
+    assert "The shop&#x27;s database is full." in body
+    summary = json.loads(get("/s/bakery/api/status.json")[1])
+    (card,) = summary["incidents"]
+    assert card["id"] == home.pk and card["started_at"].startswith(
+        (now - timedelta(minutes=10)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    )
+    assert card["status"] == "identified"
 
 
 def test_public_updates_appear_newest_first(world: PageWorld) -> None:

@@ -63,6 +63,19 @@ def resolve_agency(key: str | None, *, create_if_empty: bool = False) -> Agency:
     raise AgencyChoiceError("this install has several agencies: name one with --agency KEY")
 
 
+def pending_setup_link(agency: Agency) -> SetupLink | None:
+    """The owner's one-time link still waiting to be used (printed by ``veilleur demo`` or an
+    earlier start), while nobody can sign in yet; None otherwise."""
+    owners = StaffUser.objects.filter(agency=agency, role=StaffUser.Role.OWNER)
+    if owners.exclude(password__startswith="!").exists():
+        return None
+    return (
+        SetupLink.objects.filter(user__in=owners, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
 def first_run_link(agency: Agency, base_url: str) -> str | None:
     """When nobody can sign in yet, a one-time link for the owner to set a password; else None."""
     if (

@@ -61,6 +61,7 @@ LEASE_FIELDS = (
     "monitor__interval_seconds",
     "monitor__site__client__plan__check_interval_seconds",
     "monitor__site__client__plan__confirmation_checks",
+    "monitor__site__client__demo",
 )
 
 
@@ -141,6 +142,7 @@ def _leased(row: dict[str, Any], maintenance: list[tuple[datetime, datetime]]) -
             forbidden_keyword=row["monitor__forbidden_keyword"],
             timeout_seconds=row["monitor__timeout_seconds"],
             follow_redirects=row["monitor__follow_redirects"],
+            demo=row["monitor__site__client__demo"],
         ),
         state=MonitorState(
             phase=Phase(row["phase"]),

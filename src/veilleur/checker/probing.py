@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from veilleur.checker.work import CheckSpec, Observation
+from veilleur.demo.live import demo_observation
 from veilleur.probes.http import make_tls_context, probe
 from veilleur.probes.outcome import ProbeOutcome, ProbeRequest
 
@@ -60,6 +61,9 @@ class HttpProber:
         )
 
     async def __call__(self, spec: CheckSpec) -> Observation:
+        if spec.demo:
+            # A made-up '.example' site cannot resolve: probing it would only fake an outage.
+            return demo_observation(spec.url, datetime.now(UTC))
         try:
             request = request_for(spec)
         except ValueError as exc:

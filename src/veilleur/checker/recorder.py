@@ -139,6 +139,7 @@ def _plan(owner: str, item: Completed, now: datetime, confirm_delay: timedelta) 
         status_code=seen.status_code,
         message=seen.message[:MESSAGE_LIMIT],
         in_maintenance=covers(check.maintenance, seen.checked_at),
+        completed_at=seen.finished_at,
     )
     state, event = step(check.state, result, check.confirmations)
     entry = _proof_entry(result, seen.total_ms)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from veilleur.domain.incidents import MonitorState
 from veilleur.domain.maintenance import Interval
@@ -21,6 +21,7 @@ class CheckSpec:
     forbidden_keyword: str
     timeout_seconds: int
     follow_redirects: bool
+    demo: bool = False  # a site made up by 'veilleur demo': never probed, see veilleur.demo.live
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class LeasedCheck:
 
 @dataclass(frozen=True)
 class Observation:
-    """What a probe saw. ``checked_at`` is when the check started, never when it was stored."""
+    """What a probe saw. ``checked_at`` is when the check started, never when it was stored; it
+    completed ``total_ms`` later (so the stored results say when each verdict was known), unless
+    ``completed_at`` says otherwise."""
 
     checked_at: datetime
     ok: bool
@@ -60,6 +63,14 @@ class Observation:
     tls_ms: int | None = None
     ttfb_ms: int | None = None
     total_ms: int | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def finished_at(self) -> datetime:
+        """When the check completed: as stamped, else its start plus its measured duration."""
+        if self.completed_at is not None:
+            return max(self.completed_at, self.checked_at)
+        return self.checked_at + timedelta(milliseconds=self.total_ms or 0)
 
 
 @dataclass(frozen=True)

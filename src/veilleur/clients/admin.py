@@ -26,7 +26,7 @@ class MaintenanceWindowInline(ScopedStackedInline):
 
 @admin.register(Client)
 class ClientAdmin(ScopedAdmin):
-    list_display = ("name", "key", "plan", "language", "time_zone")
+    list_display = ("name", "key", "plan", "language", "time_zone", "demo")
     list_filter = (("plan", RelatedOnly), "language")
     search_fields = ("name", "key", "contacts__email", "sites__url")
     list_select_related = ("plan",)

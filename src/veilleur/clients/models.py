@@ -39,6 +39,12 @@ class Client(AgencyOwned):
     )
     accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    demo = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Made up by 'veilleur demo': its sites are never probed (the checker records healthy "
+        "synthetic checks) and its contacts are never mailed.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -109,8 +109,6 @@ def _agency(start: datetime, end: datetime) -> Agency:
     agency = Agency.objects.first()
     if agency is None:
         agency = create_agency(key=catalogue.AGENCY_KEY, name=catalogue.AGENCY_NAME)
-    agency.base_url = agency.base_url or settings.VEILLEUR_BASE_URL
-    agency.save()
     calendar = BusinessCalendar.objects.get(agency=agency)
     calendar.time_zone = agency.time_zone
     calendar.weekly_hours = catalogue.WEEKLY_HOURS
@@ -154,7 +152,13 @@ def _client(
 ) -> None:
     plan = Plan.objects.get(agency=agency, key=spec.plan)
     client = Client.objects.create(
-        agency=agency, key=spec.key, name=spec.name, plan=plan, time_zone=agency.time_zone, created_at=start
+        agency=agency,
+        key=spec.key,
+        name=spec.name,
+        plan=plan,
+        time_zone=agency.time_zone,
+        created_at=start,
+        demo=True,
     )
     summary.clients += 1
     for name, email, notices in spec.contacts:
@@ -642,6 +646,10 @@ def _print_summary(summary: DemoSummary, days: int, out: Callable[[str], None]) 
     out(f"  no-data gaps       {summary.gaps}")
     out(f"  maintenance tasks  {summary.tasks}")
     out("Start it with 'veilleur up', then open /incidents/ to see the history.")
+    out(
+        "The demo's sites are made up (.example): the checker records healthy checks for them "
+        "instead of probing, and nothing is mailed to their made-up contacts."
+    )
     for address in summary.status_pages:
         out(f"  status page: {address}")
     if summary.setup_link:

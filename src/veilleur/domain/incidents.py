@@ -40,6 +40,11 @@ class Result:
     status_code: int | None = None
     message: str = ""
     in_maintenance: bool = False
+    completed_at: datetime | None = None  # when the verdict was known; ``at`` when unknown
+
+    @property
+    def known_at(self) -> datetime:
+        return self.completed_at or self.at
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class MonitorState:
 @dataclass(frozen=True)
 class IncidentOpened:
     first_failed_at: datetime
-    confirmed_at: datetime
+    confirmed_at: datetime  # when the confirming check completed
     cause: Cause
 
 
@@ -120,7 +125,8 @@ def _step_while_up(
     if state.streak < 1 + confirmations:
         return state, None
     assert state.streak_started_at is not None and state.cause is not None
-    opened = IncidentOpened(state.streak_started_at, result.at, state.cause)
+    # Confirmed when the confirming check completed: for a site that hangs, a timeout after its start.
+    opened = IncidentOpened(state.streak_started_at, result.known_at, state.cause)
     return MonitorState(Phase.DOWN, 0, None, state.cause, state.streak_started_at), opened
 
 

@@ -13,24 +13,38 @@ WARN_AT_FRACTION = 0.75
 
 class SlaOutcome(StrEnum):
     NONE = "none"  # no response commitment applied to this incident
-    PENDING = "pending"  # not acknowledged, still before the due time
-    MET = "met"  # acknowledged at or before the due time
-    MET_RECOVERED = "met_recovered"  # recovered before the due time without an acknowledgement
-    BREACHED = "breached"  # acknowledged late, or not at all by the due time
+    PENDING = "pending"  # the clock is still running, before the due time
+    MET = "met"  # the clock stopped at an acknowledgement, at or before the due time
+    MET_RECOVERED = "met_recovered"  # the clock stopped at the recovery, at or before the due time
+    BREACHED = "breached"  # the clock stopped after the due time, or still runs past it
+
+
+def clock_stopped_at(acknowledged_at: datetime | None, recovered_at: datetime | None) -> datetime | None:
+    """The clock stops at the first of a human acknowledgement or the confirmed recovery: once the
+    site is back, nothing is left to respond to, so a later acknowledgement changes nothing."""
+    stops = [at for at in (acknowledged_at, recovered_at) if at is not None]
+    return min(stops) if stops else None
 
 
 def sla_outcome(
     due_at: datetime | None, acknowledged_at: datetime | None, recovered_at: datetime | None, now: datetime
 ) -> SlaOutcome:
+    """The one rule every report, page, API answer and notice follows (DESIGN.md §5)."""
     if due_at is None:
         return SlaOutcome.NONE
-    if acknowledged_at is not None and acknowledged_at <= due_at:
-        return SlaOutcome.MET
-    if acknowledged_at is None and recovered_at is not None and recovered_at <= due_at:
-        return SlaOutcome.MET_RECOVERED
-    if acknowledged_at is None and now < due_at:
-        return SlaOutcome.PENDING
-    return SlaOutcome.BREACHED
+    stopped_at = clock_stopped_at(acknowledged_at, recovered_at)
+    if stopped_at is None:
+        return SlaOutcome.PENDING if now < due_at else SlaOutcome.BREACHED
+    if stopped_at > due_at:
+        return SlaOutcome.BREACHED
+    # An acknowledgement at the very instant of the recovery is the human response.
+    return SlaOutcome.MET if stopped_at == acknowledged_at else SlaOutcome.MET_RECOVERED
+
+
+def clock_running(acknowledged_at: datetime | None, recovered_at: datetime | None, now: datetime) -> bool:
+    """True while neither an acknowledgement nor the recovery has stopped the clock by ``now``."""
+    stopped_at = clock_stopped_at(acknowledged_at, recovered_at)
+    return stopped_at is None or stopped_at > now
 
 
 @dataclass(frozen=True)

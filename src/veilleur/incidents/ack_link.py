@@ -10,8 +10,10 @@ from django.views.decorators.http import require_http_methods
 
 from veilleur.incidents.ack import acknowledge
 from veilleur.incidents.models import AckChannel, Incident
+from veilleur.incidents.sla import response_state
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.tokens import AckTokenError, read_ack_token
+from veilleur.notifications.wording import describe_cause
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,13 +32,20 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     )
     if row is None or incident is None:
         return render(request, "incidents/ack_link_invalid.html", {"reason": ""}, status=404)
+    now = timezone.now()
     context = {
         "incident": incident,
         "agency": row.agency,
         "time_zone": row.agency.time_zone,
-        "now": timezone.now(),
+        "now": now,
+        "cause": describe_cause(
+            incident.cause_error_class, incident.cause_status_code, incident.cause_message
+        ),
     }
     if request.method == "POST":
+        # Once the site has recovered this records who looked; the outcome stays as the recovery set it.
         outcome = acknowledge(incident.pk, row.agency, AckChannel.EMAIL_LINK, label=row.recipient)
-        context.update(incident=outcome.incident, acknowledged_now=outcome.acknowledged_now, answered=True)
+        incident = outcome.incident
+        context.update(incident=incident, acknowledged_now=outcome.acknowledged_now, answered=True)
+    context["response"] = response_state(incident, now)
     return render(request, "incidents/ack_link.html", context)

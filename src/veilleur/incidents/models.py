@@ -23,7 +23,7 @@ class Incident(AgencyOwned):
     """A confirmed outage. Downtime runs from ``first_failed_at`` to ``recovered_at``.
 
     Timestamps (DESIGN.md §5): first_failed_at (the first failed check of the confirmed streak),
-    confirmed_at (the check that confirmed it), notified_at, acknowledged_at (+ who, which
+    confirmed_at (when the check that confirmed it completed), notified_at, acknowledged_at (+ who, which
     channel), first_client_update_at, recovered_at (the first successful check of the confirmed
     recovery), resolved_at (the check that confirmed the recovery). The database refuses them out
     of order, and refuses a second open incident on a monitor.

@@ -3,6 +3,7 @@ timeline with its acknowledgement button and the form that posts public updates.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from veilleur.accounts.models import StaffUser
 from veilleur.incidents.ack import acknowledge
 from veilleur.incidents.models import AckChannel, Incident, IncidentUpdate
+from veilleur.incidents.sla import ResponseState, response_state
 from veilleur.incidents.timeline import TimelineEntry, build_timeline, notification_entries
 from veilleur.incidents.updates import MAX_MESSAGE_LENGTH, post_update
 from veilleur.notifications.delivery_log import delivery_log
@@ -43,11 +45,22 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .select_related("monitor__site__client__plan")
         .order_by(F("resolved_at").desc(nulls_first=True), "-first_failed_at")[:LIST_LIMIT]
     )
+    now = timezone.now()
     return render(
         request,
         "incidents/list.html",
-        {"agency": agency, "incidents": incidents, "now": timezone.now(), "time_zone": agency.time_zone},
+        {
+            "agency": agency,
+            "rows": list_rows(list(incidents), now),
+            "now": now,
+            "time_zone": agency.time_zone,
+        },
     )
+
+
+def list_rows(incidents: list[Incident], now: datetime) -> list[tuple[Incident, ResponseState]]:
+    """Each incident of the list with where its response stands at ``now``."""
+    return [(incident, response_state(incident, now)) for incident in incidents]
 
 
 # The public words for each status, as the client's page shows them.
@@ -101,6 +114,7 @@ def _render_detail(
     request: HttpRequest, incident: Incident, form: PublicUpdateForm | None = None, status: int = 200
 ) -> HttpResponse:
     agency = _staff(request).agency
+    now = timezone.now()
     updates = list(IncidentUpdate.objects.filter(incident=incident))
     page = StatusPage.objects.filter(client_id=incident.monitor.site.client_id).first()
     context: dict[str, Any] = {
@@ -113,7 +127,8 @@ def _render_detail(
         ),
         "update_form": form or PublicUpdateForm(initial={"status": _suggested_status(incident, updates)}),
         "status_page_url": page_url(page) if page is not None else None,
-        "now": timezone.now(),
+        "response": response_state(incident, now),
+        "now": now,
         "time_zone": agency.time_zone,
     }
     return render(request, "incidents/detail.html", context, status=status)
@@ -158,7 +173,9 @@ def incident_acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse
         outcome = acknowledge(incident_id, user.agency, AckChannel.STAFF_PAGE, user=user)
     except Incident.DoesNotExist as exc:
         raise Http404 from exc
-    if outcome.acknowledged_now:
+    if outcome.acknowledged_now and response_state(outcome.incident, timezone.now()).stopped_by_recovery:
+        messages.success(request, _("Recorded that you looked at it. The response outcome stays as it was."))
+    elif outcome.acknowledged_now:
         messages.success(request, _("Incident acknowledged. The response time is recorded."))
     else:
         messages.info(

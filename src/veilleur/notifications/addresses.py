@@ -34,8 +34,9 @@ def from_header(agency: Agency) -> str:
 
 def new_message_id(agency: Agency) -> str:
     """A Message-ID fixed when the row is enqueued: if a crash makes a message go out twice, both
-    copies carry it, and mail clients show one."""
-    return f"<outbox-{uuid.uuid4().hex}@{mail_domain(agency)}>"
+    copies carry it, and mail clients show one. Its domain is the sender's, as spam filters expect."""
+    domain = sender_address(agency).rpartition("@")[2] or mail_domain(agency)
+    return f"<outbox-{uuid.uuid4().hex}@{domain}>"
 
 
 def _is_ip_address(host: str) -> bool:

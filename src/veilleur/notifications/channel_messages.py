@@ -19,7 +19,7 @@ from veilleur.incidents.models import Incident
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.rendering import COMPOSERS, CannotRender
 from veilleur.notifications.tokens import ack_url, public_base_url
-from veilleur.notifications.wording import describe_cause, format_duration, format_instant
+from veilleur.notifications.wording import describe_cause, format_instant, format_span
 
 Kind = OutboxMessage.Kind
 # Events whose e-mail carries an acknowledgement link; a recovery announces, it asks nothing.
@@ -100,7 +100,7 @@ def _confirmed(incident: Incident) -> str:
 
 def _recovered(incident: Incident) -> str:
     recovered_at = incident.recovered_at or incident.confirmed_at
-    downtime = format_duration((recovered_at - incident.first_failed_at).total_seconds())
+    downtime = format_span(incident.first_failed_at, recovered_at)
     return _("%(site)s (%(client)s) is back up since %(when)s, after %(downtime)s.") % {
         **_names(incident),
         "when": format_instant(recovered_at),

@@ -149,6 +149,8 @@ def incident_recipients(incident: Incident) -> list[Recipient]:
         for address in _on_call_in_scope(incident).order_by("email").values_list("email", flat=True):
             recipients.setdefault(address, Recipient(address, incident.agency.language, Audience.AGENCY))
     contacts = client.contacts.filter(receives_incident_notices=True).order_by("email")
+    if client.demo:
+        contacts = contacts.none()  # made-up people at made-up addresses
     for address in contacts.values_list("email", flat=True):
         recipients.setdefault(address, Recipient(address, client.language, Audience.CLIENT))
     return list(recipients.values())

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import formataddr
+from email.utils import format_datetime, formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -30,12 +31,12 @@ from veilleur.notifications.addresses import from_header, sender_address
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.response_due import incident_response_due
 from veilleur.notifications.subscribers import SUBSCRIBER_KINDS
-from veilleur.notifications.tokens import ACK_TOKEN_MAX_AGE, ack_url
+from veilleur.notifications.tokens import ACK_TOKEN_MAX_AGE, ack_url, public_base_url
 from veilleur.notifications.wording import (
     describe_cause,
     describe_error_class,
-    format_duration,
     format_instant,
+    format_span,
     format_time_of_day,
 )
 from veilleur.statuspages.links import page_url
@@ -63,6 +64,7 @@ class Body:
     facts: list[tuple[str, str]]
     footer: str
     action: Action | None = None
+    links: list[Action] = field(default_factory=list)  # further links, below the action
     checks_title: str = ""
     check_columns: list[str] = field(default_factory=list)
     checks: list[list[str]] = field(default_factory=list)
@@ -129,6 +131,8 @@ def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlte
         to=[row.recipient],
         headers={
             "Message-ID": row.message_id,
+            # The agency's own offset ("+0100"), not "-0000", which says the zone is unknown.
+            "Date": format_datetime(timezone.localtime(timezone.now(), ZoneInfo(row.agency.time_zone))),
             # RFC 3834: an automatic message; out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
             **{name: one_line(value) for name, value in rendered.headers},
@@ -168,6 +172,7 @@ def _incident_confirmed(row: OutboxMessage, incident: Incident) -> tuple[str, Bo
         facts=facts,
         footer=_agency_footer(incident),
         action=_ack_action(row, incident),
+        links=[_incident_page_link(incident)],
         **_checks(_("Checks that confirmed the outage"), incident.proof),
     )
     return subject, body
@@ -176,7 +181,7 @@ def _incident_confirmed(row: OutboxMessage, incident: Incident) -> tuple[str, Bo
 def _incident_recovered(row: OutboxMessage, incident: Incident) -> tuple[str, Body]:
     names = _names(incident)
     recovered_at = incident.recovered_at or incident.confirmed_at
-    downtime = format_duration((recovered_at - incident.first_failed_at).total_seconds())
+    downtime = format_span(incident.first_failed_at, recovered_at)
     heading = _("%(site)s is back up") % names
     span = [
         (_("Down since"), format_instant(incident.first_failed_at)),
@@ -200,6 +205,7 @@ def _incident_recovered(row: OutboxMessage, incident: Incident) -> tuple[str, Bo
         intro=_("The outage is over: further checks confirmed the recovery."),
         facts=[*_where(incident), _cause_fact(incident), *span, _acknowledgement_fact(incident)],
         footer=_agency_footer(incident),
+        links=[_incident_page_link(incident)],
         **_checks(_("Checks that confirmed the recovery"), incident.recovery_proof),
     )
     return subject, body
@@ -236,6 +242,7 @@ def _response_reminder(
         facts=facts,
         footer=_agency_footer(incident),
         action=_ack_action(row, incident),
+        links=[_incident_page_link(incident)],
     )
     return subject_pattern % names, body
 
@@ -289,9 +296,18 @@ def _ack_action(row: OutboxMessage, incident: Incident) -> Action | None:
     return Action(
         label=_("Acknowledge the incident"),
         url=ack_url(incident, row),
-        note=_("The link opens a page with a button. It works once and expires after %(days)d days.")
+        note=_(
+            "The link opens a page with a button; it opens as often as needed until it expires after "
+            "%(days)d days, and the first press acknowledges (later ones change nothing)."
+        )
         % {"days": ACK_TOKEN_MAX_AGE.days},
     )
+
+
+def _incident_page_link(incident: Incident) -> Action:
+    """The staff incident page: the timeline, the notifications, the public update form."""
+    url = public_base_url(incident.agency) + reverse("incident-detail", args=[incident.pk])
+    return Action(label=_("Open the incident page"), url=url, note=_("Sign-in required."))
 
 
 def _checks(title: str, proof: list[dict[str, Any]]) -> dict[str, Any]:
@@ -333,6 +349,8 @@ def plain_text(body: Body) -> str:
     lines.extend(_("%(label)s: %(value)s") % {"label": label, "value": value} for label, value in body.facts)
     if body.action:
         lines.extend(["", f"{body.action.label}:", body.action.url, body.action.note])
+    for link in body.links:
+        lines.extend(["", f"{link.label}:", link.url, link.note])
     if body.checks:
         lines.extend(["", body.checks_title, " | ".join(body.check_columns)])
         lines.extend(" | ".join(row) for row in body.checks)
@@ -484,7 +502,7 @@ def _status_incident_resolved(
         (_("Status"), status),
         (_("Started"), format_instant(incident.first_failed_at)),
         (_("Resolved at"), format_instant(back_at)),
-        (_("Duration"), format_duration((back_at - incident.first_failed_at).total_seconds())),
+        (_("Duration"), format_span(incident.first_failed_at, back_at)),
     ]
     return _notice(page, subscription, component, status, intro % {"component": component}, facts)
 

@@ -40,12 +40,13 @@ def describe_error_class(error_class: str) -> str:
 
 
 def describe_cause(error_class: str, status_code: int | None, message: str) -> str:
-    """The cause in one line, e.g. "The page answered with an unexpected HTTP status — HTTP 503 —
-    Service Unavailable"."""
+    """The cause in one line, each fact once, e.g. "The page answered with an unexpected HTTP
+    status — HTTP 503 Service Unavailable" (the probe's message often names the status already)."""
     parts = [describe_error_class(error_class)]
-    if status_code is not None:
-        parts.append(f"HTTP {status_code}")
-    if message and message != f"HTTP {status_code}":
+    status = f"HTTP {status_code}" if status_code is not None else ""
+    if status and not message.startswith(status):
+        parts.append(status)
+    if message:
         parts.append(message)
     return " — ".join(parts)
 
@@ -57,6 +58,12 @@ def format_instant(moment: datetime) -> str:
 
 def format_time_of_day(moment: datetime) -> str:
     return formats.date_format(timezone.localtime(moment), TIME_OF_DAY_FORMAT)
+
+
+def format_span(start: datetime, end: datetime) -> str:
+    """The duration between two instants as they are shown (to the second): a reader who
+    subtracts the times beside it gets this figure, never one second less."""
+    return format_duration((end.replace(microsecond=0) - start.replace(microsecond=0)).total_seconds())
 
 
 def format_duration(seconds: float) -> str:

@@ -179,7 +179,8 @@ def page_data(page: StatusPage, now: datetime) -> PageData:
         site = account_site(period, now, accounts)
         views.append(_component_view(component, site_monitors, site, site_incidents, site_windows, zone, now))
         public_incidents += [
-            _public_incident(row, component.display_name, updates[row.pk]) for row in site_incidents
+            _public_incident(rows, component.display_name, updates)
+            for rows in _overlapping_runs(site_incidents, now)
         ]
 
     public_incidents.sort(key=lambda incident: (incident.started_at, incident.id), reverse=True)
@@ -304,23 +305,45 @@ def _updates_by_incident(incident_ids: Iterable[int]) -> dict[int, list[Incident
     return by_incident
 
 
-def _public_incident(row: Incident, component: str, updates: Sequence[IncidentUpdate]) -> PublicIncident:
-    if updates:
-        status = updates[0].status
+def _overlapping_runs(incidents: Iterable[Incident], now: datetime) -> list[list[Incident]]:
+    """A site's incidents cut into runs whose spans overlap or touch: a visitor sees one
+    incident of the site, however many of its monitors failed at once."""
+    runs: list[list[Incident]] = []
+    run_end: datetime | None = None
+    for row in sorted(incidents, key=lambda row: (row.first_failed_at, row.pk)):
+        if runs and run_end is not None and row.first_failed_at <= run_end:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+            run_end = row.first_failed_at
+        run_end = max(run_end, row.recovered_at or now)
+    return runs
+
+
+def _public_incident(
+    rows: Sequence[Incident], component: str, updates: dict[int, list[IncidentUpdate]]
+) -> PublicIncident:
+    """One card for a run of one site's incidents: from the first failure to the last recovery,
+    an outage if any of them was one, with every public update posted on any of them."""
+    ongoing = any(row.recovered_at is None for row in rows)
+    posted = sorted(
+        (update for row in rows for update in updates[row.pk]),
+        key=lambda u: (u.posted_at, u.pk),
+        reverse=True,
+    )
+    if posted:
+        status = posted[0].status
     else:
-        status = (
-            IncidentUpdate.Status.INVESTIGATING
-            if row.recovered_at is None
-            else IncidentUpdate.Status.RESOLVED
-        )
+        status = IncidentUpdate.Status.INVESTIGATING if ongoing else IncidentUpdate.Status.RESOLVED
+    down = any(row.kind == Incident.Kind.DOWN for row in rows)
     return PublicIncident(
-        id=row.pk,
+        id=rows[0].pk,
         component=component,
-        kind=IncidentKind(row.kind),
-        started_at=row.first_failed_at,
-        recovered_at=row.recovered_at,
+        kind=IncidentKind.DOWN if down else IncidentKind(rows[0].kind),
+        started_at=rows[0].first_failed_at,
+        recovered_at=None if ongoing else max(row.recovered_at for row in rows if row.recovered_at),
         status=status,
-        updates=tuple(PublicUpdate(u.status, u.message, u.posted_at) for u in updates),
+        updates=tuple(PublicUpdate(u.status, u.message, u.posted_at) for u in posted),
     )
 
 

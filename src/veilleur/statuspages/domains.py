@@ -15,6 +15,7 @@ domain starts over with a new token (``StatusPage.set_custom_domain``).
 
 from __future__ import annotations
 
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,18 +122,29 @@ def check_records(domain: str, token: str, resolver: dns.resolver.Resolver | Non
     txt = _check_txt(resolver, domain, token)
     if txt.ok:
         return txt
-    # Looked at only to say whether visitors would arrive: it is no proof of the claim.
-    cname = _check_cname(resolver, domain, status_host())
-    routing = (
-        _(
-            "%(found)s Visitors will reach this install, but a CNAME does not prove which page the domain "
-            "belongs to."
+    findings = [txt.message]
+    if not status_host_is_address():  # a CNAME names a host, never an address
+        # Looked at only to say whether visitors would arrive: it is no proof of the claim.
+        cname = _check_cname(resolver, domain, status_host())
+        findings.append(
+            _(
+                "%(found)s Visitors will reach this install, but a CNAME does not prove which page the "
+                "domain belongs to."
+            )
+            % {"found": cname.message}
+            if cname.ok
+            else cname.message
         )
-        % {"found": cname.message}
-        if cname.ok
-        else cname.message
-    )
-    return DomainCheck(False, _not_verified_message(domain, token, [txt.message, routing]))
+    return DomainCheck(False, _not_verified_message(domain, token, findings))
+
+
+def status_host_is_address() -> bool:
+    """True when the status host is an IP address (no host name configured): no CNAME can reach it."""
+    try:
+        ipaddress.ip_address(status_host().strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _check_cname(resolver: dns.resolver.Resolver, domain: str, host: str) -> DomainCheck:
@@ -212,13 +224,27 @@ def _dns_failure(name: str, rdtype: str, exc: BaseException, lifetime: float) ->
 
 def _not_verified_message(domain: str, token: str, findings: list[str]) -> str:
     cname, txt = required_records(domain, token)
+    advice = [_("To verify it, create this TXT record (it names this status page):"), f"  {txt}"]
+    if status_host_is_address():
+        advice.append(
+            _(
+                "A CNAME cannot point to an IP address such as %(host)s: to let clients use one, set "
+                "VEILLEUR_STATUS_HOST to the host name of this server."
+            )
+            % {"host": status_host()}
+        )
+    else:
+        advice += [
+            _(
+                "To send its visitors here, the domain also needs this CNAME (or A/AAAA records to that "
+                "host):"
+            ),
+            f"  {cname}",
+        ]
     lines = [
         _("%(domain)s is not verified yet.") % {"domain": domain},
         *findings,
-        _("To verify it, create this TXT record (it names this status page):"),
-        f"  {txt}",
-        _("To send its visitors here, the domain also needs this CNAME (or A/AAAA records to that host):"),
-        f"  {cname}",
+        *advice,
         _(
             "DNS changes can take a while to be seen; Veilleur checks unverified domains again "
             "every %(minutes)s minutes."

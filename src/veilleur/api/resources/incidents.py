@@ -24,7 +24,7 @@ from veilleur.api.pagination import Page, PageQuery, paginate_newest_first
 from veilleur.api.timeranges import Instant, check_order
 from veilleur.incidents.ack import acknowledge
 from veilleur.incidents.models import AckChannel, Blip, Incident
-from veilleur.incidents.sla import sla_outcome_of
+from veilleur.incidents.sla import response_state, sla_outcome_of
 
 router = Router(tags=["monitoring"])
 blips_router = Router(tags=["monitoring"])
@@ -252,7 +252,8 @@ class AckOut(Schema):
     response=AckOut,
     summary="Acknowledge an incident",
     description="Records the response that the SLA clock measures (channel api, by this token's name). "
-    "An incident already acknowledged answers 409 and keeps its first acknowledgement.",
+    "An incident already acknowledged answers 409 and keeps its first acknowledgement. After the "
+    "recovery it is recorded and changes no outcome: the clock stopped at the recovery.",
 )
 def acknowledge_incident(request: HttpRequest, id: QueryId) -> dict[str, Any]:
     token = token_of(request)
@@ -265,7 +266,15 @@ def acknowledge_incident(request: HttpRequest, id: QueryId) -> dict[str, Any]:
             f"Incident {id} was already acknowledged by {incident.acknowledged_by_label or 'someone'} "
             f"at {incident.acknowledged_at:%Y-%m-%dT%H:%M:%SZ}.",
         )
-    return {"message": f"Incident {id} acknowledged.", "incident": incident_view(incident, timezone.now())}
+    now = timezone.now()
+    view = incident_view(incident, now)
+    if response_state(incident, now).stopped_by_recovery:
+        message = (
+            f"Incident {id} had already recovered: the acknowledgement is recorded and its response "
+            f"outcome stays {view['sla']['outcome']}."
+        )
+        return {"message": message, "incident": view}
+    return {"message": f"Incident {id} acknowledged.", "incident": view}
 
 
 @blips_router.get(
