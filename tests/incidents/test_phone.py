@@ -29,7 +29,9 @@ def phone(chromium_path: str) -> Iterator[Page]:
         # stay synchronous and in this thread, which is what Django's guard is about.
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
-            browser: Browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+            browser: Browser = playwright.chromium.launch(
+                executable_path=chromium_path, args=["--no-sandbox"]
+            )
             context = browser.new_context(
                 viewport={"width": PHONE_WIDTH, "height": 844},
                 device_scale_factor=2,
