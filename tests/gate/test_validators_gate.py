@@ -37,6 +37,9 @@ from veilleur.accounts.models import StaffUser
 from veilleur.clients.models import Client
 from veilleur.demo.command import run_demo
 from veilleur.incidents.models import Incident
+from veilleur.incidents.sla import sla_fields
+from veilleur.incidents.updates import post_update
+from veilleur.monitoring.models import Monitor
 from veilleur.notifications.enqueue import enqueue_incident_notices
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.tokens import make_ack_token
@@ -120,6 +123,7 @@ def test_every_page_a_person_reads_passes_the_validators(
             phone.close()
     findings += vnu_findings(documents)
     pages = sorted({where.split(" [")[0] for where in documents.values()})
+    print(f"{len(pages)} pages checked:", *pages, sep="\n  ")  # shown with -s, and on failure
     assert len(pages) >= 20, f"the crawl reached too few pages to mean anything: {pages}"
     assert not findings, f"{len(findings)} problems on {len(pages)} pages:\n" + "\n".join(map(str, findings))
 
@@ -205,6 +209,7 @@ def sign_in(page: Page, world: World) -> None:
 def demo_world(origin: str, tmp_path: Path) -> World:
     now = timezone.now()
     run_demo(days=DEMO_DAYS, now=now, out=lambda line: None)
+    ongoing = ongoing_incidents(now)
     owner = StaffUser.objects.get(role=StaffUser.Role.OWNER)
     owner.set_password(PASSWORD)
     owner.save()
@@ -220,7 +225,7 @@ def demo_world(origin: str, tmp_path: Path) -> World:
         ),
         open_url(setup_link),
         open_url(f"{origin}/setup/no-such-link/"),
-        open_url(ack_link(origin)),
+        *ack_links(origin),
         open_url(f"{origin}/ack/no-such-link/"),
         open_url(f"{origin}/no-such-page/"),
         open_url(f"{origin}/s/no-such-page/"),
@@ -235,9 +240,43 @@ def demo_world(origin: str, tmp_path: Path) -> World:
             *subscription_links(page, root),
         ]
     public += protected_page_visits(pages[0], f"{origin}/s/{pages[0].slug}/")
-    world = World(origin=origin, owner_email=owner.email, public=public, staff=[open_url(f"{origin}/")])
+    staff = [
+        open_url(f"{origin}/"),
+        submit_form(f"{origin}/incidents/{ongoing[0].pk}/", {"#id_message": ""}, "public update refused"),
+    ]
+    world = World(origin=origin, owner_email=owner.email, public=public, staff=staff)
     world.reports = monthly_reports(now, tmp_path)
     return world
+
+
+def ongoing_incidents(now: datetime) -> list[Incident]:
+    """The demo's incidents have all ended; a page also has to read well while one is going on.
+    On each client with a status page, its first monitor has been down for ten minutes, with a
+    public update; on the first of them, a second monitor is slow. Nobody has acknowledged yet."""
+    ongoing = []
+    for number, page in enumerate(StatusPage.objects.order_by("slug")):
+        monitors = list(Monitor.objects.filter(site__client=page.client_id).order_by("site__key", "key"))
+        down = open_incident(monitors[0], Incident.Kind.DOWN, now)
+        post_update(down, "investigating", "Le site ne répond plus : nous cherchons pourquoi.")
+        ongoing.append(down)
+        if number == 0 and len(monitors) > 1:
+            ongoing.append(open_incident(monitors[1], Incident.Kind.DEGRADED, now))
+    return ongoing
+
+
+def open_incident(monitor: Monitor, kind: str, now: datetime) -> Incident:
+    started = now - timedelta(minutes=10)
+    confirmed = started + timedelta(seconds=6)
+    return Incident.objects.create(
+        monitor=monitor,
+        kind=kind,
+        first_failed_at=started,
+        confirmed_at=confirmed,
+        cause_error_class="http_status" if kind == Incident.Kind.DOWN else "slow",
+        cause_status_code=503 if kind == Incident.Kind.DOWN else None,
+        cause_message="HTTP 503" if kind == Incident.Kind.DOWN else "",
+        **sla_fields(monitor, confirmed),
+    )
 
 
 def unused_setup_link(origin: str) -> str:
@@ -252,17 +291,23 @@ def unused_setup_link(origin: str) -> str:
     return f"{origin}/setup/{SetupLink.issue(member, timedelta(hours=1))}/"
 
 
-def ack_link(origin: str) -> str:
-    """The link of the alert of the latest incident nobody has acknowledged."""
-    incident = (
-        Incident.objects.filter(acknowledged_at__isnull=True).order_by("-first_failed_at").first()
-        or Incident.objects.order_by("-first_failed_at").first()
-    )
-    assert incident is not None, "the demo made no incident"
-    enqueue_incident_notices(incident, OutboxMessage.Kind.INCIDENT_CONFIRMED)
-    row = OutboxMessage.objects.filter(incident=incident, channel=OutboxMessage.Channel.EMAIL).first()
-    assert row is not None
-    return f"{origin}/ack/{make_ack_token(incident, row)}/"
+def ack_links(origin: str) -> list[Visit]:
+    """The links of the alerts of an incident going on and of one that has ended, neither of them
+    acknowledged (the demo acknowledges most of its incidents)."""
+    unacknowledged = Incident.objects.filter(acknowledged_at__isnull=True).order_by("-first_failed_at")
+    incidents = [
+        unacknowledged.filter(recovered_at__isnull=True).first(),
+        unacknowledged.filter(recovered_at__isnull=False).first()
+        or Incident.objects.filter(recovered_at__isnull=False).order_by("-first_failed_at").first(),
+    ]
+    links = []
+    for incident in incidents:
+        assert incident is not None, "the demo made no incident"
+        enqueue_incident_notices(incident, OutboxMessage.Kind.INCIDENT_CONFIRMED)
+        row = OutboxMessage.objects.filter(incident=incident, channel=OutboxMessage.Channel.EMAIL).first()
+        assert row is not None
+        links.append(open_url(f"{origin}/ack/{make_ack_token(incident, row)}/"))
+    return links
 
 
 def subscription_links(page: StatusPage, root: str) -> list[Visit]:
