@@ -3,7 +3,8 @@
 A page is covered because something links to it, not because a list names it. Links that are
 actions or are not pages (signing out, the admin and API, feeds, JSON, badges, static files) are
 not followed. Pages of one shape (``/incidents/{n}/``) are visited a few times, not once per row:
-their template is what is validated, and the demo has dozens of incidents.
+their template is what is validated, and the demo has dozens of incidents (the list shows
+the ongoing ones first, then the latest ended ones).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ NOT_PAGES = (
     re.compile(r"/badge/"),
     re.compile(r"\.(rss|atom|json|svg|xml|txt|pdf|png|ico)$"),
 )
-PAGES_PER_SHAPE = 3
+PAGES_PER_SHAPE = 5
 
 
 def is_page(path: str) -> bool:
@@ -55,14 +56,19 @@ def submit_form(url: str, fields: dict[str, str], label: str) -> Visit:
 
     def go(page: Page) -> Response | None:
         page.goto(url)
-        for selector, value in fields.items():
-            page.fill(selector, value)
-        first = next(iter(fields))
-        with page.expect_navigation() as navigation:
-            page.locator(first).locator("xpath=ancestor::form").locator("button[type=submit]").click()
-        return navigation.value
+        return fill_and_send(page, fields)
 
     return Visit(f"{label} ({url})", go)
+
+
+def fill_and_send(page: Page, fields: dict[str, str]) -> Response | None:
+    """Fill the fields of the page's form and press its button; the answer."""
+    for selector, value in fields.items():
+        page.fill(selector, value)
+    first = next(iter(fields))
+    with page.expect_navigation() as navigation:
+        page.locator(first).locator("xpath=ancestor::form").locator("button[type=submit]").click()
+    return navigation.value
 
 
 def links_of(page: Page, origin: str) -> list[str]:

@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
 
-from tests.gate.crawl import Crawl, Visit, links_of, open_url, submit_form
+from tests.gate.crawl import Crawl, Visit, fill_and_send, links_of, open_url, submit_form
 from tests.gate.validators import (
     PHONE_WIDTH,
     Finding,
@@ -223,6 +223,7 @@ def demo_world(origin: str, tmp_path: Path) -> World:
             {"#id_username": owner.email, "#id_password": "not the password"},
             "sign-in refused",
         ),
+        expired_form(f"{origin}/login/", {"#id_username": owner.email, "#id_password": PASSWORD}),
         open_url(setup_link),
         open_url(f"{origin}/setup/no-such-link/"),
         *ack_links(origin),
@@ -277,6 +278,18 @@ def open_incident(monitor: Monitor, kind: str, now: datetime) -> Incident:
         cause_message="HTTP 503" if kind == Incident.Kind.DOWN else "",
         **sla_fields(monitor, confirmed),
     )
+
+
+def expired_form(url: str, fields: dict[str, str]) -> Visit:
+    """A form sent after its cookies are gone (a browser restarted, a tab left open for days):
+    the page that refuses it is a page a person reads too."""
+
+    def go(page: Page) -> Response | None:
+        page.goto(url)
+        page.context.clear_cookies()
+        return fill_and_send(page, fields)
+
+    return Visit(f"form sent without its cookies ({url})", go)
 
 
 def unused_setup_link(origin: str) -> str:
