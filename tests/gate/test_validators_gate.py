@@ -113,6 +113,7 @@ def test_every_page_a_person_reads_passes_the_validators(
                     page = context.new_page()
                     page.goto(report.as_uri())
                     where = f"{report.name} [{language}, {width} px]"
+                    findings += language_findings(page, language, where)
                     findings += axe_findings(page, where)
                     if context is phone:
                         findings += width_findings(page, where)
@@ -155,6 +156,7 @@ def crawl_and_check(
                 continue
             assert response is not None
             reached.append((signed_in, visit))
+            findings.extend(language_findings(page, language, where))
             findings.extend(axe_findings(page, where))
             source = tmp_path / f"{language}-{len(documents):03d}.html"
             source.write_bytes(response.body())
@@ -183,6 +185,14 @@ def recheck_on_phone(
             findings.extend(axe_findings(page, where))
             findings.extend(width_findings(page, where))
     page.close()
+
+
+def language_findings(page: Page, language: str, where: str) -> list[Finding]:
+    """The page is in the language of the pass: each page really is checked in both."""
+    shown = str(page.evaluate("document.documentElement.lang"))
+    if shown.split("-")[0] == language:
+        return []
+    return [Finding(where, "language", f"<html lang={shown!r}>, expected {language!r}")]
 
 
 def is_html(response: Response | None, where: str, findings: list[Finding]) -> bool:

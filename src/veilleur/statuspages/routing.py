@@ -128,7 +128,9 @@ def _dispatch(request: HttpRequest, page: StatusPage, path: str, *, root: str) -
 def _not_found(request: HttpRequest, page: StatusPage | None, root: str) -> HttpResponse:
     from veilleur.statuspages.views import not_found
 
-    with translation.override(page.language if page else None):
+    # No page, no language chosen for it: the visitor's browser says which.
+    language = page.language if page else translation.get_language_from_request(request)
+    with translation.override(language):
         return not_found(request, page, root)
 
 
