@@ -21,10 +21,17 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# The validators of the gate (tests/gate): axe-core and the Nu Html Checker, pinned by the lock.
+# No install scripts: vnu-jar's would fetch a Java runtime; the machine's Java runs it.
+GATE = tests/gate
+$(GATE)/node_modules/.package-lock.json: $(GATE)/package.json $(GATE)/package-lock.json
+	cd $(GATE) && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline
+	touch $@
+
 run: install
 	$(BIN)/veilleur up
 
-test: install-test
+test: install-test $(GATE)/node_modules/.package-lock.json
 	VENV=$(VENV) scripts/run-tests
 
 lint: install-test

@@ -234,7 +234,7 @@ def test_desktop_page_bars_and_keyboard(desktop: BrowserContext, live_server: An
     assert response is not None and response.status == 200
     # The shop is up again: the page as a whole is fine, and says so in its banner.
     assert page.locator(".overall h1").inner_text() == "All systems operational"
-    names = page.locator(".component h3").all_inner_texts()
+    names = page.locator(".component-head :is(h2, h3)").all_inner_texts()
     assert names == ["Web shop (public)", "Bakery blog (public)"]
     strips = page.locator(".bars")
     assert strips.count() == 2
@@ -393,7 +393,10 @@ def test_password_page(phone: BrowserContext, live_server: Any, world: PageWorld
         page.click("button[type=submit]")
     assert answer.value.status == 303
     page.wait_for_url(root)
-    assert page.locator(".component h3").all_inner_texts() == ["Web shop (public)", "Bakery blog (public)"]
+    assert page.locator(".component-head :is(h2, h3)").all_inner_texts() == [
+        "Web shop (public)",
+        "Bakery blog (public)",
+    ]
     assert page.locator("#unlock-password").count() == 0
 
     after = fetch_json(page, f"{root}api/status.json")
@@ -414,7 +417,10 @@ def test_custom_domain_by_host_header(desktop: BrowserContext, live_server: Any,
 
     response = page.goto(f"{origin}/")
     assert response is not None and response.status == 200
-    assert page.locator(".component h3").all_inner_texts() == ["Web shop (public)", "Bakery blog (public)"]
+    assert page.locator(".component-head :is(h2, h3)").all_inner_texts() == [
+        "Web shop (public)",
+        "Bakery blog (public)",
+    ]
     # The stylesheet came through the same domain: the bars are laid out as a strip.
     assert page.locator(".bars").first.evaluate("strip => getComputedStyle(strip).display") == "flex"
     hrefs = page.locator("a[href]").evaluate_all("links => links.map(link => link.getAttribute('href'))")

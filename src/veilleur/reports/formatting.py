@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -88,6 +88,12 @@ def local_datetime(value: datetime | None, zone: ZoneInfo) -> str:
     if value is None:
         return "—"
     return formats.date_format(value.astimezone(zone), _("j M Y, H:i"))
+
+
+def machine_datetime(value: datetime, zone: tzinfo | None = None) -> str:
+    """A moment for a ``<time datetime>`` attribute: to the second, with its offset. HTML allows
+    at most three fraction digits, and a reader never needs them."""
+    return value.astimezone(zone).isoformat(timespec="seconds")
 
 
 def short_datetime(value: datetime | None, zone: ZoneInfo) -> str:

@@ -136,7 +136,9 @@ def _with_page_headers(response: HttpResponse) -> HttpResponse:
 def _not_found(request: HttpRequest, page: StatusPage | None, root: str) -> HttpResponse:
     from veilleur.statuspages.views import not_found
 
-    with translation.override(page.language if page else None):
+    # No page, no language chosen for it: the visitor's browser says which.
+    language = page.language if page else translation.get_language_from_request(request)
+    with translation.override(language):
         return _with_page_headers(not_found(request, page, root))
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from veilleur.domain import escaping
@@ -49,6 +50,12 @@ def month_name(value: date) -> str:
 @register.filter
 def local(value: datetime | None, zone: ZoneInfo) -> str:
     return formatting.local_datetime(value, zone)
+
+
+@register.filter
+def machine_datetime(value: datetime, zone: tzinfo | None = None) -> str:
+    """For ``<time datetime>``: in ``zone``, else in the time zone active in the template."""
+    return formatting.machine_datetime(value, zone or timezone.get_current_timezone())
 
 
 @register.filter
