@@ -17,8 +17,8 @@ from veilleur.clients.logos import logo_data_uri
 from veilleur.domain.accounting import IncidentKind
 from veilleur.domain.deliverables import Deliverable, DeliverableLine
 from veilleur.domain.sla import SlaOutcome
+from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
-from veilleur.reports.causes import cause_in_words
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
 
 TEMPLATE = "reports/monthly.html"
