@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -282,6 +283,66 @@ def test_mtta_and_mttr_use_only_acknowledged_and_recovered_incidents() -> None:
     assert account.mtta.median_seconds == 8 * 60 and account.mtta.p90_seconds == 12 * 60
     assert account.mttr.count == 3 and account.mttr.mean_seconds == 20 * 60
     assert november(MonitorHistory(created_at=LONG_AGO)).mtta is None
+
+
+def test_mtta_ignores_an_acknowledgement_after_the_recovery() -> None:
+    """A 3 a.m. outage healed in 5 minutes and acknowledged at 7 a.m. says nothing of response time."""
+    start = utc(2026, 11, 10, 2)
+    history = MonitorHistory(
+        created_at=LONG_AGO,
+        incidents=[
+            down(start, 5 * minute, acknowledged_at=start + 4 * hour),  # after the recovery: not counted
+            down(start + day, 20 * minute, acknowledged_at=start + day + 3 * minute),  # 2 min
+            down(start + 2 * day, 10 * minute, acknowledged_at=start + 2 * day + 10 * minute),  # at recovery
+        ],
+    )
+    account = november(history)
+    assert account.mtta is not None
+    assert account.mtta.count == 2 and account.mtta.mean_seconds == (2 + 9) * 60 / 2
+    late_only = MonitorHistory(created_at=LONG_AGO, incidents=[history.incidents[0]])
+    assert november(late_only).mtta is None
+
+
+@st.composite
+def acknowledged_incidents(draw: st.DrawFn) -> list[IncidentRecord]:
+    start = utc(2026, 11, 3)
+    incidents = []
+    for index in range(draw(st.integers(0, 6))):
+        first_failed_at = start + index * day + draw(st.integers(0, 3600)) * timedelta(seconds=1)
+        lasts = draw(st.none() | st.integers(60, 4 * 3600).map(lambda s: timedelta(seconds=s)))
+        ack_after = draw(st.none() | st.integers(0, 5 * 3600).map(lambda s: timedelta(seconds=s)))
+        confirmed_at = first_failed_at + minute
+        incidents.append(
+            IncidentRecord(
+                draw(st.sampled_from(list(IncidentKind))),
+                first_failed_at,
+                confirmed_at,
+                acknowledged_at=None if ack_after is None else confirmed_at + ack_after,
+                recovered_at=None if lasts is None else first_failed_at + lasts,
+            )
+        )
+    return incidents
+
+
+@given(acknowledged_incidents())
+@settings(max_examples=200, deadline=None)
+def test_mtta_counts_the_acknowledgements_that_stopped_the_clock(incidents: list[IncidentRecord]) -> None:
+    """Oracle: an acknowledgement counts when there was no recovery yet (none, or a later one)."""
+    account = november(
+        MonitorHistory(created_at=LONG_AGO, incidents=incidents), now=AFTER_NOVEMBER + 30 * day
+    )
+    expected = [
+        (i.acknowledged_at - i.confirmed_at).total_seconds()
+        for i in incidents
+        if i.acknowledged_at is not None and (i.recovered_at is None or i.acknowledged_at <= i.recovered_at)
+    ]
+    if not expected:
+        assert account.mtta is None
+        return
+    assert account.mtta is not None
+    assert account.mtta.count == len(expected)
+    assert account.mtta.mean_seconds == pytest.approx(sum(expected) / len(expected))
+    assert account.mtta.median_seconds == pytest.approx(statistics.median(expected))
 
 
 def test_sla_outcomes_are_counted() -> None:

@@ -132,7 +132,7 @@ def test_a_webhook_receives_the_documented_body_signed(
     assert body["message"].startswith(
         "Boutique en ligne (Boulangerie Martin) is down since October 1, 2026, 14:00:"
     )
-    assert "HTTP status — HTTP 503 Service Unavailable." in body["message"]
+    assert body["message"].endswith(": The site answered with an error (HTTP 503 Service Unavailable).")
     assert incident.notified_at is not None
 
 

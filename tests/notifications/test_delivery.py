@@ -63,9 +63,7 @@ def test_an_outage_mails_each_recipient_once(shop: Shop, sink: MailSink, clock: 
     text = text_part(alert)
     for fact in ("Boulangerie Martin", "Premium", "Boutique en ligne", "HTTP 503", "Service Unavailable"):
         assert fact in text
-    assert (
-        "Cause: The page answered with an unexpected HTTP status — HTTP 503 Service Unavailable\r\n" in text
-    )
+    assert "Cause: The site answered with an error (HTTP 503 Service Unavailable)\r\n" in text
     # Headers: the sender's domain in the Message-ID, the agency's real offset in the Date.
     assert alert.message_id.endswith("@veilleur.atelier.example>")
     sent = parsedate_to_datetime(str(alert.message["Date"]))

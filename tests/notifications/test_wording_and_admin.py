@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
-from veilleur.notifications.wording import describe_cause, format_duration, format_instant, format_span
+from veilleur.notifications.wording import format_duration, format_instant, format_span
 
 from .conftest import ON_CALL, Outage, Shop
 
@@ -42,20 +42,6 @@ def test_instants_follow_the_language_and_the_zone() -> None:
             assert format_instant(moment) == "25 décembre 2026 à 00:30:05 CET"
         with translation.override("en"):
             assert format_instant(moment) == "December 25, 2026, 00:30:05 CET"
-
-
-def test_causes_in_words() -> None:
-    with translation.override("fr"):
-        assert describe_cause("timeout", None, "") == "Le serveur n’a pas répondu à temps"
-        assert describe_cause("something_new", 500, "HTTP 500") == "La vérification a échoué — HTTP 500"
-    with translation.override("en"):
-        # The probe's message names the status already: said once, not "HTTP 503 — HTTP 503 …".
-        assert describe_cause("http_status", 503, "HTTP 503 Service Unavailable") == (
-            "The page answered with an unexpected HTTP status — HTTP 503 Service Unavailable"
-        )
-        assert describe_cause("http_status", 404, "expected 200, got 404") == (
-            "The page answered with an unexpected HTTP status — HTTP 404 — expected 200, got 404"
-        )
 
 
 @pytest.mark.parametrize("microseconds", [(0, 0), (999_999, 0), (0, 999_999), (400_000, 600_000)])

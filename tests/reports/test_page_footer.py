@@ -9,11 +9,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from tests.reports.conftest import NOW
 from veilleur.clients.models import Client
 from veilleur.reports.data import monthly_report
-from veilleur.reports.render import render_html, render_pdf
+from veilleur.reports.render import period_label, render_html, render_pdf
 
 
 def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -58,3 +59,21 @@ def test_footer_names_cannot_leave_the_style_element(client_with_history: Client
     style = html[html.index("<style>") : html.index("</style>")]
     assert "<script>" not in style and "alert" in style  # the name is there, escaped for CSS
     assert "<script>alert" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_footer_of_the_month_in_progress_says_so(
+    client_with_history: Client, tmp_path: Path, language: str
+) -> None:
+    """Every page of a report on the running month carries the partial label the cover shows."""
+    report = monthly_report(client_with_history, NOW.year, NOW.month, NOW)
+    assert report.in_progress
+    with translation.override(language):
+        label = period_label(report)
+    text = _pdf_text(render_pdf(report, language), tmp_path)
+
+    footer = f"{client_with_history.agency.name} · {client_with_history.name} · {label}"
+    pages = text.split("\f")
+    assert all(footer in page for page in pages[1:] if page.strip())  # the cover has no footer
+    assert text.count(footer) == len([page for page in pages[1:] if page.strip()])

@@ -27,7 +27,9 @@ the exact uptime. Coverage is rounded down the same way; the share of the downti
 rounded UP, for the same reason: never understate what went wrong.
 
 Statistics (MTTA, MTTR) are over the incidents listed for the period, of every kind: both measure
-how incidents were handled, and the response SLA applies to both kinds. The p90 is the
+how incidents were handled, and the response SLA applies to both kinds. MTTA counts an
+acknowledgement only when it stopped the response clock (at or before the recovery, as in
+``domain.sla``): an acknowledgement after the recovery is recorded and changes nothing. The p90 is the
 nearest-rank percentile: the smallest value with at least 90 % of the values at or below it,
 i.e. the ⌈0.9 × n⌉-th of the sorted values, always one of the observed durations.
 """
@@ -45,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 from veilleur.domain.maintenance import Interval, merge
 from veilleur.domain.plans import CreditStep, credit_due_percent
-from veilleur.domain.sla import SlaOutcome, sla_outcome
+from veilleur.domain.sla import SlaOutcome, clock_stopped_at, sla_outcome
 from veilleur.domain.timezones import local_to_utc, utc_to_local
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -154,7 +156,7 @@ class PeriodAccount:
     sla_outcomes: tuple[SlaOutcome, ...]  # one per incident, in the same order
     sla_counts: Mapping[SlaOutcome, int]  # every outcome, zero included
     blips: tuple[BlipRecord, ...]  # overlapping the period, by started_at
-    mtta: DurationStats | None  # confirmed_at → acknowledged_at, acknowledged incidents
+    mtta: DurationStats | None  # confirmed_at → acknowledged_at, acknowledgements that stopped the clock
     mttr: DurationStats | None  # first_failed_at → recovered_at, recovered incidents
     uptime_target_percent: Decimal | None
     allowed_downtime: timedelta | None  # the budget the target allows; None without a target
@@ -330,7 +332,14 @@ def _outcome(incident: IncidentRecord, now: datetime) -> SlaOutcome:
 
 
 def _times_to_acknowledge(incidents: Iterable[IncidentRecord]) -> list[timedelta]:
-    return [i.acknowledged_at - i.confirmed_at for i in incidents if i.acknowledged_at is not None]
+    """Only acknowledgements that stopped the response clock (the response rule of domain.sla): one
+    made after the recovery is recorded, but nobody was responding to an outage by then."""
+    return [
+        i.acknowledged_at - i.confirmed_at
+        for i in incidents
+        if i.acknowledged_at is not None
+        and clock_stopped_at(i.acknowledged_at, i.recovered_at) == i.acknowledged_at
+    ]
 
 
 def _times_to_recover(incidents: Iterable[IncidentRecord]) -> list[timedelta]:

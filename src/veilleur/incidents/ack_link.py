@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from veilleur.incidents.ack import acknowledge
+from veilleur.incidents.causes import cause_in_words
 from veilleur.incidents.models import AckChannel, Incident
 from veilleur.incidents.sla import response_state
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.tokens import AckTokenError, read_ack_token
-from veilleur.notifications.wording import describe_cause
 
 
 @require_http_methods(["GET", "POST"])
@@ -38,8 +38,8 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         "agency": row.agency,
         "time_zone": row.agency.time_zone,
         "now": now,
-        "cause": describe_cause(
-            incident.cause_error_class, incident.cause_status_code, incident.cause_message
+        "cause": cause_in_words(
+            incident.cause_error_class, incident.cause_status_code, incident.cause_message, detail=True
         ),
     }
     if request.method == "POST":

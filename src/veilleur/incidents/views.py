@@ -20,12 +20,12 @@ from django.views.decorators.http import require_POST
 
 from veilleur.accounts.models import StaffUser
 from veilleur.incidents.ack import acknowledge
+from veilleur.incidents.causes import cause_in_words
 from veilleur.incidents.models import AckChannel, Incident, IncidentUpdate
 from veilleur.incidents.sla import ResponseState, response_state
 from veilleur.incidents.timeline import TimelineEntry, build_timeline, notification_entries
 from veilleur.incidents.updates import MAX_MESSAGE_LENGTH, post_update
 from veilleur.notifications.delivery_log import delivery_log
-from veilleur.notifications.wording import describe_cause
 from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusPage
 
@@ -122,8 +122,8 @@ def _render_detail(
         "incident": incident,
         "timeline": build_timeline(incident, [*notification_entries(incident), *_update_entries(updates)]),
         "deliveries": delivery_log(incident),
-        "cause": describe_cause(
-            incident.cause_error_class, incident.cause_status_code, incident.cause_message
+        "cause": cause_in_words(
+            incident.cause_error_class, incident.cause_status_code, incident.cause_message, detail=True
         ),
         "update_form": form or PublicUpdateForm(initial={"status": _suggested_status(incident, updates)}),
         "status_page_url": page_url(page) if page is not None else None,

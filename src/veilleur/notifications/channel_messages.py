@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from veilleur.incidents.causes import cause_in_words
 from veilleur.incidents.models import Incident
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.rendering import COMPOSERS, CannotRender
 from veilleur.notifications.tokens import ack_url, public_base_url
-from veilleur.notifications.wording import describe_cause, format_instant, format_span
+from veilleur.notifications.wording import format_instant, format_span
 
 Kind = OutboxMessage.Kind
 # Events whose e-mail carries an acknowledgement link; a recovery announces, it asks nothing.
@@ -94,7 +95,9 @@ def _confirmed(incident: Incident) -> str:
         if incident.kind == Incident.Kind.DEGRADED
         else _("%(site)s (%(client)s) is down since %(since)s: %(cause)s.")
     )
-    cause = describe_cause(incident.cause_error_class, incident.cause_status_code, incident.cause_message)
+    cause = cause_in_words(
+        incident.cause_error_class, incident.cause_status_code, incident.cause_message, detail=True
+    )
     return pattern % {**_names(incident), "since": format_instant(incident.first_failed_at), "cause": cause}
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from veilleur.domain.validators import one_line
+from veilleur.incidents.causes import cause_in_words, error_class_in_words
 from veilleur.incidents.models import Incident, IncidentUpdate
 from veilleur.notifications.addresses import from_header, sender_address
 from veilleur.notifications.models import OutboxMessage
@@ -33,8 +34,6 @@ from veilleur.notifications.response_due import incident_response_due
 from veilleur.notifications.subscribers import SUBSCRIBER_KINDS
 from veilleur.notifications.tokens import ACK_TOKEN_MAX_AGE, ack_url, public_base_url
 from veilleur.notifications.wording import (
-    describe_cause,
-    describe_error_class,
     format_instant,
     format_span,
     format_time_of_day,
@@ -156,7 +155,10 @@ def _incident_confirmed(row: OutboxMessage, incident: Incident) -> tuple[str, Bo
         body = Body(
             heading=heading,
             intro=_("We detected a problem with your site. Our team has been alerted and is working on it."),
-            facts=[_site_fact(incident), (_("Cause"), describe_error_class(incident.cause_error_class))],
+            facts=[
+                _site_fact(incident),
+                (_("Cause"), cause_in_words(incident.cause_error_class, incident.cause_status_code)),
+            ],
             footer=_client_footer(incident),
         )
         body.facts.append(since)
@@ -273,7 +275,9 @@ def _site_fact(incident: Incident) -> tuple[str, str]:
 
 
 def _cause_fact(incident: Incident) -> tuple[str, str]:
-    cause = describe_cause(incident.cause_error_class, incident.cause_status_code, incident.cause_message)
+    cause = cause_in_words(
+        incident.cause_error_class, incident.cause_status_code, incident.cause_message, detail=True
+    )
     return (_("Cause"), cause)
 
 
@@ -326,7 +330,7 @@ def _check_row(entry: dict[str, Any]) -> list[str]:
     ok = bool(entry.get("ok"))
     details = str(entry.get("message") or "")
     if not details and not ok:
-        details = describe_error_class(str(entry.get("error_class")))
+        details = error_class_in_words(str(entry.get("error_class")))
     return [
         format_time_of_day(at) if at else "—",
         _("OK") if ok else _("Failed"),

@@ -1,4 +1,4 @@
-"""Words for the facts an alert states: why a check failed, when, for how long.
+"""Words for the facts an alert states: when, for how long (why: ``veilleur.incidents.causes``).
 
 Each function answers in the language active at the call (``translation.override``) and, for
 instants, in the time zone active at the call (``timezone.override``).
@@ -10,45 +10,10 @@ from datetime import datetime
 
 from django.utils import formats, timezone
 from django.utils.translation import get_language, pgettext
-from django.utils.translation import gettext as _
 
 # Instants in full, per language: "1 octobre 2026 à 14:03:05 CEST", "October 1, 2026, 14:03:05 CEST".
 INSTANT_FORMATS = {"fr": "j F Y à H:i:s T", "en": "F j, Y, H:i:s T"}
 TIME_OF_DAY_FORMAT = "H:i:s"
-
-
-def describe_error_class(error_class: str) -> str:
-    """The probe's error class (a stable code) as a short sentence."""
-    sentences = {
-        "dns": _("The domain name does not resolve"),
-        "refused": _("The server refused the connection"),
-        "reset": _("The connection was cut by the server"),
-        "timeout": _("The server did not answer in time"),
-        "tls_expired": _("The TLS certificate has expired"),
-        "tls_hostname": _("The TLS certificate is not valid for this name"),
-        "tls_untrusted": _("The TLS certificate is not trusted"),
-        "tls_other": _("The secure (TLS) connection failed"),
-        "http_status": _("The page answered with an unexpected HTTP status"),
-        "keyword": _("The expected text is missing from the page"),
-        "forbidden_keyword": _("A forbidden text appears on the page"),
-        "too_many_redirects": _("The page redirects too many times"),
-        "body_too_large": _("The page is too large"),
-        "blocked_address": _("The site's address is not allowed for checks"),
-        "protocol": _("The server's answer is not valid HTTP"),
-    }
-    return sentences.get(error_class, _("The check failed"))
-
-
-def describe_cause(error_class: str, status_code: int | None, message: str) -> str:
-    """The cause in one line, each fact once, e.g. "The page answered with an unexpected HTTP
-    status — HTTP 503 Service Unavailable" (the probe's message often names the status already)."""
-    parts = [describe_error_class(error_class)]
-    status = f"HTTP {status_code}" if status_code is not None else ""
-    if status and not message.startswith(status):
-        parts.append(status)
-    if message:
-        parts.append(message)
-    return " — ".join(parts)
 
 
 def format_instant(moment: datetime) -> str:

@@ -129,7 +129,7 @@ class IncidentRow:
     counted_seconds: int
     sla_due_at: datetime | None
     sla_outcome: SlaOutcome
-    cause_error_class: str  # the probe's code: the report words it (``reports.causes``)
+    cause_error_class: str  # the probe's code: the report words it (``incidents.causes``)
     cause_status_code: int | None
 
     @property

@@ -15,10 +15,11 @@ from django.utils.translation import ngettext
 
 from veilleur.clients.logos import logo_data_uri
 from veilleur.domain.accounting import IncidentKind
+from veilleur.domain.contrast import WHITE, readable_text_colour
 from veilleur.domain.deliverables import Deliverable, DeliverableLine
 from veilleur.domain.sla import SlaOutcome
+from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
-from veilleur.reports.causes import cause_in_words
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
 
 TEMPLATE = "reports/monthly.html"
@@ -102,6 +103,8 @@ def _context(report: MonthlyReport) -> dict[str, Any]:
         # The stored copy of the logo ("" when none could be loaded: the cover shows the name).
         "logo_src": logo_data_uri(report.agency.logo_url),
         "zone": report.zone,
+        # h2 headings and tile figures are text on the white page: the brand's hue, readable.
+        "brand_text_colour": readable_text_colour(report.agency.primary_color, (WHITE,)),
         "language": translation.get_language(),
         "month_label": formatting.month_name(report.first_day),
         "period_label": period_label(report),

@@ -1,9 +1,10 @@
 """Why a site was down, in words a client reads: never a code, never the same fact twice.
 
-One function for every text that states a cause (the report, and mails that want the same words):
-the probe's error class becomes a sentence; an HTTP status is given with its standard name
-("HTTP 502 Bad Gateway") once; the probe's own message is added only when asked for and only
-when it says something the rest does not already say.
+One function for every text that states a cause (the monthly report, the alert and recovery
+mails, the link page and the staff incident pages): the probe's error class becomes a sentence;
+an HTTP status is given with its standard name ("HTTP 502 Bad Gateway") once; the probe's own
+message is added only when asked for (texts for the agency) and only when it says something
+the rest does not already say.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ def _sentences() -> dict[str, str]:
         "blocked_address": _("The site's address could not be checked"),
         "protocol": _("The server's answer was garbled"),
         "slow": _("The site answered slowly"),
+        "other": _("The check failed"),
     }
+
+
+def error_class_in_words(error_class: str) -> str:
+    """The probe's error class (a stable code) as a sentence, without status or message."""
+    return _sentences().get(error_class, _("The check failed") if error_class else _("The site was down"))
 
 
 def status_line(status_code: int) -> str:
@@ -49,7 +56,7 @@ def cause_in_words(
 
     ``detail`` adds the probe's message (for the agency's own mails), unless it only repeats the
     status line or the sentence."""
-    sentence = _sentences().get(error_class, _("The check failed") if error_class else _("The site was down"))
+    sentence = error_class_in_words(error_class)
     extra = []
     if status_code is not None:
         extra.append(status_line(status_code))
@@ -63,6 +70,7 @@ def cause_in_words(
 
 def _repeats(message: str, status_code: int | None, already: list[str]) -> bool:
     lowered = message.lower()
-    if any(lowered == part.lower() or part.lower().startswith(lowered) for part in already):
+    # "Service Unavailable" or "HTTP 503" adds nothing to "HTTP 503 Service Unavailable".
+    if any(lowered in part.lower() for part in already):
         return True
     return status_code is not None and lowered.startswith(f"http {status_code}")
