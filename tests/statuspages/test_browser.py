@@ -268,7 +268,7 @@ def test_desktop_page_bars_and_keyboard(desktop: BrowserContext, live_server: An
     tip_text = yesterday_tip.inner_text()
     assert english_date(outage.day) in tip_text
     assert outage.uptime_text in tip_text, tip_text
-    assert "Down 36 min" in tip_text and "Outage 10:00–10:36" in tip_text
+    assert "Down 36\xa0min" in tip_text and "Outage 10:00–10:36" in tip_text
     assert_inside_viewport(page, yesterday_tip)
 
     # The strip remembers the day: leaving with Tab and coming back lands on yesterday again.
@@ -541,7 +541,7 @@ def test_screenshots_of_a_realistic_page(
         else:
             bad_day.hover()
         tip = tip_of(bad_day)
-        assert tip.is_visible() and "Down 2 h 10 min" in tip.inner_text()
+        assert tip.is_visible() and "Down 2\xa0h\xa010\xa0min" in tip.inner_text()
         assert_inside_viewport(page, tip)
         tip_path = directory / f"status-page-{name}-tooltip.png"
         page.screenshot(path=str(tip_path), clip=around(card, tip))
