@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +19,7 @@ from tests.statuspages.dnsserver import DnsServer
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import Client, Site
 from veilleur.plans.models import Plan
+from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage
 
 SECRET = "correct horse battery"
@@ -147,15 +148,28 @@ def test_slugs_are_one_namespace_for_the_whole_install(api: Api, world: World, t
     assert "rival" not in response.content.decode() and "Theirs" not in response.content.decode()
 
 
-def test_a_custom_domain_is_one_pages_only(api: Api, world: World, theirs: World) -> None:
-    StatusPage.objects.create(
+def test_a_pending_claim_on_a_domain_blocks_nobody_and_the_owners_token_wins(
+    api: Api, world: World, theirs: World, dns_server: DnsServer
+) -> None:
+    # Another agency claims the domain first and never verifies it.
+    squatter = StatusPage.objects.create(
         client=theirs.client, slug="theirs", title="T", custom_domain="status.x.example"
     )
 
-    response = api.post("/status-pages", {"client_id": world.client.pk, "custom_domain": "status.x.example"})
+    response = api.post("/status-pages", {"client_id": world.client.pk, "custom_domain": "Status.X.example"})
 
-    assert response.status_code == 409, response.content
-    assert "custom_domain" in response.json()["fields"]
+    assert response.status_code == 201, response.content
+    mine = StatusPage.objects.get(pk=response.json()["id"])
+    assert mine.custom_domain == squatter.custom_domain == "status.x.example"
+    dns_server.set_txt("_veilleur.status.x.example", f"veilleur-verify={mine.domain_token}")
+    assert api.post(f"/status-pages/{mine.pk}/verify-domain").json()["verified"] is True
+
+    # The squatter's page, verified by the DNS record of the real owner: refused, and it says why.
+    with translation.override("en"):
+        check = verify_domain(StatusPage.objects.get(pk=squatter.pk))
+    assert not check.ok
+    assert "status.x.example is already verified by another status page" in check.message
+    assert StatusPage.objects.get(pk=squatter.pk).domain_verified_at is None
 
 
 def test_a_site_of_another_client_is_named_by_its_place(
