@@ -128,9 +128,9 @@ def _with_page_headers(response: HttpResponse, page: StatusPage | None = None) -
     summary set a stricter policy of their own, which is kept. The page's HTML may be framed
     by the origins the agency listed on it; the headers follow the page row read for this
     request, never a cached rendering."""
-    origins = page.embed_origins if page is not None else []
-    if "Content-Security-Policy" not in response.headers and origins:
-        response.headers["Content-Security-Policy"] = status_page_policy(origins)
+    policy = status_page_policy(page.embed_origins) if page is not None else STATUS_PAGE_POLICY
+    if "Content-Security-Policy" not in response.headers and policy != STATUS_PAGE_POLICY:
+        response.headers["Content-Security-Policy"] = policy
     else:
         response.headers.setdefault("Content-Security-Policy", STATUS_PAGE_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
