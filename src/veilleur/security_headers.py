@@ -10,10 +10,12 @@ a rendering cannot carry a nonce of its own request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from veilleur.domain.validators import check_embed_origin
 
 CSP = "Content-Security-Policy"
 
@@ -32,12 +34,30 @@ APPLICATION_POLICY = (
 # style sheet, inline style for the brand colours (the rendering is shared by every visitor, see
 # above), the client's logo and favicon from wherever they are hosted, requests by script only to
 # the page's own host (its JSON summary), forms posting only to the page itself, and never
-# inside another site's frame.
+# inside another site's frame unless the agency named that site on the page.
 STATUS_PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
+
+
+def status_page_policy(embed_origins: Sequence[str]) -> str:
+    """The status page policy, with ``frame-ancestors`` naming the sites the agency allowed to
+    show the page in a frame (checked https origins, see ``check_embed_origins``), if any."""
+    # Checked again on the way out: a value that is not a plain origin never reaches the header.
+    origins = [origin for origin in embed_origins if _is_plain_origin(origin)]
+    if not origins:
+        return STATUS_PAGE_POLICY
+    return STATUS_PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(origins))
+
+
+def _is_plain_origin(value: object) -> bool:
+    try:
+        return isinstance(value, str) and check_embed_origin(value) == value
+    except ValueError:
+        return False
+
 
 # An SVG badge: opened on its own, it may draw and nothing else (no script, no fetch).
 BADGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'"

@@ -74,6 +74,14 @@ def validate_rrule(value: str) -> None:
     _run(checks.check_rrule, value)
 
 
+def validate_embed_origins(value: Any) -> None:
+    if not isinstance(value, list):
+        raise ValidationError(
+            "the origins allowed to embed a page are a list, e.g. ['https://www.example.com']"
+        )
+    _run(checks.check_embed_origins, value)
+
+
 def validate_optional_color(value: str) -> None:
     if value:
         validate_color(value)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +19,7 @@ from tests.statuspages.dnsserver import DnsServer
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import Client, Site
 from veilleur.plans.models import Plan
+from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage
 
 SECRET = "correct horse battery"
@@ -44,7 +45,15 @@ def make_page(world: World, **fields: Any) -> StatusPage:
 def stored_state() -> list[tuple[Any, ...]]:
     """Every page and component, to prove that a refused request wrote nothing."""
     pages = StatusPage.objects.order_by("pk").values_list(
-        "pk", "slug", "title", "visibility", "password_hash", "custom_domain", "domain_token", "state_version"
+        "pk",
+        "slug",
+        "title",
+        "visibility",
+        "password_hash",
+        "custom_domain",
+        "embed_origins",
+        "domain_token",
+        "state_version",
     )
     components = StatusComponent.objects.order_by("pk").values_list(
         "pk", "page_id", "site_id", "public_name", "group", "position"
@@ -147,15 +156,28 @@ def test_slugs_are_one_namespace_for_the_whole_install(api: Api, world: World, t
     assert "rival" not in response.content.decode() and "Theirs" not in response.content.decode()
 
 
-def test_a_custom_domain_is_one_pages_only(api: Api, world: World, theirs: World) -> None:
-    StatusPage.objects.create(
+def test_a_pending_claim_on_a_domain_blocks_nobody_and_the_owners_token_wins(
+    api: Api, world: World, theirs: World, dns_server: DnsServer
+) -> None:
+    # Another agency claims the domain first and never verifies it.
+    squatter = StatusPage.objects.create(
         client=theirs.client, slug="theirs", title="T", custom_domain="status.x.example"
     )
 
-    response = api.post("/status-pages", {"client_id": world.client.pk, "custom_domain": "status.x.example"})
+    response = api.post("/status-pages", {"client_id": world.client.pk, "custom_domain": "Status.X.example"})
 
-    assert response.status_code == 409, response.content
-    assert "custom_domain" in response.json()["fields"]
+    assert response.status_code == 201, response.content
+    mine = StatusPage.objects.get(pk=response.json()["id"])
+    assert mine.custom_domain == squatter.custom_domain == "status.x.example"
+    dns_server.set_txt("_veilleur.status.x.example", f"veilleur-verify={mine.domain_token}")
+    assert api.post(f"/status-pages/{mine.pk}/verify-domain").json()["verified"] is True
+
+    # The squatter's page, verified by the DNS record of the real owner: refused, and it says why.
+    with translation.override("en"):
+        check = verify_domain(StatusPage.objects.get(pk=squatter.pk))
+    assert not check.ok
+    assert "status.x.example is already verified by another status page" in check.message
+    assert StatusPage.objects.get(pk=squatter.pk).domain_verified_at is None
 
 
 def test_a_site_of_another_client_is_named_by_its_place(
@@ -227,6 +249,19 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("custom_domain", "localhost"),
     ("custom_domain", "status.acme.example:8443"),
     ("custom_domain", "https://status.acme.example/"),
+    ("embed_origins", ["*"]),
+    ("embed_origins", ["https://*.acme.example"]),
+    ("embed_origins", ["'none'"]),
+    ("embed_origins", ["http://www.acme.example"]),
+    ("embed_origins", ["https://www.acme.example/embed"]),
+    ("embed_origins", ["https://www.acme.example?x=1"]),
+    ("embed_origins", ["https://user@www.acme.example"]),
+    ("embed_origins", ["https://www.acme.example:99999"]),
+    ("embed_origins", ["www.acme.example"]),
+    ("embed_origins", ["https://www.acme.example; script-src *"]),
+    ("embed_origins", [42]),
+    ("embed_origins", "https://www.acme.example"),
+    ("embed_origins", [f"https://s{n}.acme.example" for n in range(21)]),
     ("components", [{"site_id": "1"}]),
     ("components", [{"site": 1}]),
     ("components", [{"site_id": 1, "position": -1}]),
@@ -248,6 +283,26 @@ def test_bad_values_are_refused_by_name_and_write_nothing(
     fields = response.json()["fields"]
     assert field in fields or any(name.startswith(f"{field}[") for name in fields), fields
     assert stored_state() == []
+
+
+def test_embed_origins_are_checked_normalised_and_cleared(api: Api, world: World) -> None:
+    wanted = ["HTTPS://Www.Acme.Example:443/", "https://shop.acme.example:8443", "https://www.acme.example"]
+
+    created = api.post("/status-pages", {"client_id": world.client.pk, "embed_origins": wanted})
+
+    assert created.status_code == 201, created.content
+    expected = ["https://www.acme.example", "https://shop.acme.example:8443"]
+    assert created.json()["embed_origins"] == expected
+    page = StatusPage.objects.get(pk=created.json()["id"])
+    assert page.embed_origins == expected
+    untouched = api.patch(f"/status-pages/{page.pk}", {"title": "New title"})
+    assert untouched.json()["embed_origins"] == expected
+    cleared = api.patch(f"/status-pages/{page.pk}", {"embed_origins": []})
+    assert cleared.status_code == 200 and cleared.json()["embed_origins"] == []
+    refused = api.patch(f"/status-pages/{page.pk}", {"embed_origins": ["https://*.acme.example"]})
+    assert refused.status_code == 422
+    assert "wildcards" in json.dumps(refused.json()["fields"])
+    assert StatusPage.objects.get(pk=page.pk).embed_origins == []
 
 
 # Changing ------------------------------------------------------------------------------------------
@@ -490,6 +545,7 @@ FIELDS = [
     "footer_text",
     "footer_url",
     "custom_domain",
+    "embed_origins",
     "components",
 ]
 scalars = (
@@ -499,7 +555,7 @@ scalars = (
     | st.integers(min_value=1, max_value=5)
     | st.text(max_size=30)
     | st.sampled_from(
-        ["", "public", "password", "fr", "https://x.example", "#abcdef", "status.x.example", "12345678"]
+        ["", "public", "password", "fr", "https://x.example", "#abcdef", "status.x.example", "12345678", "*"]
     )
 )
 components = st.lists(

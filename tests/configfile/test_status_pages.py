@@ -193,6 +193,36 @@ def test_a_new_domain_is_verified_again_the_same_one_stays_verified(
     assert dropped.status == 0 and page().custom_domain is None
 
 
+def test_embed_origins_are_applied_normalised_listed_and_exported(
+    agency: Agency, run_cli: RunCli, write_yaml: WriteYaml
+) -> None:
+    run_cli("apply", write_yaml(BASE))
+    assert page().embed_origins == []
+    allowed = replaced(
+        "      title: État des services\n",
+        "      title: État des services\n      embed_origins:\n"
+        "        - HTTPS://Intranet.Cabinet-Durand.example:443/\n        - https://www.cabinet-durand.example\n",
+    )
+
+    first = run_cli("apply", write_yaml(allowed))
+
+    assert first.status == 0, first.err
+    wanted = ["https://intranet.cabinet-durand.example", "https://www.cabinet-durand.example"]
+    assert page().embed_origins == wanted
+    assert (
+        "~ status page cabinet-durand: embed_origins +https://intranet.cabinet-durand.example "
+        "+https://www.cabinet-durand.example" in first.out.splitlines()
+    ), first.out
+    assert run_cli("apply", write_yaml(allowed)).out.strip() == "no changes"
+    exported = yaml.safe_load(run_cli("export").out)["clients"][0]["status_page"]
+    assert exported["embed_origins"] == wanted
+
+    # Left out of the file: no site may frame the page any more.
+    removed = run_cli("apply", write_yaml(BASE))
+    assert "embed_origins -https://intranet.cabinet-durand.example" in removed.out
+    assert page().embed_origins == []
+
+
 def _problems(run_cli: RunCli, path: Path, *options: str) -> list[str]:
     result = run_cli("apply", path, *options)
     assert result.status == 2, result.out
@@ -237,6 +267,34 @@ BAD_FILES: dict[str, tuple[Callable[[], str], int, str]] = {
         lambda: replaced("etat.cabinet-durand.example", "https://etat.cabinet-durand.example/"),
         STATUS_PAGE_LINE + 2,
         "clients[0].status_page.custom_domain: invalid domain",
+    ),
+    "origin with a path": (
+        lambda: replaced(
+            "      title: État des services\n",
+            "      embed_origins:\n        - https://www.cabinet-durand.example\n"
+            "        - https://www.cabinet-durand.example/embed\n",
+        ),
+        STATUS_PAGE_LINE + 3,
+        "clients[0].status_page.embed_origins[1]: invalid origin 'https://www.cabinet-durand.example/embed'",
+    ),
+    "wildcard origin": (
+        lambda: replaced("      title: État des services\n", "      embed_origins: ['https://*.example']\n"),
+        STATUS_PAGE_LINE + 1,
+        "clients[0].status_page.embed_origins[0]: invalid origin 'https://*.example': name each site",
+    ),
+    "plain http origin": (
+        lambda: replaced(
+            "      title: État des services\n", "      embed_origins: [http://intranet.example]\n"
+        ),
+        STATUS_PAGE_LINE + 1,
+        "clients[0].status_page.embed_origins[0]: invalid origin 'http://intranet.example': only https://",
+    ),
+    "origins not a list": (
+        lambda: replaced(
+            "      title: État des services\n", "      embed_origins: https://www.example.com\n"
+        ),
+        STATUS_PAGE_LINE + 1,
+        "clients[0].status_page.embed_origins: ",
     ),
     "bad slug": (
         lambda: replaced("      title: État des services\n", "      slug: Cabinet Durand\n"),
@@ -361,6 +419,7 @@ def test_round_trip_of_pages_made_elsewhere(agency: Agency, run_cli: RunCli, tmp
         footer_text="#not a comment: really",
         footer_url="https://shop.example/legal",
         custom_domain="status.shop.example",
+        embed_origins=["https://www.shop.example", "https://intranet.shop.example:8443"],
     )
     shown.set_password(SECRET)
     shown.save()
@@ -381,3 +440,4 @@ def test_round_trip_of_pages_made_elsewhere(agency: Agency, run_cli: RunCli, tmp
     entry = yaml.safe_load(exported.read_text(encoding="utf-8"))["clients"][0]["status_page"]
     assert [c["site"] for c in entry["components"]] == ["shop", "on"]
     assert entry["custom_domain"] == "status.shop.example" and "password" not in entry
+    assert entry["embed_origins"] == ["https://www.shop.example", "https://intranet.shop.example:8443"]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from tests.statuspages.test_admin import PAGES, client_with_sites, form_errors, page_form
 from veilleur.accounts.models import Agency, StaffUser
@@ -23,18 +24,33 @@ def signed_in(client: HttpClient, owner: StaffUser) -> HttpClient:
     return client
 
 
-def test_a_mixed_case_domain_taken_by_another_tenant_is_a_form_error(
+def test_a_mixed_case_domain_verified_by_another_tenant_is_refused_when_verifying(
     signed_in: HttpClient, agency: Agency, make_agency: Callable[..., Agency]
 ) -> None:
     rival = client_with_sites(make_agency("other", "Other agency"), "rival")
-    StatusPage.objects.create(client=rival, slug="rival", title="Rival", custom_domain="status.example.com")
+    StatusPage.objects.create(
+        client=rival,
+        slug="rival",
+        title="Rival",
+        custom_domain="status.example.com",
+        domain_verified_at=timezone.now(),
+    )
     mine = client_with_sites(agency, "boulangerie")
 
+    # A claim proves nothing and blocks nobody: it is stored, pending.
     response = signed_in.post(f"{PAGES}add/", page_form(mine, custom_domain="Status.Example.COM"))
+    assert response.status_code == 302, form_errors(response)
+    page = StatusPage.objects.get(client=mine)
+    assert (page.custom_domain, page.domain_verified_at) == ("status.example.com", None)
 
-    assert response.status_code == 200
-    assert "custom_domain" in form_errors(response)
-    assert not StatusPage.objects.filter(client=mine).exists()
+    # Verifying it says the domain is taken, without a DNS question and without a 500.
+    verified = signed_in.post(
+        PAGES, {"action": "verify_domains", "_selected_action": [str(page.pk)]}, follow=True
+    )
+    assert verified.status_code == 200
+    shown = [str(message) for message in verified.context["messages"]]
+    assert any("status.example.com is already verified by another status page" in m for m in shown), shown
+    assert StatusPage.objects.get(client=mine).domain_verified_at is None
 
 
 def test_a_mixed_case_domain_is_stored_lower_case(signed_in: HttpClient, agency: Agency) -> None:

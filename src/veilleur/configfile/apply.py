@@ -128,7 +128,7 @@ WINDOW_FIELDS: FieldMap = {
 
 
 # Unordered collections, where "what was added, what was removed" reads better than before → after.
-SET_LIKE_FIELDS = frozenset({"holidays", "sites"})
+SET_LIKE_FIELDS = frozenset({"holidays", "sites", "embed_origins"})
 
 
 @dataclass(frozen=True)
@@ -588,6 +588,7 @@ class Applier:
             "accent_color": page_spec.accent_color,
             "footer_text": page_spec.footer_text,
             "footer_url": page_spec.footer_url,
+            "embed_origins": page_spec.embed_origins,
         }
         differences = assign(page, wanted, STATUS_PAGE_FIELDS)
         domain = page_spec.custom_domain or None

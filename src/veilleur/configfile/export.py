@@ -156,6 +156,7 @@ def status_page_entry(page: StatusPage) -> dict[str, Any]:
         "footer_text": page.footer_text,
         "footer_url": page.footer_url,
         "custom_domain": page.custom_domain,
+        "embed_origins": page.embed_origins,
         "components": [
             {"site": component.site.key, "name": component.public_name, "group": component.group}
             for component in components

@@ -132,6 +132,7 @@ OptionalColour = Annotated[str, AfterValidator(_optional(checks.check_color))]
 OptionalUrl = Annotated[str, AfterValidator(_optional(checks.check_http_url))]
 HttpUrlText = Annotated[str, AfterValidator(checks.check_http_url)]
 OptionalDomain = Annotated[str, AfterValidator(_optional(checks.check_domain))]
+EmbedOrigin = Annotated[str, AfterValidator(checks.check_embed_origin)]
 HoursRange = Annotated[str, AfterValidator(_hours_range)]
 Holiday = Annotated[date, BeforeValidator(_holiday)]
 LocalStart = Annotated[datetime, BeforeValidator(_local_start)]
@@ -288,6 +289,7 @@ class StatusPageSpec(Strict):
     footer_text: Annotated[str, model_rules(StatusPage, "footer_text")] = ""
     footer_url: Annotated[OptionalUrl, model_rules(StatusPage, "footer_url")] = ""
     custom_domain: OptionalDomain | None = None
+    embed_origins: Annotated[list[EmbedOrigin], EmptyIfNull, AfterValidator(checks.check_embed_origins)] = []
     components: Annotated[list[ComponentSpec], EmptyIfNull] = []
 
 

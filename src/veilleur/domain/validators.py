@@ -6,6 +6,7 @@ what is wrong in words a user understands; callers add the field name.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -143,6 +144,63 @@ def check_domain(value: str) -> str:
     if labels[-1].isdigit():
         raise ValueError(f"invalid domain {value!r}: an IP address is not a domain")
     return name
+
+
+# The sites allowed to show a status page in a frame: few, and each one spelled out.
+MAX_EMBED_ORIGINS = 20
+_EMBED_ORIGIN = re.compile(r"\Ahttps://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?/?\Z")
+
+
+def check_embed_origin(value: str) -> str:
+    """An https origin allowed to show a status page in a frame, ``https://host[:port]``:
+    no path, query or wildcard, as it goes verbatim into ``frame-ancestors``. Returned
+    lower-case, without a trailing slash or the default port 443."""
+    text = value.strip().lower()
+    example = "e.g. 'https://www.example.com'"
+    if "*" in text or text.strip("'") in ("none", "self"):
+        raise ValueError(
+            f"invalid origin {value!r}: name each site, without wildcards or keywords ({example})"
+        )
+    if not text.startswith("https://"):
+        raise ValueError(f"invalid origin {value!r}: only https:// sites may frame a page ({example})")
+    found = _EMBED_ORIGIN.match(text)
+    if found is None:
+        raise ValueError(
+            f"invalid origin {value!r}: expected https:// followed by a host and an optional port, "
+            f"with no path, query or user ({example})"
+        )
+    host, port = found.group("host"), found.group("port")
+    _check_origin_host(value, host)
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"invalid origin {value!r}: the port must be between 1 and 65535")
+    origin = f"https://{host}"
+    return origin if port is None or int(port) == 443 else f"{origin}:{int(port)}"
+
+
+def _check_origin_host(value: str, host: str) -> None:
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError as exc:
+            raise ValueError(f"invalid origin {value!r}: {host} is not an IPv6 address") from exc
+        return
+    labels = host.split(".")
+    if len(host) > 253 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise ValueError(f"invalid origin {value!r}: {host!r} is not a host name")
+
+
+def check_embed_origins(values: list[str]) -> list[str]:
+    """A page's list of embedding origins, each checked and normalised, duplicates dropped."""
+    if len(values) > MAX_EMBED_ORIGINS:
+        raise ValueError(f"at most {MAX_EMBED_ORIGINS} origins may embed a page, not {len(values)}")
+    origins: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            raise ValueError(f"an origin is text such as 'https://www.example.com', not {value!r}")
+        origin = check_embed_origin(value)
+        if origin not in origins:
+            origins.append(origin)
+    return origins
 
 
 def check_http_method(value: str) -> str:

@@ -20,10 +20,45 @@ from django.utils.translation import gettext_lazy as _
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, agency_of
 from veilleur.clients.logos import logo_state
 from veilleur.clients.models import Site
+from veilleur.domain.validators import check_embed_origins
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 MIN_PASSWORD_LENGTH = 8
+
+
+class EmbedOriginsField(forms.Field):
+    """The origins allowed to frame a page, typed one per line (or separated by spaces or
+    commas), stored as a list; each is checked with the same words as in the API and the
+    config file."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60, "spellcheck": "false", "autocapitalize": "none"})
+
+    def __init__(self, *, encoder: Any = None, decoder: Any = None, **kwargs: Any) -> None:
+        # Given by the model's JSONField, whose JSON text this field replaces with plain lines.
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return "\n".join(str(origin) for origin in value)
+        return "" if value is None else str(value)
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
+        text = str(value or "")
+        return [part for part in text.replace(",", " ").split() if part]
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        try:
+            check_embed_origins(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self, value: Any) -> list[str]:
+        origins = super().clean(value)
+        return check_embed_origins(origins)
 
 
 class StatusPageForm(forms.ModelForm):
@@ -39,6 +74,7 @@ class StatusPageForm(forms.ModelForm):
     class Meta:
         model = StatusPage
         fields = ("client", *StatusPage.SETTINGS)
+        field_classes = {"embed_origins": EmbedOriginsField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,6 +83,13 @@ class StatusPageForm(forms.ModelForm):
         if "custom_domain" in self.fields:  # a read-only form (a member's) has none
             self.fields["custom_domain"].help_text = _(
                 "e.g. status.example.com; served once verified by the page's TXT record."
+            )
+        if "embed_origins" in self.fields:
+            self.fields["embed_origins"].required = False
+            self.fields["embed_origins"].label = _("Sites allowed to embed the page")
+            self.fields["embed_origins"].help_text = _(
+                "One https origin per line, e.g. https://www.example.com (no path, no wildcard): their "
+                "pages may show this page, its history and subscription pages in a frame. Empty: no site may."
             )
         self.fields["password"].help_text = (
             _("A password is set: leave empty to keep it.")
@@ -123,7 +166,7 @@ class StatusPageAdmin(ScopedAdmin):
     readonly_fields = ("domain_token", "domain_verified_at", "logo_state")
     fieldsets = (
         (None, {"fields": ("client", "slug", "title", "language")}),
-        (_("Access"), {"fields": ("visibility", "password")}),
+        (_("Access"), {"fields": ("visibility", "password", "embed_origins")}),
         (
             _("Branding (empty: the client's)"),
             {

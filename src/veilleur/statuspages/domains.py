@@ -25,6 +25,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -101,6 +102,8 @@ def verify_domain(page: StatusPage, resolver: dns.resolver.Resolver | None = Non
             _("%(domain)s has been verified since %(date)s.")
             % {"domain": domain, "date": f"{page.domain_verified_at:%Y-%m-%d %H:%M} UTC"},
         )
+    if _verified_elsewhere(page, domain):
+        return _taken(domain)
     check = check_records(domain, token, resolver)
     if not check.ok:
         return check
@@ -261,10 +264,18 @@ def _plain_name(name: dns.name.Name) -> str:
 def _mark_verified(
     page: StatusPage, domain: str, token: str, check: DomainCheck, now: datetime
 ) -> DomainCheck:
-    """Compare-and-set on the domain and token the records were checked for."""
-    StatusPage.objects.filter(
-        pk=page.pk, custom_domain=domain, domain_token=token, domain_verified_at__isnull=True
-    ).update(domain_verified_at=now, state_version=F("state_version") + 1)
+    """Compare-and-set on the domain and token the records were checked for. Several pages may
+    claim one domain while it is pending; the first whose own token is found holds it, and the
+    database's unique index on verified domains settles two verifications at the same moment."""
+    if _verified_elsewhere(page, domain):
+        return _taken(domain)
+    try:
+        with transaction.atomic():
+            StatusPage.objects.filter(
+                pk=page.pk, custom_domain=domain, domain_token=token, domain_verified_at__isnull=True
+            ).update(domain_verified_at=now, state_version=F("state_version") + 1)
+    except IntegrityError:
+        return _taken(domain)  # another page's verification won the race
     page.refresh_from_db(fields=["custom_domain", "domain_token", "domain_verified_at", "state_version"])
     if page.custom_domain == domain and page.domain_token == token and page.domain_verified_at is not None:
         return DomainCheck(
@@ -273,6 +284,22 @@ def _mark_verified(
     return DomainCheck(
         False,
         _("The custom domain of this page changed while %(domain)s was being checked; verify the new one.")
+        % {"domain": domain},
+    )
+
+
+def _verified_elsewhere(page: StatusPage, domain: str) -> bool:
+    return (
+        StatusPage.objects.filter(custom_domain__iexact=domain, domain_verified_at__isnull=False)
+        .exclude(pk=page.pk)
+        .exists()
+    )
+
+
+def _taken(domain: str) -> DomainCheck:
+    return DomainCheck(
+        False,
+        _("%(domain)s is already verified by another status page: a domain is served by one page only.")
         % {"domain": domain},
     )
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client, ClientChild, Site
+from veilleur.domain.validators import check_embed_origins
 from veilleur.text_fields import NameField
 from veilleur.validators import (
     validate_domain,
+    validate_embed_origins,
     validate_http_url,
     validate_key,
     validate_optional_color,
@@ -53,13 +57,22 @@ class StatusPage(ClientChild):
     accent_color = models.CharField(max_length=7, blank=True, validators=[validate_optional_color])
     footer_text = NameField(max_length=200, blank=True)
     footer_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
-    custom_domain = models.CharField(
+    # None: no domain (a column once unique, where several empty values had to be NULL).
+    custom_domain = models.CharField(  # noqa: DJ001
         max_length=253,
         null=True,
         blank=True,
-        unique=True,
+        # Unique only once verified (see Meta); indexed for the routing's look-up by Host.
+        db_index=True,
         validators=[validate_domain],
         help_text="e.g. status.example.com; served once verified (CNAME or TXT record).",
+    )
+    # The https origins whose pages may show this one in a frame; empty: none may.
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text="e.g. https://www.example.com; empty: no other site may show the page in a frame.",
     )
     domain_token = models.CharField(max_length=64, default=new_domain_token, editable=False)
     domain_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -82,10 +95,21 @@ class StatusPage(ClientChild):
         "footer_text",
         "footer_url",
         "custom_domain",
+        "embed_origins",
     )
 
     class Meta:
         ordering = ["slug"]
+        constraints = [
+            # Several pages may claim a domain while it is pending (a claim proves nothing); only
+            # one may hold it verified, so a squatter's unverified claim blocks nobody.
+            models.UniqueConstraint(
+                Lower("custom_domain"),
+                condition=Q(domain_verified_at__isnull=False),
+                name="custom_domain_unique_once_verified",
+                violation_error_message="This domain is already verified by another status page.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -93,6 +117,10 @@ class StatusPage(ClientChild):
     def normalise(self) -> None:
         if self.custom_domain is not None:
             self.custom_domain = self.custom_domain.strip().lower() or None
+        if isinstance(self.embed_origins, list):
+            # Kept as typed when wrong: validation then names what is wrong with it.
+            with suppress(ValueError):
+                self.embed_origins = check_embed_origins(self.embed_origins)
 
     def clean_fields(self, exclude: Any = None) -> None:
         # Normalised before validation, so that uniqueness is checked on the value stored.

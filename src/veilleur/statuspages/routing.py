@@ -22,7 +22,7 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-from veilleur.security_headers import STATUS_PAGE_POLICY
+from veilleur.security_headers import STATUS_PAGE_POLICY, status_page_policy
 from veilleur.statuspages.models import StatusPage
 
 PAGE_URLCONF = "veilleur.statuspages.urls"
@@ -120,14 +120,20 @@ def _dispatch(request: HttpRequest, page: StatusPage, path: str, *, root: str) -
             response: HttpResponse = match.func(request, page=page, **match.kwargs)
         except Http404:
             return _not_found(request, page, root)
-    return _with_page_headers(response)
+    return _with_page_headers(response, page)
 
 
-def _with_page_headers(response: HttpResponse) -> HttpResponse:
+def _with_page_headers(response: HttpResponse, page: StatusPage | None = None) -> HttpResponse:
     """The headers of every answer for a status page. The views of badges, feeds and the JSON
-    summary set a stricter policy of their own, which is kept."""
-    response.headers.setdefault("Content-Security-Policy", STATUS_PAGE_POLICY)
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    summary set a stricter policy of their own, which is kept. The page's HTML may be framed
+    by the origins the agency listed on it; the headers follow the page row read for this
+    request, never a cached rendering."""
+    policy = status_page_policy(page.embed_origins) if page is not None else STATUS_PAGE_POLICY
+    if "Content-Security-Policy" not in response.headers and policy != STATUS_PAGE_POLICY:
+        response.headers["Content-Security-Policy"] = policy
+    else:
+        response.headers.setdefault("Content-Security-Policy", STATUS_PAGE_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
@@ -139,7 +145,7 @@ def _not_found(request: HttpRequest, page: StatusPage | None, root: str) -> Http
     # No page, no language chosen for it: the visitor's browser says which.
     language = page.language if page else translation.get_language_from_request(request)
     with translation.override(language):
-        return _with_page_headers(not_found(request, page, root))
+        return _with_page_headers(not_found(request, page, root), page)
 
 
 def _redirect(location: str) -> HttpResponse:

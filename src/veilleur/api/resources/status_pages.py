@@ -39,7 +39,13 @@ from veilleur.api.fields import (
 )
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, Site
-from veilleur.domain.validators import check_domain, check_name
+from veilleur.domain.validators import (
+    MAX_EMBED_ORIGINS,
+    check_domain,
+    check_embed_origin,
+    check_embed_origins,
+    check_name,
+)
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage
@@ -67,6 +73,15 @@ OptionalDomain = Annotated[
     str,
     Field(max_length=253, description="e.g. status.example.com; empty or null: none."),
     AfterValidator(_optional_domain),
+]
+EmbedOrigins = Annotated[
+    list[Annotated[str, Field(max_length=300), AfterValidator(check_embed_origin)]],
+    Field(
+        max_length=MAX_EMBED_ORIGINS,
+        description="The https origins (https://host[:port], no path, no wildcard) whose pages may show "
+        "this page, its history and subscription pages in a frame. Empty: no site may.",
+    ),
+    AfterValidator(check_embed_origins),
 ]
 FooterText = Annotated[str, Field(max_length=200), AfterValidator(check_name)]
 PublicName = Annotated[
@@ -114,6 +129,7 @@ class StatusPageOut(Schema):
     footer_text: str
     footer_url: str
     custom_domain: str | None
+    embed_origins: list[str]
     domain_token: str = Field(description="What the client publishes in DNS to prove the domain.")
     domain_verified_at: datetime | None
     components: list[ComponentOut]
@@ -134,6 +150,7 @@ class StatusPageCreate(InputSchema):
     footer_text: FooterText = ""
     footer_url: OptionalHttpUrl = ""
     custom_domain: OptionalDomain | None = None
+    embed_origins: EmbedOrigins = Field(default_factory=list)
     components: Components = Field(default_factory=list)
 
 
@@ -151,6 +168,7 @@ class StatusPagePatch(InputSchema):
     footer_text: FooterText | None = None
     footer_url: OptionalHttpUrl | None = None
     custom_domain: OptionalDomain | None = None
+    embed_origins: EmbedOrigins | None = None
     components: Components | None = None
 
 
@@ -185,6 +203,7 @@ def page_view(page: StatusPage) -> dict[str, Any]:
         "footer_text": page.footer_text,
         "footer_url": page.footer_url,
         "custom_domain": page.custom_domain,
+        "embed_origins": page.embed_origins,
         "domain_token": page.domain_token,
         "domain_verified_at": page.domain_verified_at,
         "components": [
