@@ -33,3 +33,25 @@ class ParagraphField(models.TextField):
     def deconstruct(self) -> Any:
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.TextField", args, kwargs
+
+
+class LowercaseEmailModel(models.Model):
+    """A model whose ``email`` is stored stripped and lower-cased: sign-in and de-duplication look
+    addresses up that way, so "Marie@…" and "marie@…" are one person. It is normalised before the
+    fields are validated too, so uniqueness is checked on the value that will be stored."""
+
+    email: Any
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalise()
+        super().save(*args, **kwargs)
+
+    def normalise(self) -> None:
+        self.email = self.email.strip().lower()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        self.normalise()
+        super().clean_fields(exclude)

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from html import escape
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
+from tests.browser import chromium
 from tests.gate.validators import axe_findings, missing_tools
 from veilleur.domain.statuspage import ComponentStatus
 from veilleur.statuspages import views
@@ -26,12 +27,8 @@ def browser(chromium_path: str) -> Iterator[Browser]:
         if os.environ.get("CI") == "true":
             pytest.fail("; ".join(missing))
         pytest.skip("; ".join(missing))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium(chromium_path) as browser:
+        yield browser
 
 
 def status_markup(status: ComponentStatus) -> str:

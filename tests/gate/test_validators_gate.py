@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from django.db.models import F
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Response
 
+from tests.browser import chromium
 from tests.gate.crawl import Crawl, Visit, fill_and_send, links_of, open_url, submit_form
 from tests.gate.validators import (
     PHONE_WIDTH,
@@ -69,19 +70,8 @@ class World:
 
 @pytest.fixture
 def browser(chromium_path: str) -> Iterator[Browser]:
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API runs an event loop in this thread; the test's own database calls
-        # stay synchronous and in this thread, which is what Django's guard is about.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
+    with chromium(chromium_path) as browser:
+        yield browser
 
 
 def test_every_page_a_person_reads_passes_the_validators(

@@ -20,8 +20,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.browser import chromium as launch_chromium
 from tests.gate.crawl import Crawl, links_of, open_url
 from tests.gate.validators import (
     PHONE_WIDTH,
@@ -58,12 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sign_in and not password:
         print("validate-page: --sign-in needs the password in VEILLEUR_PASSWORD", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            findings, checked = check_pages(browser, addresses, args, password, Path(scratch))
-        finally:
-            browser.close()
+    with tempfile.TemporaryDirectory() as scratch, launch_chromium(chromium) as browser:
+        findings, checked = check_pages(browser, addresses, args, password, Path(scratch))
     for finding in findings:
         print(finding)
     print(f"{len(findings)} problems on {checked} page{'' if checked == 1 else 's'}")

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
+from tests.browser import chromium
 from tests.incidents.test_staff_pages import make_incident
 from veilleur.accounts.models import StaffUser
 from veilleur.clients.models import Client, Site
@@ -24,25 +25,15 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def phone(chromium_path: str) -> Iterator[Page]:
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API runs an event loop in this thread; the test's own database calls
-        # stay synchronous and in this thread, which is what Django's guard is about.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser: Browser = playwright.chromium.launch(
-                executable_path=chromium_path, args=["--no-sandbox"]
-            )
-            context = browser.new_context(
-                viewport={"width": PHONE_WIDTH, "height": 844},
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-                locale="fr-FR",
-            )
-            try:
-                yield context.new_page()
-            finally:
-                browser.close()
+    with chromium(chromium_path) as browser:
+        context = browser.new_context(
+            viewport={"width": PHONE_WIDTH, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="fr-FR",
+        )
+        yield context.new_page()
 
 
 def long_named_incident(owner: StaffUser) -> Incident:

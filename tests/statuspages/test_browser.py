@@ -27,9 +27,9 @@ from playwright.sync_api import (
     Locator,
     Page,
     ViewportSize,
-    sync_playwright,
 )
 
+from tests.browser import chromium
 from tests.statuspages.conftest import PageWorld, make_client_with_page, open_incident
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import BrandLogo, MaintenanceWindow
@@ -52,27 +52,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def browser(chromium_path: str) -> Iterator[Browser]:
     """One Chromium for the module. Two custom domains resolve to the loopback live server, so a
     navigation to them carries their name in its Host header, as behind a real DNS record."""
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API runs an event loop in this thread; the test's own database calls
-        # stay synchronous and in this thread, which is what Django's guard is about.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                    f"--host-resolver-rules=MAP {BAKERY_DOMAIN} 127.0.0.1,MAP {FLORIST_DOMAIN} 127.0.0.1",
-                ],
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
+    rules = f"--host-resolver-rules=MAP {BAKERY_DOMAIN} 127.0.0.1,MAP {FLORIST_DOMAIN} 127.0.0.1"
+    with chromium(chromium_path, rules) as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import trustme
 from django.core.cache import cache
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.browser import chromium
 from tests.statuspages.conftest import PageWorld
 from veilleur.statuspages.models import StatusPage
 
@@ -73,19 +74,8 @@ def embedder() -> Iterator[Embedder]:
 
 @pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Browser]:
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API runs an event loop in this thread; the test's database calls stay
-        # synchronous and in this thread.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium_path,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-            )
-            try:
-                yield browser
-            finally:
-                browser.close()
+    with chromium(chromium_path) as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client as HttpClient
 from django.utils import timezone
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
+from tests.browser import chromium
 from tests.statuspages.conftest import make_client_with_page, open_incident
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.monitoring.models import Monitor
@@ -23,26 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser(chromium_path: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; the test's own database calls
-    # stay synchronous and in this thread, which is what Django's guard is about.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with chromium(chromium_path) as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
-from veilleur.text_fields import NameField
+from veilleur.text_fields import LowercaseEmailModel, NameField
 from veilleur.validators import (
     validate_color,
     validate_country,
@@ -128,7 +128,7 @@ class StaffUserManager(BaseUserManager["StaffUser"]):
         return user
 
 
-class StaffUser(AbstractBaseUser):
+class StaffUser(LowercaseEmailModel, AbstractBaseUser):
     """Someone who works at the agency. They sign in with their email address."""
 
     class Role(models.TextChoices):
@@ -154,19 +154,6 @@ class StaffUser(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.name or self.email
-
-    def normalise(self) -> None:
-        # Sign-in looks addresses up lower-cased: "Marie@…" and "marie@…" are one person.
-        self.email = self.email.strip().lower()
-
-    def clean_fields(self, exclude: Any = None) -> None:
-        # Normalised before validation, so that uniqueness is checked on the value stored.
-        self.normalise()
-        super().clean_fields(exclude)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.normalise()
-        super().save(*args, **kwargs)
 
     @property
     def is_staff(self) -> bool:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.domain.maintenance import WindowRule
 from veilleur.plans.models import Plan
-from veilleur.text_fields import NameField, ParagraphField
+from veilleur.text_fields import LowercaseEmailModel, NameField, ParagraphField
 from veilleur.validators import (
     validate_http_url,
     validate_key,
@@ -71,7 +71,7 @@ class ClientChild(AgencyOwned):
         super().save(*args, **kwargs)
 
 
-class Contact(ClientChild):
+class Contact(LowercaseEmailModel, ClientChild):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     name = NameField(max_length=200, blank=True)
     email = models.EmailField()
@@ -86,18 +86,6 @@ class Contact(ClientChild):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
-
-    def normalise(self) -> None:
-        self.email = self.email.strip().lower()
-
-    def clean_fields(self, exclude: Any = None) -> None:
-        # Normalised before validation, so that uniqueness is checked on the value stored.
-        self.normalise()
-        super().clean_fields(exclude)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.normalise()
-        super().save(*args, **kwargs)
 
 
 class Site(ClientChild):

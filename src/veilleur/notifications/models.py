@@ -22,7 +22,7 @@ from veilleur.clients.models import Client
 from veilleur.domain.validators import check_key
 from veilleur.incidents.models import Incident
 from veilleur.plans.models import Plan
-from veilleur.text_fields import NameField
+from veilleur.text_fields import LowercaseEmailModel, NameField
 
 
 def describe_scope(plan: Plan | None, client: Client | None) -> str:
@@ -67,7 +67,7 @@ class ClientScoped(AgencyOwned):
         return Q(plan__isnull=True, client__isnull=True) | Q(plan_id=client.plan_id) | Q(client_id=client.pk)
 
 
-class OnCallAddress(ClientScoped):
+class OnCallAddress(LowercaseEmailModel, ClientScoped):
     """An address that receives the agency's incident alerts: for every client, for the clients
     on one plan, or for one client."""
 
@@ -98,18 +98,6 @@ class OnCallAddress(ClientScoped):
             raise ValidationError({"plan": "this plan belongs to another agency"})
         if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
             raise ValidationError({"client": "this client belongs to another agency"})
-
-    def normalise(self) -> None:
-        self.email = self.email.strip().lower()
-
-    def clean_fields(self, exclude: Any = None) -> None:
-        # Normalised before validation, so that uniqueness is checked on the value stored.
-        self.normalise()
-        super().clean_fields(exclude)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.normalise()
-        super().save(*args, **kwargs)
 
 
 class OutboxMessage(AgencyOwned):

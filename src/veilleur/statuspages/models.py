@@ -16,7 +16,7 @@ from django.utils import timezone
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client, ClientChild, Site
 from veilleur.domain.validators import check_embed_origins
-from veilleur.text_fields import NameField
+from veilleur.text_fields import LowercaseEmailModel, NameField
 from veilleur.validators import (
     validate_domain,
     validate_embed_origins,
@@ -199,7 +199,7 @@ class StatusComponent(AgencyOwned):
             raise ValidationError({"site": "this site belongs to another client"})
 
 
-class Subscription(AgencyOwned):
+class Subscription(LowercaseEmailModel, AgencyOwned):
     """Someone who asked for a page's incident notices by email: double opt-in, one-click out.
 
     ``token`` is the secret in the confirmation and unsubscribe links; it is never shown
@@ -222,18 +222,9 @@ class Subscription(AgencyOwned):
     def __str__(self) -> str:
         return self.email
 
-    def normalise(self) -> None:
-        self.email = self.email.strip().lower()
-
-    def clean_fields(self, exclude: Any = None) -> None:
-        # Normalised before validation, so that uniqueness is checked on the value stored.
-        self.normalise()
-        super().clean_fields(exclude)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.agency_id = self.page.agency_id
-        self.normalise()
-        super().save(*args, **kwargs)
+        super().save(*args, **kwargs)  # which normalises the address
 
     @property
     def active(self) -> bool:
