@@ -136,6 +136,8 @@ MIDDLEWARE = [
     # Decides from the Host header and path whether a request is for a status page, and answers
     # those itself; unknown hosts stop here (statuspages/routing.py).
     "veilleur.statuspages.routing.StatusPageRouting",
+    # A database that cannot be reached answers 503 (JSON for the API), not 500 (unavailable.py).
+    "veilleur.unavailable.DatabaseUnavailable",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
