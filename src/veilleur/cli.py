@@ -29,12 +29,23 @@ def _agency_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _wait_for_database() -> None:
+    """A role started while its database is away waits for it (one log line when it is lost,
+    one when it is back) instead of exiting with a traceback."""
+    import logging
+
+    from veilleur.outage import Outage, wait_for_database
+
+    wait_for_database(Outage(logging.getLogger("veilleur")))
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from veilleur.accounts.provisioning import first_run_link, prepare_database, resolve_agency
     from veilleur.supervisor import Role, Supervisor
 
+    _wait_for_database()
     prepare_database()
     agency = resolve_agency(None, create_if_empty=True)
     link = first_run_link(agency, settings.VEILLEUR_BASE_URL)
@@ -57,6 +68,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     from veilleur.web_server import serve
 
     if not args.no_migrate:
+        _wait_for_database()
         prepare_database()
     return serve(args.bind, workers=args.workers)
 
@@ -65,6 +77,7 @@ def cmd_checker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.checker.command import run_checker
 
+    _wait_for_database()
     if not args.no_migrate:
         prepare_database()
     return run_checker(args.region)
@@ -74,6 +87,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.worker.command import run_worker
 
+    _wait_for_database()
     if not args.no_migrate:
         prepare_database()
     return run_worker()

@@ -22,26 +22,41 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from veilleur.outage import Outage, database_answers, is_database_unavailable
+
 log = logging.getLogger("veilleur.web")
 
 # How long a client is asked to wait: a database restart or failover takes seconds to a minute.
 RETRY_AFTER_SECONDS = 30
-# One warning per this many seconds at most, however many requests fail meanwhile.
-LOG_EVERY_SECONDS = 60.0
 _API_PREFIX = "/api/"
 
 
-def is_database_unavailable(exc: BaseException | None) -> bool:
-    """True when ``exc`` says the database cannot be reached now, not that a query is wrong."""
-    return isinstance(exc, OperationalError | InterfaceError)
+# This process's view of the database: one log line when it is lost, one when it is back.
+OUTAGE = Outage(log)
+# While the database is away, whether it is back is asked at most this often, not per request.
+RECHECK_SECONDS = 5.0
 
 
 class DatabaseUnavailable:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self._checked_at = 0.0
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if OUTAGE.active:
+            self._notice_return()
         return self.get_response(request)
+
+    def _notice_return(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < RECHECK_SECONDS:
+            return
+        self._checked_at = now
+        try:
+            database_answers()
+        except (OperationalError, InterfaceError):
+            return
+        OUTAGE.back()
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_database_unavailable(exception):
@@ -51,7 +66,7 @@ class DatabaseUnavailable:
 
 def unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
     """The 503 for ``request``: JSON for the API, a plain page for people."""
-    _note(exception)
+    OUTAGE.lost(exception)
     response: HttpResponse
     if request.path_info.startswith(_API_PREFIX):
         # The API's own error format (api/errors.py); its messages are English, like the rest of it.
@@ -82,21 +97,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
         assert exception is not None
         return unavailable_response(request, exception)
     return defaults.server_error(request)
-
-
-_last_logged = -LOG_EVERY_SECONDS
-
-
-def _note(exception: BaseException) -> None:
-    """A line in the log, not one per request: a busy site would write thousands a minute."""
-    global _last_logged
-    now = time.monotonic()
-    if now - _last_logged >= LOG_EVERY_SECONDS:
-        _last_logged = now
-        log.warning("database unavailable, answering 503: %s", first_line(exception))
-
-
-def first_line(exception: BaseException) -> str:
-    """The gist of a driver's error, which often runs over several lines."""
-    text = str(exception).strip()
-    return text.splitlines()[0] if text else type(exception).__name__

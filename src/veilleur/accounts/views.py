@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from veilleur.accounts.forms import OwnerSetupForm
 from veilleur.accounts.models import SetupLink, StaffUser
 from veilleur.clients.models import Client
-from veilleur.unavailable import RETRY_AFTER_SECONDS
+from veilleur.unavailable import OUTAGE, RETRY_AFTER_SECONDS
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,8 +70,10 @@ def health(request: HttpRequest) -> JsonResponse:
     The body is for machines: the same English codes whatever the install's language."""
     try:
         StaffUser.objects.exists()
-    except Exception:  # any database failure means "not ready", whatever the driver raises
+    except Exception as exc:  # any database failure means "not ready", whatever the driver raises
+        OUTAGE.lost(exc)
         response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+    OUTAGE.back()
     return JsonResponse({"status": "ok", "database": "up"})

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections
 
 from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
+from veilleur.outage import Outage
 
 log = logging.getLogger("veilleur.checker")
 T = TypeVar("T")
@@ -138,6 +139,8 @@ class Checker:
         )
         self._results: asyncio.Queue[Completed] = asyncio.Queue(self.settings.write_queue)
         self.recorded = 0
+        # One log line when the database is lost, one when it is back, whichever loop sees it.
+        self.outage = Outage(log)
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
         def call() -> T:
@@ -151,8 +154,21 @@ class Checker:
         self._stopping.set()
         self._wake.set()
 
+    async def _until_done(self, function: Callable[..., T], *args: Any) -> T | None:
+        """``function`` on the database thread, retried while the database is away; None if
+        the checker is stopped first."""
+        while not self._stopping.is_set():
+            try:
+                result = await self._on_db(function, *args)
+            except (OperationalError, InterfaceError) as exc:
+                await self._sleep(self.outage.lost(exc))
+                continue
+            self.outage.back()
+            return result
+        return None
+
     async def run(self) -> None:
-        await self._on_db(release_dead_local_owners, socket.gethostname())
+        await self._until_done(release_dead_local_owners, socket.gethostname())
         writer = asyncio.create_task(self._write_loop())
         try:
             await asyncio.gather(self._lease_loop(), self._dispatch_loop())
@@ -163,9 +179,13 @@ class Checker:
             writer.cancel()
             unstarted = [item.monitor_id for _, _, item in self._pending]
             self._pending.clear()
-            if unstarted:
-                await self._on_db(release, self.settings.owner, unstarted)
-            await self._on_db(connections.close_all)
+            try:
+                if unstarted:
+                    await self._on_db(release, self.settings.owner, unstarted)
+                await self._on_db(connections.close_all)
+            except (OperationalError, InterfaceError) as exc:
+                # Their leases expire on their own; another checker takes them then.
+                log.warning("could not release %d leases, the database is away: %s", len(unstarted), exc)
             self._db.shutdown(wait=True)
         log.info("checker stopped after recording %d checks", self.recorded)
 
@@ -173,13 +193,19 @@ class Checker:
         runtimes_checked_at: datetime | None = None
         while not self._stopping.is_set():
             now = self.clock()
-            if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
-                await self._on_db(ensure_runtimes, now)
-                runtimes_checked_at = now
             room = self.settings.max_pending - len(self._pending)
             leased: list[LeasedCheck] = []
-            if room > 0:
-                leased = await self._lease(now, min(room, self.settings.lease_batch))
+            try:
+                if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
+                    await self._on_db(ensure_runtimes, now)
+                    runtimes_checked_at = now
+                if room > 0:
+                    leased = await self._lease(now, min(room, self.settings.lease_batch))
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away: wait for it, never exit (one log line per outage).
+                await self._sleep(self.outage.lost(exc))
+                continue
+            self.outage.back()
             for item in leased:
                 heapq.heappush(self._pending, (item.due_at, item.monitor_id, item))
             if leased:
@@ -190,20 +216,15 @@ class Checker:
                 await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
 
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
-        try:
-            return await self._on_db(
-                lease_due,
-                self.settings.owner,
-                now,
-                self.settings.lease_horizon,
-                self.settings.lease_ttl,
-                limit,
-                self.calendar,
-            )
-        except OperationalError as exc:
-            log.warning("leasing failed, retrying: %s", exc)
-            await self._sleep(1.0)
-            return []
+        return await self._on_db(
+            lease_due,
+            self.settings.owner,
+            now,
+            self.settings.lease_horizon,
+            self.settings.lease_ttl,
+            limit,
+            self.calendar,
+        )
 
     async def _sleep(self, seconds: float) -> None:
         await _wait(self._stopping, seconds)
@@ -257,7 +278,6 @@ class Checker:
                 self._results.task_done()
 
     async def _write(self, batch: list[Completed]) -> None:
-        delay = 0.5
         while True:
             try:
                 outcome = await self._on_db(
@@ -268,12 +288,11 @@ class Checker:
                     self.clock(),
                     self.settings.confirm_delay,
                 )
-            except OperationalError as exc:
+            except (OperationalError, InterfaceError) as exc:
                 # Our database, not the sites, is in trouble: keep the batch and try again.
-                log.warning("recording %d checks failed, retrying in %.1f s: %s", len(batch), delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                await asyncio.sleep(self.outage.lost(exc))
                 continue
+            self.outage.back()
             self.recorded += outcome.recorded
             if outcome.lost_leases:
                 log.info("%d checks dropped: another checker took their lease", outcome.lost_leases)

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 
 from veilleur.statuspages.access import access_gate, holds_access
 from veilleur.statuspages.models import StatusPage
-from veilleur.unavailable import unavailable_response
+from veilleur.unavailable import OUTAGE, unavailable_response
 
 MAX_ADDRESSES = 2000
 # The mark ``views.serve`` puts on a response that is a page's rendering (not a form, not a 404).
@@ -64,6 +64,7 @@ def remember(request: HttpRequest, host: str, page: StatusPage, response: HttpRe
 
 def answer_without_database(request: HttpRequest, host: str, exception: BaseException) -> HttpResponse:
     """The last rendering of the requested address when the visitor may see it, else a 503."""
+    OUTAGE.lost(exception)
     with _lock:
         entry = _served.get(address_of(request, host))
     if entry is None or request.method not in ("GET", "HEAD"):
