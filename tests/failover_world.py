@@ -23,24 +23,30 @@ def main(argv: list[str]) -> None:
     django.setup()
     from django.utils import timezone
 
-    from veilleur.accounts.models import StaffUser
     from veilleur.accounts.provisioning import create_agency
     from veilleur.clients.models import Client, Site
     from veilleur.incidents.models import Incident
     from veilleur.incidents.sla import sla_fields
     from veilleur.monitoring.models import Monitor
     from veilleur.notifications.enqueue import enqueue_incident_notices
-    from veilleur.notifications.models import OutboxMessage
+    from veilleur.notifications.models import OnCallAddress, OutboxMessage
     from veilleur.plans.models import Plan
 
     agency = create_agency(key="failover", name="Failover")
-    StaffUser.objects.create_user(email="owner@agency.example", agency=agency, password=None, role="owner")
+    OnCallAddress.objects.create(agency=agency, email="oncall@agency.example")
     client = Client.objects.create(
         agency=agency, key="shop", name="Shop", plan=Plan.objects.get(agency=agency, key="premium")
     )
     site = Site.objects.create(client=client, key="www", name="Shop", url=args.url)
     monitors = Monitor.objects.bulk_create(
-        Monitor(site=site, key=f"m{n}", url=args.url, interval_seconds=args.interval, timeout_seconds=5)
+        Monitor(
+            agency=agency,
+            site=site,
+            key=f"m{n}",
+            url=args.url,
+            interval_seconds=args.interval,
+            timeout_seconds=5,
+        )
         for n in range(args.monitors)
     )
     made: dict[str, object] = {"monitors": [monitor.pk for monitor in monitors]}

@@ -55,9 +55,24 @@ class Cluster:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
 
+    def url_of(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        return self.url_of()
+
+    def execute(self, sql: str, database: str = "postgres") -> list[tuple[object, ...]]:
+        import psycopg
+
+        with psycopg.connect(self.url_of(database), autocommit=True, connect_timeout=5) as connection:
+            cursor = connection.execute(sql)  # type: ignore[arg-type]
+            return cursor.fetchall() if cursor.description else []
+
+    def new_database(self, name: str, template: str = "veilleur_template") -> str:
+        """A database copied from the migrated template: a fresh install in a fraction of a second."""
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url_of(name)
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run(
@@ -101,9 +116,22 @@ def veilleur(env: Mapping[str, str], *args: str, timeout: float = 120) -> str:
     return done.stdout
 
 
-def role_env(cluster: Cluster, data_dir: Path, **extra: str) -> dict[str, str]:
+def migrated_cluster(data_dir: Path) -> Cluster:
+    """A started cluster whose ``veilleur_template`` database has the schema, for ``new_database``."""
+    cluster = Cluster()
+    try:
+        cluster.start()
+        cluster.execute('CREATE DATABASE "veilleur_template"')
+        veilleur(role_env(cluster, data_dir, database="veilleur_template"), "migrate")
+    except BaseException:
+        cluster.remove()
+        raise
+    return cluster
+
+
+def role_env(cluster: Cluster, data_dir: Path, database: str = "postgres", **extra: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "VEILLEUR_ALLOW_PRIVATE_TARGETS": "1", **extra}
-    env["DATABASE_URL"] = cluster.url
+    env["DATABASE_URL"] = cluster.url_of(database)
     env["VEILLEUR_DATA_DIR"] = str(data_dir)
     env.pop("VEILLEUR_TEST_DATABASE_NAME", None)
     return env
