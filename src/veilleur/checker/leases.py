@@ -1,5 +1,8 @@
 """Leasing due monitors: the only way a checker gets work.
 
+Leases are short and renewed by the live checker (runner.py): a dead checker's monitors are
+free again within seconds, for any other checker, on any host.
+
 On PostgreSQL, ``SELECT … FOR UPDATE SKIP LOCKED`` lets any number of checkers take disjoint
 batches at once. On SQLite, transactions begin IMMEDIATE (settings.py), so one leasing
 transaction runs at a time: the simplest correct thing for one machine.
@@ -86,6 +89,12 @@ def lease_due(
         [(row["monitor_id"], row["monitor__site_id"], row["monitor__site__client_id"]) for row in rows], now
     )
     return [_leased(row, windows.get(row["monitor_id"], [])) for row in rows]
+
+
+def renew(owner: str, now: datetime, ttl: timedelta) -> int:
+    """Extend the leases ``owner`` still holds (compare-and-set on the owner: one taken over by
+    another checker meanwhile stays theirs); how many."""
+    return MonitorRuntime.objects.filter(lease_owner=owner).update(lease_expires_at=now + ttl)
 
 
 def release(owner: str, monitor_ids: list[int]) -> int:

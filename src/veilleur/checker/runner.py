@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connections
 
-from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
+from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners, renew
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
@@ -51,12 +51,13 @@ class CheckerSettings:
     confirm_delay: timedelta = timedelta(seconds=3)
     idle_sleep: float = 0.5
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-
-    @property
-    def lease_ttl(self) -> timedelta:
-        # Long enough for the slowest probe (60 s timeout) plus a stalled write; short enough
-        # that another checker takes over a dead one's monitors within about two minutes.
-        return timedelta(seconds=120)
+    # Leases are short and renewed while the checker lives (every ``lease_renewal``), however long
+    # its probes take: a checker that dies (killed, host lost, frozen) stops renewing, and another
+    # one takes its monitors within ``lease_ttl`` of its last renewal — well within one interval
+    # plus 10 s of their due time. A lease lost to a stalled database costs one duplicate probe,
+    # whose result the recorder drops.
+    lease_ttl: timedelta = timedelta(seconds=8)
+    lease_renewal: float = 2.0
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -170,6 +171,7 @@ class Checker:
     async def run(self) -> None:
         await self._until_done(release_dead_local_owners, socket.gethostname())
         writer = asyncio.create_task(self._write_loop())
+        renewer = asyncio.create_task(self._renew_loop())
         try:
             await asyncio.gather(self._lease_loop(), self._dispatch_loop())
             if self._in_flight:
@@ -177,6 +179,7 @@ class Checker:
             await self._results.join()
         finally:
             writer.cancel()
+            renewer.cancel()
             unstarted = [item.monitor_id for _, _, item in self._pending]
             self._pending.clear()
             try:
@@ -214,6 +217,14 @@ class Checker:
                 # Jittered, so that checkers sharing monitors do not poll in lockstep, with one
                 # of them always just ahead of the other when leases are released.
                 await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
+
+    async def _renew_loop(self) -> None:
+        """Extend every lease this checker holds, until it stops (its pending and in-flight checks
+        included); failures are the database's, noticed by the other loops."""
+        while True:
+            await asyncio.sleep(self.settings.lease_renewal)
+            with contextlib.suppress(OperationalError, InterfaceError):
+                await self._on_db(renew, self.settings.owner, self.clock(), self.settings.lease_ttl)
 
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
         return await self._on_db(
