@@ -173,3 +173,36 @@ def test_notified_at_is_the_first_accepted_alert_across_a_database_crash(install
         assert worker.process.poll() is None and "Traceback" not in worker.text()
     finally:
         sink.stop()
+
+
+def test_checks_made_while_the_database_is_away_are_stored_and_date_the_incident(
+    install: Install, target: Target
+) -> None:
+    install.seed("--url", f"http://127.0.0.1:{target.port}/", "--monitors", "3", "--interval", "2")
+    checker = install.start("checker", "--no-migrate", "--region", "eu-west")
+    results = "SELECT count(*) FROM monitoring_checkresult"
+    wait_for(lambda: install.count(results) >= 6, 30, "the first checks")
+
+    install.cluster.stop()
+    stopped_at = datetime.now(UTC)
+    time.sleep(2)
+    went_down_at = datetime.now(UTC)
+    target.healthy = False  # the site fails while nothing can be stored
+    time.sleep(6)
+    restarted_at = datetime.now(UTC)
+    install.cluster.start()
+
+    incidents = "SELECT first_failed_at FROM incidents_incident ORDER BY first_failed_at"
+    wait_for(lambda: len(install.query(incidents)) == 3, 30, "an incident per monitor")
+    for (first_failed_at,) in install.query(incidents):
+        # The first failed check, made during the outage: not the first one after it.
+        assert went_down_at <= first_failed_at <= went_down_at + timedelta(seconds=2 + 1)
+    during = install.count(
+        f"SELECT count(*) FROM monitoring_checkresult WHERE checked_at > '{stopped_at.isoformat()}' "
+        f"AND checked_at < '{restarted_at.isoformat()}'"
+    )
+    assert during >= 3 * 3  # every monitor, at its cadence, all along the outage
+    assert install.count("SELECT count(*) FROM monitoring_nodatagap") == 0
+    log = checker.text()
+    assert checker.process.poll() is None and "Traceback" not in log, log
+    assert log.count(LOST) == 1 and "stored" in log, log
