@@ -153,7 +153,7 @@ class Checker:
         # The last check stored of each monitor this checker recorded: if the database goes
         # away, these are the monitors it goes on checking (each monitor's last checker does).
         self._recent: dict[int, Completed] = {}
-        self._checking: set[int] = set()  # monitors whose probe is under way
+        self._checking: set[int] = set()  # monitors checked now, or whose result is not written yet
         self.not_kept = 0
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
@@ -314,14 +314,16 @@ class Checker:
         await self._wake.wait(timeout)
 
     async def _check(self, item: LeasedCheck) -> None:
-        self._checking.add(item.monitor_id)
+        self._checking.add(item.monitor_id)  # until its result is written or kept (_write)
         try:
             async with self._hosts[item.host]:
                 observation = await self.prober(item.spec)
             # Waits while the writer is behind: backpressure instead of unbounded memory.
             await self._results.put(Completed(item, observation))
-        finally:
+        except BaseException:
             self._checking.discard(item.monitor_id)
+            raise
+        finally:
             self._slots.release()
 
     async def _write_loop(self) -> None:
@@ -340,6 +342,12 @@ class Checker:
                 self._results.task_done()
 
     async def _write(self, batch: list[Completed]) -> None:
+        try:
+            await self._write_or_keep(batch)
+        finally:
+            self._checking.difference_update(item.check.monitor_id for item in batch)
+
+    async def _write_or_keep(self, batch: list[Completed]) -> None:
         if self._kept or any(item.check.scheduled_offline for item in batch):
             # Stored after what was kept before them, through the replay, which reads the state.
             self._keep(batch)
