@@ -8,8 +8,8 @@ it for live. A protected page is served only to a visitor whose cookie opened it
 against what the page required when it was rendered. An address this process never served
 answers a plain 503.
 
-Memory is bounded: at most ``MAX_ADDRESSES`` renderings per process, the least recently served
-forgotten first.
+Memory is bounded: at most ``MAX_BYTES`` of renderings per process (a page of 20 components is
+about half a MiB), the least recently served forgotten first.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from veilleur.statuspages.access import access_gate, holds_access
 from veilleur.statuspages.models import StatusPage
 from veilleur.unavailable import OUTAGE, unavailable_response
 
-MAX_ADDRESSES = 2000
+MAX_BYTES = 64 * 1024 * 1024
 # The mark ``views.serve`` puts on a response that is a page's rendering (not a form, not a 404).
 RENDERING_MARK = "status_page_rendering"
 _NOT_KEPT = frozenset({"set-cookie", "vary"})
@@ -39,6 +39,7 @@ class LastServed:
 
 _lock = threading.Lock()
 _served: OrderedDict[str, LastServed] = OrderedDict()
+_bytes = 0  # the bodies' total size
 
 
 def address_of(request: HttpRequest, host: str) -> str:
@@ -55,11 +56,15 @@ def remember(request: HttpRequest, host: str, page: StatusPage, response: HttpRe
         gate=access_gate(page) if page.is_protected else None,
     )
     address = address_of(request, host)
+    global _bytes
     with _lock:
+        previous = _served.pop(address, None)
+        if previous is not None:
+            _bytes -= len(previous.body)
         _served[address] = entry
-        _served.move_to_end(address)
-        while len(_served) > MAX_ADDRESSES:
-            _served.popitem(last=False)
+        _bytes += len(entry.body)
+        while _bytes > MAX_BYTES and _served:
+            _bytes -= len(_served.popitem(last=False)[1].body)
 
 
 def answer_without_database(request: HttpRequest, host: str, exception: BaseException) -> HttpResponse:
@@ -80,5 +85,7 @@ def answer_without_database(request: HttpRequest, host: str, exception: BaseExce
 
 
 def forget_all() -> None:
+    global _bytes
     with _lock:
         _served.clear()
+        _bytes = 0
