@@ -110,9 +110,7 @@ def main() -> None:
             f"SELECT count(*) FROM monitoring_checkresult WHERE checked_at > '{stopped_at.isoformat()}' "
             f"AND checked_at < '{restarted_at.isoformat()}'"
         )
-        print(f"outage of {args.outage} s: {during} checks made during it, stored {stored_after:.1f} s after restart")
         time.sleep(args.interval + 5)
-        print(open(log).read()[-3000:])
         gap = longest_gap(cluster, before, datetime.now(UTC))
         print(
             f"outage of {args.outage} s: {during} checks made during it, "
