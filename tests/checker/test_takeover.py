@@ -1,4 +1,5 @@
-"""A checker that dies for good: another one checks its monitors within one interval + 10 s."""
+"""A checker that dies for good, or freezes (a zombie that still holds its process id): another
+one checks its monitors within one interval + 10 s."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from .roles import start_checker
 from .test_processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-INTERVAL = 4
+INTERVAL = 2
 ALLOWED = timedelta(seconds=INTERVAL + 10)
 
 
-def test_a_killed_checkers_monitors_are_taken_over_within_an_interval_and_ten_seconds(
-    target: Target, make_monitor: Callable[..., Monitor], tmp_path: Path
+@pytest.mark.parametrize("death", [signal.SIGKILL, signal.SIGSTOP], ids=["killed", "frozen"])
+def test_a_dead_checkers_monitors_are_taken_over_within_an_interval_and_ten_seconds(
+    target: Target, make_monitor: Callable[..., Monitor], tmp_path: Path, death: signal.Signals
 ) -> None:
     monitors = [
         make_monitor(url=f"http://127.0.0.1:{target.port}/{n}", interval_seconds=INTERVAL) for n in range(8)
@@ -41,8 +43,9 @@ def test_a_killed_checkers_monitors_are_taken_over_within_an_interval_and_ten_se
             ),
             timeout=30,
         )
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait()
+        doomed.send_signal(death)
+        if death == signal.SIGKILL:
+            doomed.wait()
         killed_at = timezone.now()
         held = set(
             MonitorRuntime.objects.filter(lease_owner__endswith=owner_suffix).values_list(
