@@ -170,6 +170,8 @@ def _databases() -> dict[str, dict[str, Any]]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+        # A database host that stops answering fails a connection in seconds, not minutes.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         test_name = os.environ.get("VEILLEUR_TEST_DATABASE_NAME")
         if test_name:
             config["TEST"] = {"NAME": test_name}
