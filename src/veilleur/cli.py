@@ -31,6 +31,16 @@ def _agency_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _wait_for_database() -> None:
+    """A role started while its database is away waits for it (one log line when it is lost,
+    one when it is back) instead of exiting with a traceback."""
+    import logging
+
+    from veilleur.outage import Outage, wait_for_database
+
+    wait_for_database(Outage(logging.getLogger("veilleur")))
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
@@ -49,6 +59,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
         return EXIT_FAILURE
+    _wait_for_database()
     prepare_database()
     agency = resolve_agency(None, create_if_empty=True)
     pending = None if args.new_setup_link else pending_setup_link(agency)
@@ -90,6 +101,7 @@ def cmd_web(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_START
 
     if not args.no_migrate:
+        _wait_for_database()
         prepare_database()
     return serve(args.bind, workers=args.workers)
 
@@ -98,6 +110,7 @@ def cmd_checker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.checker.command import run_checker
 
+    _wait_for_database()
     if not args.no_migrate:
         prepare_database()
     return run_checker(args.region)
@@ -107,6 +120,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.worker.command import run_worker
 
+    _wait_for_database()
     if not args.no_migrate:
         prepare_database()
     return run_worker()

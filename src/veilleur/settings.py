@@ -141,6 +141,8 @@ MIDDLEWARE = [
     # Decides from the Host header and path whether a request is for a status page, and answers
     # those itself; unknown hosts stop here (statuspages/routing.py).
     "veilleur.statuspages.routing.StatusPageRouting",
+    # A database that cannot be reached answers 503 (JSON for the API), not 500 (unavailable.py).
+    "veilleur.unavailable.DatabaseUnavailable",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -175,6 +177,8 @@ def _databases() -> dict[str, dict[str, Any]]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+        # A database host that stops answering fails a connection in seconds, not minutes.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         test_name = os.environ.get("VEILLEUR_TEST_DATABASE_NAME")
         if test_name:
             config["TEST"] = {"NAME": test_name}

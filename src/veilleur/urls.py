@@ -11,3 +11,6 @@ urlpatterns = [
     path("", include("veilleur.incidents.urls")),
     path("", include("veilleur.accounts.urls")),
 ]
+
+# A database that went away while middleware used it is a 503 too (unavailable.py).
+handler500 = "veilleur.unavailable.server_error"

@@ -37,4 +37,4 @@ def test_wrong_password_is_refused_without_detail(client: HttpClient, owner: Sta
 
 def test_health_answers_when_the_database_does(client: HttpClient, db: None) -> None:
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "up"}

@@ -8,12 +8,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veilleur.accounts.forms import OwnerSetupForm, PasswordSetupForm
 from veilleur.accounts.models import SetupLink, StaffUser
 from veilleur.clients.models import Client
+from veilleur.unavailable import OUTAGE, RETRY_AFTER_SECONDS
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,9 +76,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for a load balancer: answers 200 when the database answers."""
+    """Readiness for a load balancer or a supervisor: 200 when the database answers, else 503.
+    The body is for machines: the same English codes whatever the install's language."""
     try:
         StaffUser.objects.exists()
-    except Exception:  # any database failure means "not ready", whatever the driver raises
-        return JsonResponse({"status": "unavailable", "detail": _("database unreachable")}, status=503)
-    return JsonResponse({"status": "ok"})
+    except Exception as exc:  # any database failure means "not ready", whatever the driver raises
+        OUTAGE.lost(exc)
+        response = JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    OUTAGE.back()
+    return JsonResponse({"status": "ok", "database": "up"})

@@ -1,5 +1,8 @@
 """Leasing due monitors: the only way a checker gets work.
 
+Leases are short and renewed by the live checker (runner.py): a dead checker's monitors are
+free again within seconds, for any other checker, on any host.
+
 On PostgreSQL, ``SELECT … FOR UPDATE SKIP LOCKED`` lets any number of checkers take disjoint
 batches at once. On SQLite, transactions begin IMMEDIATE (settings.py), so one leasing
 transaction runs at a time: the simplest correct thing for one machine.
@@ -12,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.work import CheckSpec, LeasedCheck
@@ -69,15 +72,34 @@ def lease_due(
     owner: str, now: datetime, horizon: timedelta, ttl: timedelta, limit: int, calendar: MaintenanceCalendar
 ) -> list[LeasedCheck]:
     """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired."""
+    due = (
+        MonitorRuntime.objects.filter(due_at__lte=now + horizon, monitor__paused=False)
+        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
+        .order_by("due_at")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return _take(due[:limit], owner, now, ttl, calendar)
+
+
+def lease_ids(
+    owner: str, monitor_ids: list[int], now: datetime, ttl: timedelta, calendar: MaintenanceCalendar
+) -> list[LeasedCheck]:
+    """Lease these monitors, due or not, when their lease is free, expired or already ours: to
+    store checks made while the database was away, with the state each monitor is in now."""
+    wanted = MonitorRuntime.objects.filter(pk__in=monitor_ids).filter(
+        Q(lease_owner="") | Q(lease_owner=owner) | Q(lease_expires_at__lt=now)
+    )
+    if connection.features.has_select_for_update:
+        wanted = wanted.select_for_update(of=("self",))
+    return _take(wanted, owner, now, ttl, calendar)
+
+
+def _take(
+    query: QuerySet[MonitorRuntime], owner: str, now: datetime, ttl: timedelta, calendar: MaintenanceCalendar
+) -> list[LeasedCheck]:
     with transaction.atomic():
-        due = (
-            MonitorRuntime.objects.filter(due_at__lte=now + horizon, monitor__paused=False)
-            .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
-            .order_by("due_at")
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        rows = [dict(zip(LEASE_FIELDS, row, strict=True)) for row in due.values_list(*LEASE_FIELDS)[:limit]]
+        rows = [dict(zip(LEASE_FIELDS, row, strict=True)) for row in query.values_list(*LEASE_FIELDS)]
         if not rows:
             return []
         MonitorRuntime.objects.filter(pk__in=[row["monitor_id"] for row in rows]).update(
@@ -87,6 +109,12 @@ def lease_due(
         [(row["monitor_id"], row["monitor__site_id"], row["monitor__site__client_id"]) for row in rows], now
     )
     return [_leased(row, windows.get(row["monitor_id"], [])) for row in rows]
+
+
+def renew(owner: str, now: datetime, ttl: timedelta) -> int:
+    """Extend the leases ``owner`` still holds (compare-and-set on the owner: one taken over by
+    another checker meanwhile stays theirs); how many."""
+    return MonitorRuntime.objects.filter(lease_owner=owner).update(lease_expires_at=now + ttl)
 
 
 def release(owner: str, monitor_ids: list[int]) -> int:

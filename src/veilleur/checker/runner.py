@@ -18,16 +18,19 @@ import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections
 
-from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
+from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners, renew
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
+from veilleur.checker.replay import rounds, store_round
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
+from veilleur.domain.schedule import next_slot
+from veilleur.outage import Outage
 
 log = logging.getLogger("veilleur.checker")
 T = TypeVar("T")
@@ -50,12 +53,16 @@ class CheckerSettings:
     confirm_delay: timedelta = timedelta(seconds=3)
     idle_sleep: float = 0.5
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-
-    @property
-    def lease_ttl(self) -> timedelta:
-        # Long enough for the slowest probe (60 s timeout) plus a stalled write; short enough
-        # that another checker takes over a dead one's monitors within about two minutes.
-        return timedelta(seconds=120)
+    # Leases are short and renewed while the checker lives (every ``lease_renewal``), however long
+    # its probes take: a checker that dies (killed, host lost, frozen) stops renewing, and another
+    # one takes its monitors within ``lease_ttl`` of its last renewal — well within one interval
+    # plus 10 s of their due time. A lease lost to a stalled database costs one duplicate probe,
+    # whose result the recorder drops.
+    lease_ttl: timedelta = timedelta(seconds=8)
+    lease_renewal: float = 2.0
+    # Results kept in memory while the database is away, stored when it is back (replay.py):
+    # a few hundred bytes each, so at most some megabytes. Beyond, newer results are not kept.
+    max_kept: int = 20_000
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -138,6 +145,16 @@ class Checker:
         )
         self._results: asyncio.Queue[Completed] = asyncio.Queue(self.settings.write_queue)
         self.recorded = 0
+        # One log line when the database is lost, one when it is back, whichever loop sees it.
+        self.outage = Outage(log)
+        self._kept: list[Completed] = []  # checked, not stored yet: the database was away
+        self._next_store_attempt = 0.0
+        self._storing = asyncio.Lock()
+        # The last check stored of each monitor this checker recorded: if the database goes
+        # away, these are the monitors it goes on checking (each monitor's last checker does).
+        self._recent: dict[int, Completed] = {}
+        self._checking: set[int] = set()  # monitors checked now, or whose result is not written yet
+        self.not_kept = 0
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
         def call() -> T:
@@ -151,9 +168,25 @@ class Checker:
         self._stopping.set()
         self._wake.set()
 
+    async def _until_done(self, function: Callable[..., T], *args: Any) -> T | None:
+        """``function`` on the database thread, retried while the database is away; None if
+        the checker is stopped first."""
+        while not self._stopping.is_set():
+            try:
+                result = await self._on_db(function, *args)
+            except (OperationalError, InterfaceError) as exc:
+                await self._sleep(self._lost(exc))
+                continue
+            self.outage.back()
+            return result
+        return None
+
     async def run(self) -> None:
-        await self._on_db(release_dead_local_owners, socket.gethostname())
+        await self._until_done(release_dead_local_owners, socket.gethostname())
         writer = asyncio.create_task(self._write_loop())
+        renewer = asyncio.create_task(self._renew_loop())
+        for task in (writer, renewer):
+            task.add_done_callback(self._on_task_end)
         try:
             await asyncio.gather(self._lease_loop(), self._dispatch_loop())
             if self._in_flight:
@@ -161,25 +194,70 @@ class Checker:
             await self._results.join()
         finally:
             writer.cancel()
+            renewer.cancel()
+            if self._kept and not await self._store_kept(force=True):
+                log.warning("%d checks made while the database was away were not stored", len(self._kept))
             unstarted = [item.monitor_id for _, _, item in self._pending]
             self._pending.clear()
-            if unstarted:
-                await self._on_db(release, self.settings.owner, unstarted)
-            await self._on_db(connections.close_all)
+            try:
+                if unstarted:
+                    await self._on_db(release, self.settings.owner, unstarted)
+                await self._on_db(connections.close_all)
+            except (OperationalError, InterfaceError) as exc:
+                # Their leases expire on their own; another checker takes them then.
+                log.warning("could not release %d leases, the database is away: %s", len(unstarted), exc)
             self._db.shutdown(wait=True)
         log.info("checker stopped after recording %d checks", self.recorded)
+
+    def _lost(self, exc: BaseException) -> float:
+        """Note that the database is away (the pause before the next try); when it has just gone,
+        take on the monitors this checker checked last, which nobody can lease now."""
+        starting = not self.outage.active
+        pause = self.outage.lost(exc)
+        if starting:
+            self._adopt_recent()
+        return pause
+
+    def _adopt_recent(self) -> None:
+        now = self.clock()
+        busy = self._checking | {item.monitor_id for _, _, item in self._pending}
+        adopted = []
+        for monitor_id, item in list(self._recent.items()):
+            interval = timedelta(seconds=item.check.interval_seconds)
+            if item.observation.checked_at < now - 2 * interval:
+                del self._recent[monitor_id]  # another checker has it by now
+            elif monitor_id not in busy:
+                adopted.append(item)
+        self._recent.clear()
+        self._schedule_offline(adopted)
+
+    def _on_task_end(self, task: asyncio.Task[None]) -> None:
+        """A loop that dies of a bug stops the checker, loudly, for its supervisor to restart."""
+        if not task.cancelled() and task.exception() is not None:
+            log.error("checker loop failed, stopping", exc_info=task.exception())
+            self.stop()
 
     async def _lease_loop(self) -> None:
         runtimes_checked_at: datetime | None = None
         while not self._stopping.is_set():
             now = self.clock()
-            if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
-                await self._on_db(ensure_runtimes, now)
-                runtimes_checked_at = now
             room = self.settings.max_pending - len(self._pending)
             leased: list[LeasedCheck] = []
-            if room > 0:
-                leased = await self._lease(now, min(room, self.settings.lease_batch))
+            if self._kept and not await self._store_kept(force=True):
+                await self._sleep(max(0.5, self._next_store_attempt - asyncio.get_running_loop().time()))
+                continue
+            try:
+                if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
+                    await self._on_db(ensure_runtimes, now)
+                    runtimes_checked_at = now
+                if room > 0:
+                    leased = await self._lease(now, min(room, self.settings.lease_batch))
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away: wait for it, never exit (one log line per outage).
+                await self._sleep(self._lost(exc))
+                continue
+            self.outage.back()
+            self._forget_offline_checks()
             for item in leased:
                 heapq.heappush(self._pending, (item.due_at, item.monitor_id, item))
             if leased:
@@ -189,21 +267,24 @@ class Checker:
                 # of them always just ahead of the other when leases are released.
                 await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
 
+    async def _renew_loop(self) -> None:
+        """Extend every lease this checker holds, until it stops (its pending and in-flight checks
+        included); failures are the database's, noticed by the other loops."""
+        while True:
+            await asyncio.sleep(self.settings.lease_renewal)
+            with contextlib.suppress(OperationalError, InterfaceError):
+                await self._on_db(renew, self.settings.owner, self.clock(), self.settings.lease_ttl)
+
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
-        try:
-            return await self._on_db(
-                lease_due,
-                self.settings.owner,
-                now,
-                self.settings.lease_horizon,
-                self.settings.lease_ttl,
-                limit,
-                self.calendar,
-            )
-        except OperationalError as exc:
-            log.warning("leasing failed, retrying: %s", exc)
-            await self._sleep(1.0)
-            return []
+        return await self._on_db(
+            lease_due,
+            self.settings.owner,
+            now,
+            self.settings.lease_horizon,
+            self.settings.lease_ttl,
+            limit,
+            self.calendar,
+        )
 
     async def _sleep(self, seconds: float) -> None:
         await _wait(self._stopping, seconds)
@@ -233,11 +314,15 @@ class Checker:
         await self._wake.wait(timeout)
 
     async def _check(self, item: LeasedCheck) -> None:
+        self._checking.add(item.monitor_id)  # until its result is written or kept (_write)
         try:
             async with self._hosts[item.host]:
                 observation = await self.prober(item.spec)
             # Waits while the writer is behind: backpressure instead of unbounded memory.
             await self._results.put(Completed(item, observation))
+        except BaseException:
+            self._checking.discard(item.monitor_id)
+            raise
         finally:
             self._slots.release()
 
@@ -257,24 +342,110 @@ class Checker:
                 self._results.task_done()
 
     async def _write(self, batch: list[Completed]) -> None:
-        delay = 0.5
-        while True:
-            try:
+        try:
+            await self._write_or_keep(batch)
+        finally:
+            self._checking.difference_update(item.check.monitor_id for item in batch)
+
+    async def _write_or_keep(self, batch: list[Completed]) -> None:
+        if self._kept or any(item.check.scheduled_offline for item in batch):
+            # Stored after what was kept before them, through the replay, which reads the state.
+            self._keep(batch)
+            if not await self._store_kept():
+                self._schedule_offline(batch)
+            return
+        try:
+            outcome = await self._on_db(
+                record_batch,
+                self.settings.owner,
+                self.settings.region,
+                batch,
+                self.clock(),
+                self.settings.confirm_delay,
+            )
+        except (OperationalError, InterfaceError) as exc:
+            # Our database, not the sites, is in trouble: keep the checks, go on checking.
+            self._next_store_attempt = asyncio.get_running_loop().time() + self._lost(exc)
+            self._keep(batch)
+            self._schedule_offline(batch)
+            return
+        self.outage.back()
+        self.recorded += outcome.recorded
+        for item in batch:
+            self._recent[item.check.monitor_id] = item
+        if outcome.lost_leases:
+            log.info("%d checks dropped: another checker took their lease", outcome.lost_leases)
+
+    def _keep(self, batch: list[Completed]) -> None:
+        room = max(0, self.settings.max_kept - len(self._kept))
+        self._kept.extend(batch[:room])
+        if len(batch) > room:
+            if not self.not_kept:
+                log.warning(
+                    "%d checks kept while the database is away: newer ones are not kept", len(self._kept)
+                )
+            self.not_kept += len(batch) - room
+
+    def _schedule_offline(self, batch: list[Completed]) -> None:
+        """The next check of each monitor of ``batch``, at its cadence, while the database is away."""
+        if self._stopping.is_set() or len(self._kept) >= self.settings.max_kept:
+            return
+        now = self.clock()
+        for item in batch:
+            check = item.check
+            slot = check.next_slot_at
+            if not check.is_confirmation:
+                slot = next_slot(check.next_slot_at, now, check.monitor_id, check.interval_seconds)
+            upcoming = replace(
+                check, due_at=slot, next_slot_at=slot, is_confirmation=False, scheduled_offline=True
+            )
+            heapq.heappush(self._pending, (slot, upcoming.monitor_id, upcoming))
+        self._wake.set()
+
+    def _forget_offline_checks(self) -> None:
+        """The database is back: the monitors are leased again, so checks scheduled without it go."""
+        if any(item.scheduled_offline for _, _, item in self._pending):
+            self._pending = [entry for entry in self._pending if not entry[2].scheduled_offline]
+            heapq.heapify(self._pending)
+
+    async def _store_kept(self, force: bool = False) -> bool:
+        """Store the kept checks in the order they were made; False while the database is away."""
+        async with self._storing:  # the writer and the lease loop both store: one at a time
+            if not self._kept:
+                return True
+            loop = asyncio.get_running_loop()
+            if not force and loop.time() < self._next_store_attempt:
+                return False
+            return await self._store_kept_now(loop)
+
+    async def _store_kept_now(self, loop: asyncio.AbstractEventLoop) -> bool:
+        total = len(self._kept)
+        recorded = 0
+        try:
+            for round_ in rounds(self._kept):
                 outcome = await self._on_db(
-                    record_batch,
+                    store_round,
                     self.settings.owner,
                     self.settings.region,
-                    batch,
+                    round_,
                     self.clock(),
+                    self.settings.lease_ttl,
                     self.settings.confirm_delay,
+                    self.calendar,
                 )
-            except OperationalError as exc:
-                # Our database, not the sites, is in trouble: keep the batch and try again.
-                log.warning("recording %d checks failed, retrying in %.1f s: %s", len(batch), delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-                continue
-            self.recorded += outcome.recorded
-            if outcome.lost_leases:
-                log.info("%d checks dropped: another checker took their lease", outcome.lost_leases)
-            return
+                recorded += outcome.recorded
+                done = {id(item) for item in round_}
+                self._kept = [item for item in self._kept if id(item) not in done]
+        except (OperationalError, InterfaceError) as exc:
+            self._next_store_attempt = loop.time() + self._lost(exc)
+            return False
+        self.outage.back()
+        self.recorded += recorded
+        log.info(
+            "stored %d of %d checks made while the database was away (%d not kept)",
+            recorded,
+            total,
+            self.not_kept,
+        )
+        self.not_kept = 0
+        return True

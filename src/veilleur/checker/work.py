@@ -39,6 +39,9 @@ class LeasedCheck:
     streak_proof: list[dict[str, object]]
     last_checked_at: datetime | None
     maintenance: list[Interval] = field(default_factory=list)
+    # Scheduled by the checker itself while the database was away: its state may be stale, so
+    # its result is stored through checker/replay.py, which reads the state again.
+    scheduled_offline: bool = False
 
     @property
     def host(self) -> str:

@@ -36,6 +36,7 @@ from veilleur.domain.rollups import HourRollup, pack_day, rollup_hour, unpack_da
 from veilleur.history.models import ResultBlock, RollupDay
 from veilleur.incidents.models import Blip
 from veilleur.monitoring.models import CheckResult, Monitor
+from veilleur.outage import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,9 @@ def _blip_counts(monitor_ids: list[int], hour_start: datetime) -> dict[int, int]
 def _compact_and_count(item: PendingHour, blips: int, report: CompactionReport, done_with: set[int]) -> None:
     try:
         outcome, moved = compact_monitor_hour(item, blips)
-    except Exception:
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            raise  # no hour can be compacted: the worker waits for the database
         logger.exception("compacting monitor %s at %s failed", item.monitor_id, item.hour_start)
         report.failed += 1
         report.failed_monitors.append(item.monitor_id)

@@ -26,6 +26,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -48,6 +49,7 @@ from veilleur.notifications.rendering import CannotRender, build_email, render_m
 from veilleur.notifications.smtp import send_over_smtp
 from veilleur.notifications.smtp_url import SmtpConfig, parse_smtp_url
 from veilleur.notifications.webhook import WebhookRequest, build_webhook_request, post_webhook
+from veilleur.outage import is_database_unavailable
 
 log = logging.getLogger("veilleur.notifications")
 
@@ -76,7 +78,7 @@ Clock = Callable[[], datetime]
 Sender = Callable[[SmtpConfig, str, str, bytes], None]
 WebhookPoster = Callable[[WebhookRequest], None]
 Transmission = Callable[[], None]  # the network part of one delivery: no database in there
-InFlight = dict[Future[None], OutboxMessage]
+InFlight = dict[Future[datetime], OutboxMessage]  # each send's future: when it was accepted
 
 
 class AppriseNotifier(Protocol):
@@ -170,13 +172,13 @@ class Deliverer:
         self.budget_seconds = budget_seconds
         self.name = name or new_claimer_name()
 
-    def run(self) -> DeliveryReport:
+    def _run(self, report: DeliveryReport) -> DeliveryReport:
         """Claim due rows one at a time and send them, up to ``parallel`` at once, until none is
         due or the budget is spent; then wait for the sends still under way (each has its own
         deadline) and record them."""
-        report = DeliveryReport()
+        self._in_flight: InFlight = {}
         started = time.monotonic()
-        in_flight: InFlight = {}
+        in_flight = self._in_flight
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="outbox-send") as pool:
             while time.monotonic() - started < self.budget_seconds:
                 row = (
@@ -187,7 +189,7 @@ class Deliverer:
                 if row is not None:
                     transmission = self._prepare(row, report)
                     if transmission is not None:
-                        in_flight[pool.submit(transmission)] = row
+                        in_flight[pool.submit(_accepted_at, transmission, self.clock)] = row
                     self._settle(in_flight, report, block=False)
                 elif in_flight:
                     self._settle(in_flight, report, block=True)  # a slot, or an e-mail turn, frees up
@@ -196,6 +198,18 @@ class Deliverer:
             while in_flight:
                 self._settle(in_flight, report, block=True)
         return report
+
+    def run(self) -> DeliveryReport:
+        """``deliver`` the due rows; sends accepted while the database was away are recorded
+        first, so that none of them is sent again by this process."""
+        report = DeliveryReport()
+        record_unrecorded_sends()
+        try:
+            return self._run(report)
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                self._keep_accepted_sends()
+            raise
 
     def claim_next(self, skip: Collection[str] = ()) -> OutboxMessage | None:
         """Claim the next due row, leaving out the channels in ``skip``."""
@@ -223,11 +237,11 @@ class Deliverer:
         if transmission is None:
             return
         try:
-            transmission()
+            accepted_at = _accepted_at(transmission, self.clock)
         except Exception as exc:  # whatever went wrong, the row must come back, never be lost
             self._record_failure(row, exc, report)
         else:
-            self._record_sent(row, report)
+            self._record_sent(row, report, accepted_at)
 
     def _prepare(self, row: OutboxMessage, report: DeliveryReport) -> Transmission | None:
         """Everything the send needs from the database, read now; None (and the failure
@@ -256,14 +270,16 @@ class Deliverer:
         """Record the sends that have finished; with ``block``, wait for at least one."""
         done = wait(in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED).done
         for future in done:
-            row = in_flight.pop(future)
+            row = in_flight[future]
             error = future.exception()
             if error is None:
-                self._record_sent(row, report)
+                self._record_sent(row, report, future.result())
             elif isinstance(error, Exception):
                 self._record_failure(row, error, report)
             else:  # KeyboardInterrupt and the like stop the worker, as they would without threads
                 raise error
+            # Forgotten once recorded: if the database failed meanwhile, ``run`` keeps the send.
+            del in_flight[future]
 
     def _claim(self, pk: int, now: datetime, lease_until: datetime) -> bool:
         return (
@@ -281,8 +297,19 @@ class Deliverer:
     def _ours(self, row: OutboxMessage) -> Q:
         return Q(pk=row.pk, state=State.SENDING, claimed_by=self.name)
 
-    def _record_sent(self, row: OutboxMessage, report: DeliveryReport) -> None:
-        sent_at = self.clock()
+    def _keep_accepted_sends(self) -> None:
+        """The database went away: the sends under way finish (each within its deadline), and
+        those the server accepted are kept, with when, until the database is back."""
+        in_flight: InFlight = getattr(self, "_in_flight", {})
+        wait(in_flight)
+        for future, row in in_flight.items():
+            if future.exception() is None:
+                _keep_unrecorded(
+                    UnrecordedSend(row.pk, self.name, row.incident_id, row.kind, future.result())
+                )
+        in_flight.clear()
+
+    def _record_sent(self, row: OutboxMessage, report: DeliveryReport, sent_at: datetime) -> None:
         with transaction.atomic():
             marked = OutboxMessage.objects.filter(self._ours(row)).update(
                 state=State.SENT, sent_at=sent_at, claimed_until=None, last_error=""
@@ -375,6 +402,64 @@ def _with_everything_to_render() -> QuerySet[OutboxMessage]:
 def _record_notified(incident: Incident, sent_at: datetime) -> None:
     """The incident's notified_at is when its first alert left, not when it was enqueued: that is
     when the agency could know. Never before the confirmation, even with a skewed clock."""
-    Incident.objects.filter(pk=incident.pk, notified_at__isnull=True).update(
-        notified_at=max(sent_at, incident.confirmed_at)
+    _record_notified_at(incident.pk, incident.confirmed_at, sent_at)
+
+
+def _record_notified_at(incident_id: int, confirmed_at: datetime, sent_at: datetime) -> None:
+    """The first accepted delivery wins, whatever order the deliveries are recorded in: an alert
+    accepted while the database was away is recorded after a later one sent meanwhile."""
+    Incident.objects.filter(Q(notified_at__isnull=True) | Q(notified_at__gt=sent_at), pk=incident_id).update(
+        notified_at=max(sent_at, confirmed_at)
     )
+
+
+def _accepted_at(transmission: Transmission, clock: Clock) -> datetime:
+    """Send, and say when the server accepted: that moment, not when it is recorded, is the
+    delivery's time (recording may wait for the database)."""
+    transmission()
+    return clock()
+
+
+@dataclass(frozen=True)
+class UnrecordedSend:
+    """A delivery the server accepted while the database could not be told."""
+
+    row_id: int
+    claimed_by: str
+    incident_id: int | None
+    kind: str
+    accepted_at: datetime
+
+
+# At most this many sends wait in one worker's memory for the database (each a few dozen bytes):
+# far more than one outage can see, since mail goes out one message at a time.
+MAX_UNRECORDED_SENDS = 10_000
+_unrecorded: list[UnrecordedSend] = []
+_unrecorded_lock = threading.Lock()
+
+
+def _keep_unrecorded(send: UnrecordedSend) -> None:
+    with _unrecorded_lock:
+        if len(_unrecorded) < MAX_UNRECORDED_SENDS:
+            _unrecorded.append(send)
+
+
+def record_unrecorded_sends() -> int:
+    """Write the sends kept while the database was away: each row is marked sent if our claim
+    still holds it (else another worker took it over and sends it again, with the same
+    Message-ID), and an incident's notified_at becomes the first accepted alert. Those not
+    written stay kept when the database fails again meanwhile."""
+    with _unrecorded_lock:
+        pending = list(_unrecorded)
+    for send in pending:
+        with transaction.atomic():
+            OutboxMessage.objects.filter(
+                pk=send.row_id, state=State.SENDING, claimed_by=send.claimed_by
+            ).update(state=State.SENT, sent_at=send.accepted_at, claimed_until=None, last_error="")
+            if send.kind == OutboxMessage.Kind.INCIDENT_CONFIRMED and send.incident_id is not None:
+                incident = Incident.objects.filter(pk=send.incident_id).values_list("confirmed_at", flat=True)
+                for confirmed_at in incident:
+                    _record_notified_at(send.incident_id, confirmed_at, send.accepted_at)
+        with _unrecorded_lock:
+            _unrecorded.remove(send)
+    return len(pending)

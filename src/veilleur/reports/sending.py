@@ -23,6 +23,7 @@ from django.db import transaction
 from veilleur.clients.models import Client
 from veilleur.notifications.addresses import new_message_id
 from veilleur.notifications.models import OutboxMessage
+from veilleur.outage import is_database_unavailable
 from veilleur.reports.data import monthly_report
 from veilleur.reports.models import Report
 from veilleur.reports.render import pdf_from_html, render_html
@@ -103,7 +104,9 @@ def send_monthly_reports(now: datetime) -> SendingReport | None:
         try:
             report = archive_monthly_report(client, first.year, first.month, now)
             written = _send_once(report, client, now)
-        except Exception:  # one client's failure must not keep the others' reports back
+        except Exception as exc:  # one client's failure must not keep the others' reports back
+            if is_database_unavailable(exc):
+                raise  # nobody's report can be made: the worker waits for the database
             log.exception("monthly report %s of client %s failed", f"{first:%Y-%m}", client.key)
             outcome.failed += 1
             continue

@@ -28,14 +28,24 @@ def _fingerprint(page: StatusPage) -> str:
 def has_access(request: HttpRequest, page: StatusPage) -> bool:
     if not page.is_protected:
         return True
-    value = request.COOKIES.get(cookie_name(page))
+    return holds_access(request, *access_gate(page))
+
+
+def access_gate(page: StatusPage) -> tuple[str, dict[str, object]]:
+    """The cookie a visitor of a protected page must hold, and what it must say: plain values,
+    so the check can be made again without the database (statuspages/fallback.py)."""
+    return cookie_name(page), {"page": page.pk, "password": _fingerprint(page)}
+
+
+def holds_access(request: HttpRequest, cookie: str, expected: dict[str, object]) -> bool:
+    value = request.COOKIES.get(cookie)
     if not value:
         return False
     try:
         granted = signing.loads(value, salt=_SALT, max_age=ACCESS_DAYS * 86400)
     except signing.BadSignature:
         return False
-    return isinstance(granted, dict) and granted == {"page": page.pk, "password": _fingerprint(page)}
+    return isinstance(granted, dict) and granted == expected
 
 
 def grant_access(response: HttpResponse, page: StatusPage, root_path: str, *, secure: bool) -> None:

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from veilleur.security_headers import STATUS_PAGE_POLICY, status_page_policy
+from veilleur.statuspages import fallback
 from veilleur.statuspages.models import StatusPage
 
 PAGE_URLCONF = "veilleur.statuspages.urls"
@@ -37,11 +39,18 @@ class StatusPageRouting:
         host = _host_of(request)
         if host is None:
             return HttpResponseBadRequest("Bad Host header", content_type="text/plain")
+        try:
+            return self._route(request, host)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is away: the page as last rendered, never a 500 (fallback.py).
+            return fallback.answer_without_database(request, host, exc)
+
+    def _route(self, request: HttpRequest, host: str) -> HttpResponse:
         if not validate_host(host, settings.ALLOWED_HOSTS):
             page = _page_on_domain(host)
             if page is None:
                 return HttpResponseBadRequest(f"Unknown host {host!r}", content_type="text/plain")
-            return _dispatch(request, page, request.path_info, root="/")
+            return _dispatch(request, host, page, request.path_info, root="/")
         path = request.path_info
         if not path.startswith(_PREFIX):
             return self.get_response(request)
@@ -52,7 +61,7 @@ class StatusPageRouting:
             return _not_found(request, None, root)
         if not path.startswith(root):  # "/s/<slug>" without its slash
             return _redirect(root)
-        return _dispatch(request, page, "/" + rest, root=root)
+        return _dispatch(request, host, page, "/" + rest, root=root)
 
 
 def _host_of(request: HttpRequest) -> str | None:
@@ -109,7 +118,7 @@ def _page_by_slug(slug: str) -> StatusPage | None:
     return _BY_SLUG.first(slug)
 
 
-def _dispatch(request: HttpRequest, page: StatusPage, path: str, *, root: str) -> HttpResponse:
+def _dispatch(request: HttpRequest, host: str, page: StatusPage, path: str, *, root: str) -> HttpResponse:
     request.status_page_root = root  # type: ignore[attr-defined]
     with translation.override(page.language):
         try:
@@ -120,7 +129,9 @@ def _dispatch(request: HttpRequest, page: StatusPage, path: str, *, root: str) -
             response: HttpResponse = match.func(request, page=page, **match.kwargs)
         except Http404:
             return _not_found(request, page, root)
-    return _with_page_headers(response, page)
+    response = _with_page_headers(response, page)
+    fallback.remember(request, host, page, response)
+    return response
 
 
 def _with_page_headers(response: HttpResponse, page: StatusPage | None = None) -> HttpResponse:

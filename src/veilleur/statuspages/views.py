@@ -27,6 +27,7 @@ from veilleur.reports import formatting
 from veilleur.statuspages.access import grant_access, has_access
 from veilleur.statuspages.cache import Rendered, cached
 from veilleur.statuspages.data import DayBar, PageData, page_data
+from veilleur.statuspages.fallback import RENDERING_MARK
 from veilleur.statuspages.models import StatusPage
 from veilleur.statuspages.throttles import unlock_attempt
 from veilleur.throttling.limits import Refused
@@ -104,6 +105,8 @@ def serve(request: HttpRequest, page: StatusPage, variant: str, render: Any) -> 
     response = HttpResponse(rendered.body, content_type=rendered.content_type)
     # Protected pages must not sit in shared caches; public ones may, briefly.
     response["Cache-Control"] = "private, no-store" if page.is_protected else "public, max-age=30"
+    # Kept by the routing, to be served while the database is away (fallback.py).
+    setattr(response, RENDERING_MARK, True)
     return response
 
 

@@ -1,7 +1,9 @@
 """Running periodic jobs until told to stop.
 
 Each job runs at its period; a job that fails is logged and retried at its next period, never
-stopping the others. Jobs are written to be safe when several workers run them at once
+stopping the others. A database that went away is no job's failure: the worker logs one line,
+waits for it with a growing pause, logs one line when it is back, and runs the jobs then.
+Jobs are written to be safe when several workers run them at once
 (compare-and-set updates, ``SKIP LOCKED``), so running more workers is only redundancy.
 """
 
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from django.db import close_old_connections
+
+from veilleur.outage import Outage, is_database_unavailable
 
 log = logging.getLogger("veilleur.worker")
 
@@ -34,6 +38,8 @@ class Worker:
         self.jobs = jobs
         self.clock = clock
         self._stop = threading.Event()
+        self.outage = Outage(log)
+        self._pause = 1.0
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self._stop.set()
@@ -44,19 +50,25 @@ class Worker:
         log.info("worker started: %s", ", ".join(job.name for job in self.jobs))
         while not self._stop.is_set():
             self.run_due(time.monotonic())
-            self._stop.wait(1.0)
+            self._stop.wait(self._pause)
         log.info("worker stopped")
 
     def run_due(self, monotonic_now: float) -> None:
+        self._pause = 1.0
         for job in self.jobs:
             if self._stop.is_set() or monotonic_now < job.next_run:
                 continue
-            job.next_run = monotonic_now + job.period_seconds
             close_old_connections()
             try:
                 outcome = job.run(self.clock())
-            except Exception:  # one failing job must not stop the others; it is retried next period
+            except Exception as exc:  # one failing job must not stop the others; it is retried next period
+                if is_database_unavailable(exc):
+                    # Every job needs the database: none runs until it is back, this one first.
+                    self._pause = self.outage.lost(exc)
+                    return
                 log.exception("job %s failed", job.name)
             else:
+                self.outage.back()
                 if outcome:
                     log.info("job %s: %s", job.name, outcome)
+            job.next_run = monotonic_now + job.period_seconds

@@ -1,0 +1,75 @@
+"""Storing the checks a checker made while its database was away, once it is back.
+
+During an outage the checker goes on checking the monitors it held and keeps the results it
+cannot store (runner.py, bounded). They are stored afterwards in rounds: the first kept check of
+every monitor, then the second, and so on; each round leases its monitors again and reads the
+state they are in now, so the state machine steps through the checks in the order they were
+made, exactly as if they had been stored on time. An incident that began during the outage
+opens at its first failed check. A check older than what its monitor already has stored (another
+checker took the monitor over first) is dropped: the stored history does not go back in time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from veilleur.checker.leases import lease_ids
+from veilleur.checker.maintenance import MaintenanceCalendar
+from veilleur.checker.recorder import record_batch
+from veilleur.checker.work import Completed
+
+# Monitors per round: ids in one IN list stay under SQLite's oldest limit of parameters.
+MONITORS_PER_ROUND = 500
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    recorded: int
+    dropped: int
+
+
+def rounds(kept: list[Completed]) -> list[list[Completed]]:
+    """The kept checks as rounds: round k holds the k-th check (by time) of each monitor."""
+    by_monitor: defaultdict[int, list[Completed]] = defaultdict(list)
+    for item in kept:
+        by_monitor[item.check.monitor_id].append(item)
+    made: list[list[Completed]] = []
+    for checks in by_monitor.values():
+        checks.sort(key=lambda item: item.observation.checked_at)
+        for index, item in enumerate(checks):
+            if index == len(made):
+                made.append([])
+            made[index].append(item)
+    return [chunk for round_ in made for chunk in _chunks(round_)]
+
+
+def _chunks(items: list[Completed]) -> list[list[Completed]]:
+    return [items[start : start + MONITORS_PER_ROUND] for start in range(0, len(items), MONITORS_PER_ROUND)]
+
+
+def store_round(
+    owner: str,
+    region: str,
+    round_: list[Completed],
+    now: datetime,
+    ttl: timedelta,
+    confirm_delay: timedelta,
+    calendar: MaintenanceCalendar,
+) -> RoundOutcome:
+    """Lease the round's monitors with their current state and record one kept check of each."""
+    leased = {
+        check.monitor_id: check
+        for check in lease_ids(owner, [item.check.monitor_id for item in round_], now, ttl, calendar)
+    }
+    batch = []
+    for item in round_:
+        check = leased.get(item.check.monitor_id)
+        if check is None:
+            continue  # deleted, or leased by another checker meanwhile
+        if check.last_checked_at is not None and item.observation.checked_at <= check.last_checked_at:
+            continue
+        batch.append(Completed(check, item.observation))
+    outcome = record_batch(owner, region, batch, now, confirm_delay)
+    return RoundOutcome(outcome.recorded, len(round_) - outcome.recorded)

@@ -1,0 +1,91 @@
+"""The last rendering of each status page address, kept to be served while the database is away.
+
+A client's status page that fails whenever the agency's database blinks would be the worst look
+of all, so each web process remembers, in memory, the last rendering it served for each address
+(host, path and query), with the headers it went out with. When the database cannot be reached,
+the routing answers from here: the page as it was, with its own "Updated" time, so nobody takes
+it for live. A protected page is served only to a visitor whose cookie opened it, checked
+against what the page required when it was rendered. An address this process never served
+answers a plain 503.
+
+Memory is bounded: at most ``MAX_BYTES`` of renderings per process (a page of 20 components is
+about half a MiB), the least recently served forgotten first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+
+from veilleur.statuspages.access import access_gate, holds_access
+from veilleur.statuspages.models import StatusPage
+from veilleur.unavailable import OUTAGE, unavailable_response
+
+MAX_BYTES = 64 * 1024 * 1024
+# The mark ``views.serve`` puts on a response that is a page's rendering (not a form, not a 404).
+RENDERING_MARK = "status_page_rendering"
+_NOT_KEPT = frozenset({"set-cookie", "vary"})
+
+
+@dataclass(frozen=True)
+class LastServed:
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    gate: tuple[str, dict[str, object]] | None  # for a protected page: the cookie and its content
+
+
+_lock = threading.Lock()
+_served: OrderedDict[str, LastServed] = OrderedDict()
+_bytes = 0  # the bodies' total size
+
+
+def address_of(request: HttpRequest, host: str) -> str:
+    return f"{host}{request.get_full_path()}"
+
+
+def remember(request: HttpRequest, host: str, page: StatusPage, response: HttpResponse) -> None:
+    """Keep ``response`` as the last rendering of its address, if it is one."""
+    if not getattr(response, RENDERING_MARK, False) or response.status_code != 200 or response.streaming:
+        return
+    entry = LastServed(
+        body=response.content,
+        headers=tuple((name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT),
+        gate=access_gate(page) if page.is_protected else None,
+    )
+    address = address_of(request, host)
+    global _bytes
+    with _lock:
+        previous = _served.pop(address, None)
+        if previous is not None:
+            _bytes -= len(previous.body)
+        _served[address] = entry
+        _bytes += len(entry.body)
+        while _bytes > MAX_BYTES and _served:
+            _bytes -= len(_served.popitem(last=False)[1].body)
+
+
+def answer_without_database(request: HttpRequest, host: str, exception: BaseException) -> HttpResponse:
+    """The last rendering of the requested address when the visitor may see it, else a 503."""
+    OUTAGE.lost(exception)
+    with _lock:
+        entry = _served.get(address_of(request, host))
+    if entry is None or request.method not in ("GET", "HEAD"):
+        return unavailable_response(request, exception)
+    if entry.gate is not None and not holds_access(request, *entry.gate):
+        return unavailable_response(request, exception)
+    response = HttpResponse(entry.body)
+    for name, value in entry.headers:
+        response[name] = value
+    # Not for shared caches: the page is live again as soon as the database is back.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def forget_all() -> None:
+    global _bytes
+    with _lock:
+        _served.clear()
+        _bytes = 0
