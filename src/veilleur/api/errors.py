@@ -22,6 +22,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from veilleur.outage import is_database_unavailable
+from veilleur.unavailable import unavailable_response
+
 log = logging.getLogger(__name__)
 
 # Model field names as the API spells them: relations are sent and shown as ids.
@@ -231,6 +234,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def on_anything_else(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if is_database_unavailable(exc):
+            # Not a bug: the database is away (stopped, restarting); the client may try again.
+            return unavailable_response(request, exc)
         # A bug of ours: logged with its traceback, answered in the API's format all the same.
         log.exception("API %s %s failed", request.method, request.path)
         return respond(request, 500, "Internal error: the request was not carried out.")
