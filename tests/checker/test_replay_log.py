@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from veilleur.checker.leases import ensure_runtimes, lease_ids
@@ -50,8 +51,15 @@ def test_the_log_says_why_kept_checks_were_dropped(
         clock=lambda: back + timedelta(seconds=10),
     )
     checker._kept = kept
+
+    async def store_then_close() -> bool:
+        try:
+            return await checker._store_kept(force=True)
+        finally:
+            await checker._on_db(connections.close_all)  # the checker's database thread's own
+
     with caplog.at_level(logging.INFO, logger="veilleur.checker"):
-        assert asyncio.run(checker._store_kept(force=True))
+        assert asyncio.run(store_then_close())
 
     assert list(CheckResult.objects.filter(region="eu-west").values_list("monitor_id", flat=True)) == [
         stored.pk
