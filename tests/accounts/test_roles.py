@@ -9,10 +9,16 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client as HttpClient
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from veilleur.accounts.models import Agency, ApiToken, SetupLink, StaffUser
 from veilleur.clients.models import Client, Site
+from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
+from veilleur.notifications.channels import HIDDEN, password_masked
 from veilleur.notifications.models import NotificationChannel
 from veilleur.plans.models import Plan
 from veilleur.statuspages.models import StatusPage, Subscription
@@ -124,6 +130,66 @@ def test_monitor_request_headers_are_masked_for_members(agency: Agency, role: st
     shown = page.content.decode()
     assert "Authorization" in shown
     assert ("c3RhZ2luZzpodW50ZXIy" in shown) is (role != "member")
+
+
+STAGING_PASSWORD = "hunter2-s3cret"
+STAGING_URL = f"https://deploy:{STAGING_PASSWORD}@staging.bakery.example:8443/health?full=1"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_monitor_url_s_password_is_masked_for_members(agency: Agency, role: str) -> None:
+    plan = Plan.objects.get(agency=agency, key="standard")
+    client = Client.objects.create(agency=agency, key="bakery", name="Bakery", plan=plan)
+    site = Site.objects.create(client=client, key="staging", name="Staging", url=STAGING_URL)
+    monitor = Monitor.objects.create(site=site, key="staging", url=STAGING_URL)
+    now = timezone.now()
+    incident = Incident.objects.create(monitor=monitor, first_failed_at=now, confirmed_at=now)
+    browser = signed_in(staff(agency, role))
+    pages = {
+        path: browser.get(path)
+        for path in (
+            "/admin/monitoring/monitor/",
+            f"/admin/monitoring/monitor/{monitor.pk}/change/",
+            "/admin/clients/site/",
+            f"/admin/clients/site/{site.pk}/change/",  # and the site's monitors, inline
+            f"/admin/clients/client/{client.pk}/change/",  # the client's sites, inline
+            reverse("incident-list"),
+            reverse("incident-detail", args=[incident.pk]),
+        )
+    }
+    for path, page in pages.items():
+        assert page.status_code == 200, path
+        shown = page.content.decode()
+        if role == "member":
+            assert STAGING_PASSWORD not in shown, path
+            assert "https://deploy:…@staging.bakery.example:8443/health?full=1" in shown, path
+        else:
+            assert STAGING_PASSWORD in shown, path
+    # Nor can a member find the password by searching for it.
+    lists = {
+        "/admin/monitoring/monitor/": monitor,
+        "/admin/clients/site/": site,
+        "/admin/clients/client/": client,
+    }
+    for path, row in lists.items():
+        search = browser.get(path, {"q": STAGING_PASSWORD[:7]})
+        assert list(search.context["cl"].result_list) == ([] if role == "member" else [row]), path
+
+
+@given(
+    user=st.text(alphabet="abcdefghij0123456789-._~", min_size=1, max_size=12),
+    password=st.text(alphabet="klmnopqrstuvwxyz!$&'()*+,;=%", min_size=1, max_size=20),
+    port=st.none() | st.integers(1, 65535),
+    path=st.sampled_from(["", "/", "/health", "/a/b?x=1#frag"]),
+)
+def test_password_masked_hides_the_password_and_keeps_the_rest(
+    user: str, password: str, port: int | None, path: str
+) -> None:
+    netloc = f"shop.example{f':{port}' if port is not None else ''}"
+    masked = password_masked(f"https://{user}:{password}@{netloc}{path}")
+    assert masked == f"https://{user}:{HIDDEN}@{netloc}{path}"
+    assert password_masked(f"https://{user}@{netloc}{path}") == f"https://{user}@{netloc}{path}"
+    assert password_masked(f"https://{netloc}{path}") == f"https://{netloc}{path}"
 
 
 def secret_lookups(agency: Agency, channel: NotificationChannel) -> list[str]:

@@ -5,8 +5,11 @@ cannot store (runner.py, bounded). They are stored afterwards in rounds: the fir
 every monitor, then the second, and so on; each round leases its monitors again and reads the
 state they are in now, so the state machine steps through the checks in the order they were
 made, exactly as if they had been stored on time. An incident that began during the outage
-opens at its first failed check. A check older than what its monitor already has stored (another
-checker took the monitor over first) is dropped: the stored history does not go back in time.
+opens at its first failed check. A check older than what its monitor already has stored (the
+monitor was checked again after the database returned: by another checker that took it over, or
+by this one while a check made offline was still running) is dropped: the stored history does
+not go back in time. So is a check of a monitor deleted meanwhile, or whose lease another
+checker holds now. The log says how many were dropped, and why.
 """
 
 from __future__ import annotations
@@ -27,7 +30,21 @@ MONITORS_PER_ROUND = 500
 @dataclass(frozen=True)
 class RoundOutcome:
     recorded: int
-    dropped: int
+    checked_again: int  # dropped: their monitor has a check as recent stored already
+    not_ours: int  # dropped: their monitor was deleted, or another checker holds its lease
+
+
+def dropped_lines(checked_again: int, not_ours: int) -> list[str]:
+    """What the log says of the kept checks that were not stored, and why."""
+    lines = []
+    if checked_again:
+        lines.append(
+            f"{checked_again} kept checks dropped: the monitor was checked again after the database returned"
+        )
+    if not_ours:
+        reason = "the monitor was deleted meanwhile or another checker holds its lease"
+        lines.append(f"{not_ours} kept checks dropped: {reason}")
+    return lines
 
 
 def rounds(kept: list[Completed]) -> list[list[Completed]]:
@@ -64,12 +81,14 @@ def store_round(
         for check in lease_ids(owner, [item.check.monitor_id for item in round_], now, ttl, calendar)
     }
     batch = []
+    checked_again = 0
     for item in round_:
         check = leased.get(item.check.monitor_id)
         if check is None:
             continue  # deleted, or leased by another checker meanwhile
         if check.last_checked_at is not None and item.observation.checked_at <= check.last_checked_at:
+            checked_again += 1
             continue
         batch.append(Completed(check, item.observation))
     outcome = record_batch(owner, region, batch, now, confirm_delay)
-    return RoundOutcome(outcome.recorded, len(round_) - outcome.recorded)
+    return RoundOutcome(outcome.recorded, checked_again, len(round_) - outcome.recorded - checked_again)

@@ -27,7 +27,7 @@ from django.db import InterfaceError, OperationalError, connections
 from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners, renew
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
-from veilleur.checker.replay import rounds, store_round
+from veilleur.checker.replay import dropped_lines, rounds, store_round
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
 from veilleur.domain.schedule import next_slot
 from veilleur.outage import Outage
@@ -420,7 +420,7 @@ class Checker:
 
     async def _store_kept_now(self, loop: asyncio.AbstractEventLoop) -> bool:
         total = len(self._kept)
-        recorded = 0
+        recorded = checked_again = not_ours = 0
         try:
             for round_ in rounds(self._kept):
                 outcome = await self._on_db(
@@ -434,6 +434,8 @@ class Checker:
                     self.calendar,
                 )
                 recorded += outcome.recorded
+                checked_again += outcome.checked_again
+                not_ours += outcome.not_ours
                 done = {id(item) for item in round_}
                 self._kept = [item for item in self._kept if id(item) not in done]
         except (OperationalError, InterfaceError) as exc:
@@ -447,5 +449,7 @@ class Checker:
             total,
             self.not_kept,
         )
+        for line in dropped_lines(checked_again, not_ours):
+            log.info("%s", line)
         self.not_kept = 0
         return True

@@ -1,10 +1,13 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedStackedInline, ScopedTabularInline
 from veilleur.clients.logos import logo_state
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
-from veilleur.monitoring.admin import MonitorInline
+from veilleur.monitoring.admin import MaskedUrlForMembers, MonitorInline, searchable
 
 
 class ContactInline(ScopedTabularInline):
@@ -12,7 +15,7 @@ class ContactInline(ScopedTabularInline):
     fields = ("name", "email", "receives_reports", "receives_incident_notices")
 
 
-class SiteInline(ScopedTabularInline):
+class SiteInline(MaskedUrlForMembers, ScopedTabularInline):
     model = Site
     fields = ("key", "name", "url", "apdex_threshold_ms")
     show_change_link = True
@@ -40,13 +43,16 @@ class ClientAdmin(ScopedAdmin):
     readonly_fields = ("logo_state",)
     inlines = (ContactInline, SiteInline, MaintenanceWindowInline)
 
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        return searchable(request, self.search_fields)  # not the sites' URLs for members
+
     @admin.display(description=_("Logo as stored"))
     def logo_state(self, obj: Client) -> str:
         return logo_state(obj.logo_url)
 
 
 @admin.register(Site)
-class SiteAdmin(ScopedAdmin):
+class SiteAdmin(MaskedUrlForMembers, ScopedAdmin):
     list_display = ("name", "client", "url", "apdex_threshold_ms")
     list_filter = (("client__plan", RelatedOnly), ("client", RelatedOnly))
     search_fields = ("name", "key", "url", "client__name")

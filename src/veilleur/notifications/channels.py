@@ -45,6 +45,17 @@ def masked_url(kind: str, url: str) -> str:
     return f"{scheme}://{where}{f':{port}' if port else ''}/{HIDDEN}"
 
 
+def password_masked(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part hidden (``user:…@host``), for
+    those who may read a monitor but not use its credentials; unchanged when it has none."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    credentials, _, host = parts.netloc.rpartition("@")
+    user = credentials.partition(":")[0]
+    return parts._replace(netloc=f"{user}:{HIDDEN}@{host}").geturl()
+
+
 def channels_for(incident: Incident, kind: str) -> list[NotificationChannel]:
     """The enabled channels of the incident's agency whose scope covers its client and that
     asked for events of this kind, by key. Unlike on-call e-mail, they do not depend on the

@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from veilleur.domain.contrast import readable_text_colour, text_colour_on
 from veilleur.domain.validators import one_line
 from veilleur.incidents.causes import cause_in_words, error_class_in_words
 from veilleur.incidents.models import Incident, IncidentUpdate
@@ -107,11 +108,35 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         return RenderedMessage(subject=subject, text=plain_text(body), html=html)
 
 
-def render_html_body(branding: object, body: Body, subject: str, language: str) -> str:
-    """The branded HTML of a message; ``branding`` has the agency's name, logo and colours."""
-    return render_to_string(
-        HTML_TEMPLATE, {"agency": branding, "body": body, "subject": subject, "language": language}
+@dataclass(frozen=True)
+class MailColours:
+    """The colours of a mail's text, from the brand's: its primary colour as text on the white
+    card is darkened to WCAG AA (a pale yellow would not read); text drawn on the primary or the
+    accent colour (the masthead, the button) is white or ink, whichever reads. The brand's own
+    colours stay for what is not text (the masthead, the button, borders)."""
+
+    brand_text: str
+    on_primary: str
+    on_accent: str
+
+
+# What text of the brand colour sits on: the mail's white card.
+MAIL_BACKGROUNDS = ("#ffffff",)
+
+
+def mail_colours(primary: str, accent: str) -> MailColours:
+    return MailColours(
+        brand_text=readable_text_colour(primary, MAIL_BACKGROUNDS),
+        on_primary=text_colour_on(primary),
+        on_accent=text_colour_on(accent),
     )
+
+
+def render_html_body(branding: Any, body: Body, subject: str, language: str) -> str:
+    """The branded HTML of a message; ``branding`` has the agency's name, logo and colours."""
+    colours = mail_colours(branding.primary_color, branding.accent_color)
+    context = {"agency": branding, "colours": colours, "body": body, "subject": subject, "language": language}
+    return render_to_string(HTML_TEMPLATE, context)
 
 
 def build_email(row: OutboxMessage, rendered: RenderedMessage) -> EmailMultiAlternatives:
@@ -424,7 +449,13 @@ def render_subscriber_message(row: OutboxMessage) -> RenderedMessage:
         branding = page_branding(page)
         html = render_to_string(
             SUBSCRIBER_HTML_TEMPLATE,
-            {"branding": branding, "mail": mail, "subject": subject, "language": row.language},
+            {
+                "branding": branding,
+                "colours": mail_colours(branding.primary_color, branding.accent_color),
+                "mail": mail,
+                "subject": subject,
+                "language": row.language,
+            },
         )
         text = subscriber_plain_text(mail)
     headers: tuple[tuple[str, str], ...] = ()
