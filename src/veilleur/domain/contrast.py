@@ -67,3 +67,14 @@ def text_colour_on(background: str, minimum: float = AA_TEXT) -> str:
         if contrast_ratio(candidate, background) >= minimum:
             return candidate
     return max((WHITE, BLACK), key=lambda candidate: contrast_ratio(candidate, background))
+
+
+def tint(colour: str, share: float) -> str:
+    """``colour`` at ``share`` (0–1) over white, as CSS ``color-mix(in srgb, colour share, #fff)``
+    draws it: the tinted backgrounds that brand-coloured text may sit on."""
+    red, green, blue = rgb(colour)
+
+    def over_white(channel: int) -> int:
+        return round(channel * share + 255 * (1 - share))
+
+    return hex_colour((over_white(red), over_white(green), over_white(blue)))
