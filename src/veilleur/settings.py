@@ -130,6 +130,8 @@ INSTALLED_APPS = [
     "veilleur.reports",
     "veilleur.statuspages",
     "veilleur.throttling",
+    "veilleur.dashboard",
+    "django_htmx",  # serves htmx itself (no JavaScript build): the dashboard's live parts
     "axes",  # counts failed sign-ins (veilleur/throttling/signin.py)
 ]
 
@@ -149,6 +151,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: a dashboard view answers an htmx refresh with the fragment only.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the "too many attempts" page.
     "axes.middleware.AxesMiddleware",

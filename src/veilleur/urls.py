@@ -8,6 +8,7 @@ urlpatterns = [
     path("internal/tls-allowed", tls_allowed, name="tls_allowed"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("veilleur.api.urls")),
+    path("", include("veilleur.dashboard.urls")),
     path("", include("veilleur.incidents.urls")),
     path("", include("veilleur.accounts.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The dashboard's addresses, one module per area of the staff app (see ../urls.py)."""
