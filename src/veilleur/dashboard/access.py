@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -64,5 +65,5 @@ def agency_object(queryset: QuerySet[M], agency: Agency, **lookup: Any) -> M:
     """The object of ``queryset`` matching ``lookup`` and owned by ``agency``, else 404."""
     try:
         return queryset.get(agency=agency, **lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
