@@ -88,15 +88,17 @@ def pss_kib(pid: int) -> int:
 
 
 def role_of(pid: int) -> str:
-    """A short name: the ``veilleur`` sub-command, or the process title a role set."""
+    """A short name: the process name a role of ``veilleur up`` set, else the command's words."""
     try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "?"
-    words = [part.decode(errors="replace") for part in argv if part]
-    text = " ".join(words)
-    match = re.search(r"veilleur(?:\.cli)? (\w+)", text) or re.search(r"veilleur[: ]+(\w[\w -]*)", text)
-    return match.group(1).strip() if match else (Path(words[0]).name if words else "?")
+    if comm.startswith("veilleur-"):
+        return comm
+    text = " ".join(part.decode(errors="replace") for part in argv if part)
+    match = re.search(r"veilleur(?:\.cli)? (\w+)", text)
+    return match.group(1) if match else comm
 
 
 def sample(root: int) -> dict[str, object]:
@@ -117,13 +119,13 @@ def serve_targets(http_port: int, smtp_port: int, flap_every: float, flap_down: 
     from aiosmtpd.controller import Controller
 
     class Sink:
-        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
             return "250 OK"
 
     started = time.monotonic()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             status = 200
             if self.path.startswith("/flap") and flap_every:
                 status = 503 if (time.monotonic() - started) % flap_every < flap_down else 200
@@ -190,8 +192,9 @@ def create_staff_user(env: dict[str, str]) -> None:
     )
 
 
-def config_file(env: dict[str, str], path: Path, clients: int, monitors: int, interval: int, port: int,
-                flap: bool) -> None:
+def config_file(
+    env: dict[str, str], path: Path, clients: int, monitors: int, interval: int, port: int, flap: bool
+) -> None:
     """The install's own configuration (``veilleur export``) with the bench's clients."""
     import yaml
 
@@ -308,7 +311,9 @@ def report_count(env: dict[str, str]) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--monitors", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--interval", type=int, default=20)
@@ -344,7 +349,12 @@ def main() -> int:
         env["VEILLEUR_REPORT_DAY"] = str(min(28, datetime.now(ZoneInfo(TIME_ZONE)).day))
         env["VEILLEUR_REPORT_HOUR"] = "0"
     targets = subprocess.Popen(
-        [sys.executable, __file__, "--serve-targets", f"{http_port},{smtp_port},{args.flap_every},{args.flap_down}"]
+        [
+            sys.executable,
+            __file__,
+            "--serve-targets",
+            f"{http_port},{smtp_port},{args.flap_every},{args.flap_down}",
+        ]
     )
     base = f"http://127.0.0.1:{web_port}"
     up = subprocess.Popen(
@@ -365,8 +375,9 @@ def main() -> int:
         print("idle:", json.dumps(result["idle"]), flush=True)
         config = workdir / "bench.yaml"
         config_file(env, config, args.clients, args.monitors, args.interval, http_port, bool(args.flap_every))
-        subprocess.run([str(VENV_BIN / "veilleur"), "apply", str(config)], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(VENV_BIN / "veilleur"), "apply", str(config)], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         time.sleep(args.warmup)
         loaded = sample_for(up.pid, args.minutes * 60, args.every)
         result["loaded"] = summary(loaded)
@@ -387,8 +398,15 @@ def main() -> int:
             result["report_seconds"] = round(time.monotonic() - started)
             result["reports"] = report_count(env)
             result["report_day"] = summary(peak)
-            print("report day:", json.dumps(result["report_day"]), result["reports"], "reports in",
-                  result["report_seconds"], "s", flush=True)
+            print(
+                "report day:",
+                json.dumps(result["report_day"]),
+                result["reports"],
+                "reports in",
+                result["report_seconds"],
+                "s",
+                flush=True,
+            )
             after = sample_for(up.pid, args.after, args.every)
             result["after_reports"] = summary(after)
             print("after reports:", json.dumps(result["after_reports"]), flush=True)

@@ -47,6 +47,10 @@ class Worker:
     def run_forever(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        self.run_until_stopped()
+
+    def run_until_stopped(self) -> None:
+        """Run the jobs until ``stop``; from any thread (``run_forever`` also answers signals)."""
         log.info("worker started: %s", ", ".join(job.name for job in self.jobs))
         while not self._stop.is_set():
             self.run_due(time.monotonic())
