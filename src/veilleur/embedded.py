@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -47,6 +48,7 @@ class _Roles:
 
     def start(self, name: str, body: Callable[[], None]) -> None:
         def run() -> None:
+            _name_os_thread(name)
             try:
                 body()
             except Exception:
@@ -133,6 +135,12 @@ def run_roles(bind: str | None, region: str, *, with_worker: bool = True) -> int
                 server.close()
         roles.stop()
     return 1 if roles.failed.is_set() else 0
+
+
+def _name_os_thread(title: str) -> None:
+    """Name the running thread for the system too (``top -H``, ``ps -L``, /proc/PID/task)."""
+    with contextlib.suppress(OSError):  # not Linux: only Python knows the name
+        Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(title[:15])
 
 
 def _web_server(bind: str) -> Any:

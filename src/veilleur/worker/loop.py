@@ -75,4 +75,7 @@ class Worker:
                 self.outage.back()
                 if outcome:
                     log.info("job %s: %s", job.name, outcome)
+                if getattr(outcome, "unfinished", False):
+                    job.next_run = monotonic_now  # its work is due now: next round, after the others
+                    continue
             job.next_run = monotonic_now + job.period_seconds
