@@ -43,7 +43,9 @@ def test_a_role_starts_without_the_heavy_libraries(module: str, tmp_path: Path) 
     assert module in loaded
     heavy = sorted(name for name in loaded if name.split(".")[0] in HEAVY or name in HEAVY)
     assert heavy == []
-    admin_modules = sorted(name for name in loaded if name.startswith("veilleur.") and name.endswith(".admin"))
+    admin_modules = sorted(
+        name for name in loaded if name.startswith("veilleur.") and name.endswith(".admin")
+    )
     assert admin_modules == []
 
 

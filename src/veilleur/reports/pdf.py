@@ -62,7 +62,9 @@ class PdfRenderer:
     def __enter__(self) -> PdfRenderer:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def render(self, html: str) -> bytes:

@@ -20,8 +20,8 @@ from veilleur.domain.deliverables import Deliverable, DeliverableLine
 from veilleur.domain.sla import SlaOutcome
 from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
-from veilleur.reports.pdf import pdf_from_html
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
+from veilleur.reports.pdf import pdf_from_html
 
 TEMPLATE = "reports/monthly.html"
 
