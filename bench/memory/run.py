@@ -301,6 +301,20 @@ def summary(samples: list[dict[str, object]]) -> dict[str, object]:
     }
 
 
+def checks_done(env: dict[str, str], seconds: float) -> dict[str, float]:
+    """Checks stored over the last ``seconds`` (at most 300): they are still raw rows, since the
+    worker compacts an hour only some minutes after it ends."""
+    out = django_snippet(
+        env,
+        "from datetime import timedelta\nfrom django.utils import timezone\n"
+        "from veilleur.monitoring.models import CheckResult\n"
+        f"rows = CheckResult.objects.filter(checked_at__gte=timezone.now() - timedelta(seconds={seconds}))\n"
+        "print(rows.count(), rows.filter(ok=False).count())\n",
+    )
+    total, failed = (int(word) for word in out.split()[-2:])
+    return {"checks_per_s": round(total / seconds, 1), "failed": failed}
+
+
 def report_count(env: dict[str, str]) -> int:
     out = django_snippet(
         env,
@@ -380,7 +394,7 @@ def main() -> int:
         )
         time.sleep(args.warmup)
         loaded = sample_for(up.pid, args.minutes * 60, args.every)
-        result["loaded"] = summary(loaded)
+        result["loaded"] = {**summary(loaded), "checks": checks_done(env, min(300.0, args.minutes * 60))}
         print("loaded:", json.dumps(result["loaded"]), flush=True)
         if args.report_day:
             django_snippet(

@@ -111,7 +111,7 @@ def cmd_roles(args: argparse.Namespace) -> int:
     from veilleur.embedded import run_roles
 
     _wait_for_database()
-    return run_roles(args.bind, args.region, with_worker=True)
+    return run_roles(args.bind, args.region)
 
 
 def cmd_web(args: argparse.Namespace) -> int:

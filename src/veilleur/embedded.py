@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -91,13 +92,14 @@ class _Roles:
                 self.checker_loop.call_soon_threadsafe(self.checker.stop)
         if self.worker is not None:
             self.worker.stop()
+        deadline = time.monotonic() + STOP_SECONDS  # within the supervisor's grace of 30 s
         for thread in self.threads:
-            thread.join(STOP_SECONDS)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def run_roles(bind: str | None, region: str, *, with_worker: bool = True) -> int:
-    """Run the checker, the worker's jobs (unless ``with_worker`` is false) and, when ``bind`` is
-    given, the web role on it, until SIGTERM or SIGINT. Returns the process's exit status."""
+def run_roles(bind: str | None, region: str) -> int:
+    """Run the checker, the worker's jobs and, when ``bind`` is given, the web role on it, until
+    SIGTERM or SIGINT. Returns the process's exit status."""
     from veilleur.bind_address import bind_problem
     from veilleur.supervisor import EXIT_CANNOT_START
 
@@ -107,7 +109,11 @@ def run_roles(bind: str | None, region: str, *, with_worker: bool = True) -> int
         if problem:
             print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
             return EXIT_CANNOT_START
-        server = _web_server(bind)
+        try:
+            server = _web_server(bind)
+        except OSError as exc:  # taken since the check above
+            print(f"error: cannot listen on {bind}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_CANNOT_START
 
     roles = _Roles()
 
@@ -120,8 +126,7 @@ def run_roles(bind: str | None, region: str, *, with_worker: bool = True) -> int
     signal.signal(signal.SIGINT, on_signal)
     try:
         roles.start("checker", lambda: roles.run_checker(region))
-        if with_worker:
-            roles.start("worker", roles.run_worker)
+        roles.start("worker", roles.run_worker)
         if server is not None:
             log.info("web role listening on %s (%d threads)", bind, WEB_THREADS)
             server.run()  # returns on SystemExit, after the requests in flight are answered
