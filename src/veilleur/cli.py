@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,7 +46,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     import logging
 
     from veilleur.bind_address import bind_problem
-    from veilleur.supervisor import Role, Supervisor
+    from veilleur.supervisor import Role, Supervisor, run_step
 
     problem = bind_problem(args.bind)
     if problem:
@@ -57,8 +56,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         level=getattr(logging, os.environ.get("VEILLEUR_LOG_LEVEL", "INFO").upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    prepare = [sys.executable, "-m", "veilleur.cli", "up-prepare"]
-    status = subprocess.run([*prepare, "--new-setup-link"] if args.new_setup_link else prepare).returncode
+    status = run_step(["up-prepare", "--new-setup-link"] if args.new_setup_link else ["up-prepare"])
+    if status is None:
+        return EXIT_OK  # told to stop while preparing
     if status != EXIT_OK:
         return status
     roles_argv = ["roles", "--region", args.region]

@@ -24,6 +24,26 @@ RESTART_BACKOFF_MAX = 30.0
 EXIT_CANNOT_START = 3
 
 
+def run_step(argv: list[str]) -> int | None:
+    """Run ``python -m veilleur.cli ARGV`` to its end (``veilleur up``'s preparation) and return
+    its exit status; None when SIGTERM or SIGINT came meanwhile (passed on to it): stop there."""
+    step = subprocess.Popen([sys.executable, "-m", "veilleur.cli", *argv])
+    stopped = False
+
+    def pass_on(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+        step.send_signal(signal.SIGTERM)
+
+    handlers = {signum: signal.signal(signum, pass_on) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        status = step.wait()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return None if stopped else status
+
+
 @dataclass
 class Role:
     name: str
