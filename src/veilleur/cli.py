@@ -109,7 +109,9 @@ def cmd_up_prepare(args: argparse.Namespace) -> int:
 
 def cmd_roles(args: argparse.Namespace) -> int:
     from veilleur.embedded import run_roles
+    from veilleur.supervisor import stop_with_parent
 
+    stop_with_parent()
     _wait_for_database()
     return run_roles(args.bind, args.region)
 

@@ -7,6 +7,7 @@ drains its work first (the checker finishes in-flight checks and releases its le
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import subprocess
@@ -22,6 +23,18 @@ RESTART_BACKOFF_MAX = 30.0
 # A role exiting with this status cannot work as configured (the web role's address is taken):
 # restarting it would only repeat the error, so every role stops and ``up`` exits with it.
 EXIT_CANNOT_START = 3
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def stop_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies, however it dies (``kill -9``
+    included): the roles of a supervisor that is gone must not keep the port and the database.
+    Does nothing elsewhere."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def run_step(argv: list[str]) -> int | None:

@@ -111,3 +111,29 @@ def test_up_is_a_supervisor_and_one_process_of_roles(tmp_path: Path) -> None:
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+ORPHAN = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", "from veilleur.supervisor import stop_with_parent; "
+                          "import time; stop_with_parent(); print('ready', flush=True); time.sleep(120)"],
+                         stdout=subprocess.PIPE, text=True)
+print(child.pid, flush=True)
+child.stdout.readline()
+print("go", flush=True)
+import time; time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux's parent-death signal")
+def test_the_roles_stop_when_the_supervisor_is_killed() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert parent.stdout.readline().strip() == "go"
+    parent.kill()  # as `kill -9` would: no chance to stop its children itself
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists(), "the child outlived its killed parent"
