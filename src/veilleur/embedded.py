@@ -153,7 +153,17 @@ def _web_server(bind: str) -> Any:
 
     from veilleur.wsgi import application
 
-    options: dict[str, Any] = {"threads": WEB_THREADS, "ident": "Veilleur"}
+    options: dict[str, Any] = {
+        "threads": WEB_THREADS,
+        "ident": "Veilleur",
+        # As gunicorn does for `veilleur web`: a TLS proxy on this host (Caddy, nginx) says the
+        # request came over https with X-Forwarded-Proto, so cookies, CSRF checks and links
+        # follow. The other X-Forwarded-* headers reach the application untouched: it decides
+        # whom to believe (VEILLEUR_TRUSTED_PROXIES), waitress would otherwise drop them.
+        "trusted_proxy": "127.0.0.1",
+        "trusted_proxy_headers": {"x-forwarded-proto"},
+        "clear_untrusted_proxy_headers": False,
+    }
     if bind.startswith("unix:"):
         options["unix_socket"] = bind.removeprefix("unix:")
     else:
