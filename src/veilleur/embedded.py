@@ -109,8 +109,10 @@ def run_roles(bind: str | None, region: str) -> int:
         if problem:
             print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
             return EXIT_CANNOT_START
+        from veilleur.wsgi import application
+
         try:
-            server = _web_server(bind)
+            server = web_server(bind, application)
         except OSError as exc:  # taken since the check above
             print(f"error: cannot listen on {bind}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_CANNOT_START
@@ -148,10 +150,9 @@ def _name_os_thread(title: str) -> None:
         Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(title[:15])
 
 
-def _web_server(bind: str) -> Any:
+def web_server(bind: str, application: Any) -> Any:
+    """The web role's waitress server on ``bind``, not yet running (``run()``, ``close()``)."""
     from waitress import create_server
-
-    from veilleur.wsgi import application
 
     options: dict[str, Any] = {
         "threads": WEB_THREADS,
