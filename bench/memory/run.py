@@ -440,6 +440,8 @@ def main() -> int:
         targets.terminate()
         targets.wait(timeout=10)
         print("veilleur up exited with", up.returncode, flush=True)
+        if args.json:  # veilleur's own log, beside the figures
+            shutil.copyfile(workdir / "up.log", f"{args.json}.log")
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
