@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -42,6 +41,37 @@ def _wait_for_database() -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    """The supervisor: a small process without Django that prepares the database in a child that
+    exits, then runs the roles (embedded.py) and starts them again if they die."""
+    import logging
+
+    from veilleur.bind_address import bind_problem
+    from veilleur.supervisor import Role, Supervisor, run_step
+
+    problem = bind_problem(args.bind)
+    if problem:
+        print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
+        return EXIT_FAILURE
+    logging.basicConfig(
+        level=getattr(logging, os.environ.get("VEILLEUR_LOG_LEVEL", "INFO").upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    status = run_step(["up-prepare", "--new-setup-link"] if args.new_setup_link else ["up-prepare"])
+    if status is None:
+        return EXIT_OK  # told to stop while preparing
+    if status != EXIT_OK:
+        return status
+    roles_argv = ["roles", "--region", args.region]
+    if args.workers > 1:
+        # More web processes than one: the web role runs as 'veilleur web' beside the others.
+        web_argv = ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]
+        return Supervisor([Role("web", web_argv), Role("checker and worker", roles_argv)]).run()
+    return Supervisor([Role("roles", [*roles_argv, "--bind", args.bind])]).run()
+
+
+def cmd_up_prepare(args: argparse.Namespace) -> int:
+    """Wait for the database, migrate, and create the agency (printing its setup link) on the
+    first run: what 'veilleur up' does before starting the roles, in a process of its own."""
     from zoneinfo import ZoneInfo
 
     from django.conf import settings
@@ -52,13 +82,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         prepare_database,
         resolve_agency,
     )
-    from veilleur.bind_address import bind_problem
-    from veilleur.supervisor import Role, Supervisor
 
-    problem = bind_problem(args.bind)
-    if problem:
-        print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
-        return EXIT_FAILURE
     _wait_for_database()
     prepare_database()
     agency = resolve_agency(None, create_if_empty=True)
@@ -80,12 +104,16 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"(valid {settings.VEILLEUR_SETUP_LINK_HOURS} h; 'veilleur up --new-setup-link' gives a new one)",
             flush=True,
         )
-    roles = [
-        Role("web", ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]),
-        Role("checker", ["checker", "--region", args.region, "--no-migrate"]),
-        Role("worker", ["worker", "--no-migrate"]),
-    ]
-    return Supervisor(roles).run()
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    from veilleur.embedded import run_roles
+    from veilleur.supervisor import stop_with_parent
+
+    stop_with_parent()
+    _wait_for_database()
+    return run_roles(args.bind, args.region)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -129,6 +157,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
     import json
+    import ssl
 
     from django.conf import settings
 
@@ -398,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     bind_default = os.environ.get("VEILLEUR_BIND") or "127.0.0.1:8000"
+    # 'veilleur up' serves the web from its one process of roles unless more are asked for.
+    up_workers_default = int(os.environ.get("VEILLEUR_WEB_WORKERS", "1"))
     workers_default = int(os.environ.get("VEILLEUR_WEB_WORKERS", "2"))
     region_default = os.environ.get("VEILLEUR_REGION", "")
     up = add(
@@ -406,7 +437,14 @@ def build_parser() -> argparse.ArgumentParser:
     web = add("web", cmd_web, "run the web role only")
     for command in (up, web):
         command.add_argument("--bind", default=bind_default, help=f"address:port (default {bind_default})")
-        command.add_argument("--workers", type=int, default=workers_default, help="web worker processes")
+    up.add_argument(
+        "--workers",
+        type=int,
+        default=up_workers_default,
+        help="web processes (default 1: the web is served by the process that runs the other roles; "
+        "more run 'veilleur web' beside it)",
+    )
+    web.add_argument("--workers", type=int, default=workers_default, help="web worker processes")
     up.add_argument(
         "--new-setup-link",
         action="store_true",
@@ -420,6 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
     worker = add("worker", cmd_worker, "run the worker role only (compaction, retention)")
     for command in (web, checker, worker):
         command.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
+    # What 'veilleur up' runs: its preparation, then its roles (not listed in the help).
+    up_prepare = sub.add_parser("up-prepare")
+    up_prepare.set_defaults(handler=cmd_up_prepare)
+    up_prepare.add_argument("--new-setup-link", action="store_true")
+    roles = sub.add_parser("roles")
+    roles.set_defaults(handler=cmd_roles)
+    roles.add_argument("--bind", help="serve the web role too, on this address")
+    roles.add_argument("--region", default=region_default)
 
     check = add("check", cmd_check, "check a URL once and say what was seen")
     check.add_argument("url")
@@ -519,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before the settings load: without VEILLEUR_BASE_URL, links follow the bound address, in
         # this process and in the roles it starts.
         os.environ["VEILLEUR_BIND"] = args.bind
+    if args.handler is cmd_up:
+        return cmd_up(args)  # the supervisor stays small: Django is set up in its children only
     _setup_django()
     from veilleur.accounts.provisioning import AgencyChoiceError
 

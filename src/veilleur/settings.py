@@ -7,6 +7,7 @@ which is generated on first start.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -23,6 +24,10 @@ from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, pars
 from veilleur.throttling.addresses import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
+# django-ninja is not an installed app: importing it loads pydantic and the API's schema machinery
+# (about 15 MiB), which only the web role's API views need. Its templates and static files are
+# found from where the package lies, without importing it.
+_NINJA_DIR = Path(str(importlib.util.find_spec("ninja").origin)).parent  # type: ignore[union-attr]
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -112,13 +117,14 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Admin modules are loaded by urls.py (the web role), not by every process that sets Django up:
+    # the checker and the worker never import them, nor what they import (API schema, Pillow, …).
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "ninja",  # serves the API reference page's assets locally
     "veilleur.accounts",
     "veilleur.plans",
     "veilleur.clients",
@@ -164,7 +170,8 @@ WSGI_APPLICATION = "veilleur.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # django-ninja's page templates (the API reference), found without importing ninja.
+        "DIRS": [_NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -242,6 +249,8 @@ USE_TZ = True
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "/static/"
+# django-ninja's Swagger UI, served from the installed package (api/docs.py renders the page).
+STATICFILES_DIRS = [_NINJA_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

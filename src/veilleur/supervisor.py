@@ -7,6 +7,7 @@ drains its work first (the checker finishes in-flight checks and releases its le
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import subprocess
@@ -22,6 +23,38 @@ RESTART_BACKOFF_MAX = 30.0
 # A role exiting with this status cannot work as configured (the web role's address is taken):
 # restarting it would only repeat the error, so every role stops and ``up`` exits with it.
 EXIT_CANNOT_START = 3
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def stop_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies, however it dies (``kill -9``
+    included): the roles of a supervisor that is gone must not keep the port and the database.
+    Does nothing elsewhere."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def run_step(argv: list[str]) -> int | None:
+    """Run ``python -m veilleur.cli ARGV`` to its end (``veilleur up``'s preparation) and return
+    its exit status; None when SIGTERM or SIGINT came meanwhile (passed on to it): stop there."""
+    step = subprocess.Popen([sys.executable, "-m", "veilleur.cli", *argv])
+    stopped = False
+
+    def pass_on(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+        step.send_signal(signal.SIGTERM)
+
+    handlers = {signum: signal.signal(signum, pass_on) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        status = step.wait()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return None if stopped else status
 
 
 @dataclass

@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from veilleur.statuspages.internal import tls_allowed
 
+# The admin's modules register here, where the web role loads its URLs, rather than at
+# django.setup() in every process (settings.py uses SimpleAdminConfig).
+admin.autodiscover()
+
 urlpatterns = [
     # Asked by the TLS proxy in front (on-demand certificates); see docs/status-pages.md.
     path("internal/tls-allowed", tls_allowed, name="tls_allowed"),

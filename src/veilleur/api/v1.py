@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from veilleur.api.auth import BearerToken
 from veilleur.api.contract import DocumentedErrorsApi
+from veilleur.api.docs import LocalSwagger
 from veilleur.api.errors import install_error_handlers
 from veilleur.api.resources import (
     channels,
@@ -40,6 +41,7 @@ api = DocumentedErrorsApi(
     description=DESCRIPTION,
     auth=BearerToken(),
     urls_namespace="api-v1",
+    docs=LocalSwagger(),
 )
 install_error_handlers(api)
 

@@ -19,17 +19,25 @@ def run_checker(region: str) -> int:
     return asyncio.run(_run(region))
 
 
-async def _run(region: str) -> int:
+def build_checker(region: str) -> Checker:
     checker_settings = CheckerSettings(
         region=region,
         max_in_flight=settings.VEILLEUR_CHECKER_CONCURRENCY,
         per_host=settings.VEILLEUR_CHECKER_PER_HOST,
         confirm_delay=timedelta(milliseconds=settings.VEILLEUR_CONFIRM_DELAY_MS),
     )
-    checker = Checker(HttpProber(), checker_settings)
+    return Checker(HttpProber(), checker_settings)
+
+
+async def run_until_stopped(checker: Checker) -> None:
+    log.info("checker %s started (region %s)", checker.settings.owner, checker.settings.region or "default")
+    await checker.run()
+
+
+async def _run(region: str) -> int:
+    checker = build_checker(region)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, checker.stop)
-    log.info("checker %s started (region %s)", checker_settings.owner, region or "default")
-    await checker.run()
+    await run_until_stopped(checker)
     return 0

@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import holidays
+# The ``holidays`` tables (some 3 MiB) are loaded when a calendar is seeded or a country checked,
+# not by every process that imports the validators.
 
 
 def public_holidays(country: str, years: Iterable[int]) -> list[date]:
     """The country's national public holidays in those years, sorted."""
+    import holidays
+
     return sorted(holidays.country_holidays(country, years=list(years)).keys())
 
 
 def known_country(code: str) -> bool:
+    import holidays
+
     return code in holidays.list_supported_countries()

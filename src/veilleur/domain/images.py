@@ -13,8 +13,6 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image
-
 MAX_LOGO_BYTES = 512 * 1024
 # Enough for any logo at print resolution; a small file that claims more is a decompression bomb.
 MAX_LOGO_PIXELS = 4096 * 4096
@@ -50,6 +48,8 @@ def sniff_format(data: bytes) -> str | None:
 
 def check_logo(data: bytes) -> LogoImage:
     """The logo's media type and size; raise ``NotALogo`` for anything else."""
+    from PIL import Image  # Pillow is loaded where logos are checked, not at start-up
+
     if len(data) > MAX_LOGO_BYTES:
         raise NotALogo(f"the image is larger than {MAX_LOGO_BYTES // 1024} KiB")
     announced = sniff_format(data)

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from veilleur.domain.validators import check_http_url
 from veilleur.incidents.models import Incident
-from veilleur.notifications.apprise_target import check_apprise_url, is_generic_http_scheme
 from veilleur.notifications.models import NotificationChannel
 
 Kind = NotificationChannel.Kind
@@ -23,6 +22,10 @@ def check_channel_url(kind: str, url: str) -> str:
         except ValueError:
             raise ValueError("a webhook URL must be an absolute http:// or https:// address") from None
     if kind == Kind.APPRISE:
+        # Apprise (and the HTTP stack it brings) is loaded only where a channel uses it: the
+        # checker queues notices through this module and never needs it.
+        from veilleur.notifications.apprise_target import check_apprise_url
+
         return check_apprise_url(url)
     raise ValueError(f"unknown channel kind {kind!r} (expected webhook or apprise)")
 
@@ -33,7 +36,12 @@ def masked_url(kind: str, url: str) -> str:
     such as ``slack://`` the "host" is already part of the token."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    shows_host = kind == Kind.WEBHOOK or is_generic_http_scheme(scheme)
+    if kind == Kind.WEBHOOK:
+        shows_host = True
+    else:
+        from veilleur.notifications.apprise_target import is_generic_http_scheme
+
+        shows_host = is_generic_http_scheme(scheme)
     try:
         host = parts.hostname if shows_host else None
         port = parts.port if shows_host else None

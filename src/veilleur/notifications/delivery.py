@@ -42,7 +42,6 @@ from django.db.models import F, Q, QuerySet
 
 from veilleur.incidents.models import Incident
 from veilleur.notifications.addresses import sender_address
-from veilleur.notifications.apprise_target import notify_apprise
 from veilleur.notifications.channel_messages import chat_message
 from veilleur.notifications.models import NotificationChannel, OutboxMessage
 from veilleur.notifications.rendering import CannotRender, build_email, render_message
@@ -83,6 +82,14 @@ InFlight = dict[Future[datetime], OutboxMessage]  # each send's future: when it 
 
 class AppriseNotifier(Protocol):
     def __call__(self, url: str, title: str, body: str, *, allow_private: bool) -> None: ...
+
+
+def notify_apprise(url: str, title: str, body: str, *, allow_private: bool) -> None:
+    # Apprise and its HTTP stack are loaded by the first Apprise message, not by every process
+    # that imports the outbox.
+    from veilleur.notifications.apprise_target import notify_apprise as send
+
+    send(url, title, body, allow_private=allow_private)
 
 
 class Undeliverable(Exception):

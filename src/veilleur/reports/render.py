@@ -21,6 +21,7 @@ from veilleur.domain.sla import SlaOutcome
 from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
+from veilleur.reports.pdf import pdf_from_html
 
 TEMPLATE = "reports/monthly.html"
 
@@ -63,37 +64,6 @@ def render_html(report: MonthlyReport, language: str | None = None) -> str:
 
 def render_pdf(report: MonthlyReport, language: str | None = None) -> bytes:
     return pdf_from_html(render_html(report, language))
-
-
-def pdf_from_html(html: str) -> bytes:
-    """The PDF of a report already rendered as HTML."""
-    import weasyprint
-
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=stored_assets_only())
-    pdf: bytes = document.write_pdf()
-    return pdf
-
-
-# The only scheme the PDF renderer may read: the report embeds its stored logo as a data: URI.
-RENDERER_SCHEMES = ("data",)
-
-
-def stored_assets_only() -> Any:
-    """WeasyPrint's URL fetcher for reports: it serves the ``data:`` URIs the report was built
-    with and refuses every other URL (http, https, file, ftp, …), so rendering a report never
-    makes a request, whatever an agency typed; a refused resource is left out."""
-    import weasyprint
-
-    fetcher_class = getattr(weasyprint, "URLFetcher", None)
-    if fetcher_class is not None:  # WeasyPrint 68 and later
-        return fetcher_class(allowed_protocols=RENDERER_SCHEMES, allow_redirects=False)
-
-    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-        if url.split(":", 1)[0].lower() not in RENDERER_SCHEMES:
-            raise ValueError(f"the report renderer fetches nothing ({url[:80]})")
-        return weasyprint.default_url_fetcher(url, *args, **kwargs)
-
-    return fetch
 
 
 def _context(report: MonthlyReport) -> dict[str, Any]:

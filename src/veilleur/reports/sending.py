@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -26,7 +27,8 @@ from veilleur.notifications.models import OutboxMessage
 from veilleur.outage import is_database_unavailable
 from veilleur.reports.data import monthly_report
 from veilleur.reports.models import Report
-from veilleur.reports.render import pdf_from_html, render_html
+from veilleur.reports.pdf import PdfRenderer, pdf_from_html
+from veilleur.reports.render import render_html
 
 log = logging.getLogger("veilleur.reports")
 
@@ -44,6 +46,9 @@ class SendingReport:
     sent: int = 0  # reports queued
     messages: int = 0  # outbox rows written
     failed: int = 0
+    # The run stopped on its time budget with reports still due: the worker runs it again as soon
+    # as its other jobs have had their turn, not a whole period later.
+    unfinished: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.sent or self.failed)
@@ -52,12 +57,15 @@ class SendingReport:
         return f"reports sent {self.sent} ({self.messages} messages), failed {self.failed}"
 
 
-def archive_monthly_report(client: Client, year: int, month: int, now: datetime) -> Report:
+def archive_monthly_report(
+    client: Client, year: int, month: int, now: datetime, to_pdf: Callable[[str], bytes] = pdf_from_html
+) -> Report:
     """Build the client's report of ``year``-``month`` and store it: the archive row is created,
-    or its content replaced (never a second row); when it was sent stays as it was."""
+    or its content replaced (never a second row); when it was sent stays as it was. ``to_pdf``
+    renders the HTML (in this process by default)."""
     report = monthly_report(client, year, month, now)
     html = render_html(report, client.language)
-    pdf = pdf_from_html(html)
+    pdf = to_pdf(html)
     row, _created = Report.objects.update_or_create(
         client=client,
         kind=Report.Kind.MONTHLY,
@@ -88,11 +96,18 @@ def month_due(client: Client, now: datetime) -> date | None:
 
 def send_monthly_reports(now: datetime) -> SendingReport | None:
     """The worker's job: archive and queue every monthly report that is due and not sent yet."""
+    # The PDFs of one run are drawn by one child process, which ends with the run (reports/pdf.py).
+    with PdfRenderer() as renderer:
+        return _send_due_reports(now, renderer)
+
+
+def _send_due_reports(now: datetime, renderer: PdfRenderer) -> SendingReport | None:
     outcome = SendingReport()
     started = time.monotonic()
     clients = Client.objects.filter(plan__monthly_report=True).select_related("agency", "plan")
     for client in clients.order_by("agency_id", "key"):
         if time.monotonic() - started > RUN_BUDGET_SECONDS:
+            outcome.unfinished = True
             break
         first = month_due(client, now)
         if first is None or client.created_at.astimezone(ZoneInfo(client.time_zone)).date() >= _next(first):
@@ -102,7 +117,7 @@ def send_monthly_reports(now: datetime) -> SendingReport | None:
         ).exists():
             continue
         try:
-            report = archive_monthly_report(client, first.year, first.month, now)
+            report = archive_monthly_report(client, first.year, first.month, now, renderer.render)
             written = _send_once(report, client, now)
         except Exception as exc:  # one client's failure must not keep the others' reports back
             if is_database_unavailable(exc):

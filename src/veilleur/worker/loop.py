@@ -47,6 +47,10 @@ class Worker:
     def run_forever(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        self.run_until_stopped()
+
+    def run_until_stopped(self) -> None:
+        """Run the jobs until ``stop``; from any thread (``run_forever`` also answers signals)."""
         log.info("worker started: %s", ", ".join(job.name for job in self.jobs))
         while not self._stop.is_set():
             self.run_due(time.monotonic())
@@ -71,4 +75,7 @@ class Worker:
                 self.outage.back()
                 if outcome:
                     log.info("job %s: %s", job.name, outcome)
+                if getattr(outcome, "unfinished", False):
+                    job.next_run = monotonic_now  # its work is due now: next round, after the others
+                    continue
             job.next_run = monotonic_now + job.period_seconds
