@@ -42,7 +42,11 @@ def add_site(
     if checked_ago is not None:
         checked_at = now - checked_ago
         MonitorRuntime.objects.create(
-            monitor=monitor, due_at=now, next_slot_at=now, last_checked_at=checked_at, last_ok=down_since is None
+            monitor=monitor,
+            due_at=now,
+            next_slot_at=now,
+            last_checked_at=checked_at,
+            last_ok=down_since is None,
         )
         CheckResult.objects.create(
             monitor=monitor, checked_at=checked_at, ok=down_since is None, total_ms=120, error_class=""
