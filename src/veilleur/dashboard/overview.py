@@ -12,10 +12,11 @@ open incidents with their response clock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -173,7 +174,7 @@ def _sites(agency: Agency, chosen: SiteFilter) -> QuerySet[Site]:
     return sites.order_by()
 
 
-def _monitors(sites: QuerySet[Site]) -> Iterable[dict[str, object]]:
+def _monitors(sites: QuerySet[Site]) -> Iterable[Mapping[str, Any]]:
     return (
         Monitor.objects.filter(site__in=sites.values("id"))
         .order_by("key", "id")
@@ -198,23 +199,21 @@ def _open_incident_kinds(agency: Agency) -> dict[int, set[str]]:
 
 
 def _monitor_lines(
-    monitors: Iterable[dict[str, object]], open_kinds: dict[int, set[str]]
+    monitors: Iterable[Mapping[str, Any]], open_kinds: dict[int, set[str]]
 ) -> list[MonitorLine]:
     lines = []
     for row in monitors:
         monitor_id = row["id"]
-        assert isinstance(monitor_id, int)
         interval = row["interval_seconds"] or row["site__client__plan__check_interval_seconds"]
-        assert isinstance(interval, int)
         kinds = open_kinds.get(monitor_id, set())
         facts = MonitorFacts(
             paused=bool(row["paused"]),
             interval=timedelta(seconds=interval),
-            last_checked_at=row["runtime__last_checked_at"],  # type: ignore[arg-type]
+            last_checked_at=row["runtime__last_checked_at"],
             open_down=Incident.Kind.DOWN in kinds,
             open_degraded=Incident.Kind.DEGRADED in kinds,
         )
-        lines.append(MonitorLine(monitor_id, row["site_id"], row["created_at"], facts))  # type: ignore[arg-type]
+        lines.append(MonitorLine(monitor_id, row["site_id"], row["created_at"], facts))
     return lines
 
 

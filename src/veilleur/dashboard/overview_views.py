@@ -7,7 +7,7 @@ live refresh asks for the same rows: the page polls ``overview-rows`` with its o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.paginator import Page, Paginator
@@ -51,11 +51,13 @@ class OverviewFilters(forms.Form):
         super().__init__(data)
         everything = [("", _("All"))]
         states: list[tuple[str, Any]] = [(PROBLEMS, _("Any problem"))]
-        self.fields["state"].choices = everything + states + list(STATE_LABELS.items())
+        cast(forms.ChoiceField, self.fields["state"]).choices = (
+            everything + states + list(STATE_LABELS.items())
+        )
         plans = Plan.objects.filter(agency=agency).order_by("name").values_list("id", "name")
-        self.fields["plan"].choices = everything + list(plans)
+        cast(forms.ChoiceField, self.fields["plan"]).choices = everything + list(plans)
         clients = Client.objects.filter(agency=agency).order_by("name").values_list("id", "name")
-        self.fields["client"].choices = everything + list(clients)
+        cast(forms.ChoiceField, self.fields["client"]).choices = everything + list(clients)
 
     def value(self, name: str) -> Any:
         """The field's clean value, or None when it was left out or is not valid."""

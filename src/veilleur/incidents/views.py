@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -84,9 +84,9 @@ class QueueFilters(forms.Form):
     def __init__(self, data: Any, agency: Agency) -> None:
         super().__init__(data)
         clients = Client.objects.filter(agency=agency).order_by("name").values_list("id", "name")
-        self.fields["client"].choices = [ALL, *clients]
+        cast(forms.ChoiceField, self.fields["client"]).choices = [ALL, *clients]
         plans = Plan.objects.filter(agency=agency).order_by("name").values_list("id", "name")
-        self.fields["plan"].choices = [ALL, *plans]
+        cast(forms.ChoiceField, self.fields["plan"]).choices = [ALL, *plans]
 
     def clean_month(self) -> tuple[int, int] | None:
         month = self.cleaned_data["month"].strip()
