@@ -11,15 +11,18 @@ open incidents with their response clock.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import Agency
@@ -32,10 +35,11 @@ from veilleur.domain.accounting import (
     site_totals_between,
     uptime_of,
 )
+from veilleur.domain.histogram import BUCKETS, LatencyHistogram
 from veilleur.domain.maintenance import occurrences
 from veilleur.domain.overview import Beat, MonitorFacts, SiteState, beat_of, site_state
 from veilleur.domain.resultcodec import ResultRecord
-from veilleur.domain.rollups import HourRollup, combine_all, rollup_hour, unpack_day
+from veilleur.domain.rollups import HourRollup, rollup_hour, unpack_day
 from veilleur.history.accounting import (
     WindowOccurrence,
     gaps_by_monitor,
@@ -49,6 +53,7 @@ from veilleur.incidents.sla import ResponseState, response_state
 from veilleur.monitoring.models import CheckResult, Monitor
 
 HEARTBEAT_HOURS = 24
+ROLLUP_CACHE_SECONDS = 2 * 24 * 3600  # a day of rollups is read for two days at most
 STATE_LABELS = {
     SiteState.DOWN: gettext_lazy("down"),
     SiteState.DEGRADED: gettext_lazy("degraded"),
@@ -89,7 +94,7 @@ class SiteRow:
     uptime_24h: Decimal | None = None
     uptime_month: Decimal | None = None
     p95_ms: float | None = None
-    beats: list[tuple[datetime, Beat]] = field(default_factory=list)
+    beats: list[Beat] = field(default_factory=list)  # the last HEARTBEAT_HOURS hours, oldest first
     open_incidents: list[tuple[Incident, ResponseState]] = field(default_factory=list)
 
     @property
@@ -97,10 +102,15 @@ class SiteRow:
         return str(STATE_LABELS[self.state])
 
     @property
+    def beat_bars(self) -> str:
+        """The bars themselves, one empty span per hour (classes only: nothing to escape)."""
+        return mark_safe("".join(f'<span class="beat beat-{beat.value}"></span>' for beat in self.beats))
+
+    @property
     def beat_counts(self) -> dict[str, int]:
         """How many hours of each kind, for the bars' text alternative."""
         counts = {beat.value: 0 for beat in Beat}
-        for _, beat in self.beats:
+        for beat in self.beats:
             counts[beat.value] += 1
         return counts
 
@@ -281,14 +291,16 @@ def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
     start = min(earliest, now - DAY)
     gaps = gaps_by_monitor(monitor_ids, start, now)
     incidents = incidents_by_monitor(monitor_ids, start, now)
-    hours = _hourly_rollups(monitor_ids, rows, now)
+    hours = _hourly_figures(monitor_ids, rows, now)
     first_hour = floor_hour(now) - (HEARTBEAT_HOURS - 1) * HOUR
     for row in rows:
         if not row.monitors:
             continue
         _fill_uptime(row, gaps, incidents, now)
         site_hours = [hours.get(line.id, {}) for line in row.monitors]
-        row.p95_ms = combine_all(h for by_hour in site_hours for h in by_hour.values()).latency.quantile(0.95)
+        row.p95_ms = _p95(
+            figures for by_hour in site_hours for listed in by_hour.values() for figures in listed
+        )
         row.beats = [_beat(site_hours, first_hour + i * HOUR) for i in range(HEARTBEAT_HOURS)]
         row.open_incidents = [
             (incident, response_state(incident, now))
@@ -329,26 +341,64 @@ def _percent(monitored: timedelta, downtime: timedelta) -> Decimal | None:
     return None if uptime is None else percent_rounded_down(uptime)
 
 
-def _hourly_rollups(
+class HourFigures(NamedTuple):
+    """What the overview reads of one monitor-hour's rollup: its counts and its latency
+    histogram as (bucket, count) pairs, cheap to cache and to add up."""
+
+    checks: int
+    failures: int
+    latency: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, rollup: HourRollup) -> HourFigures:
+        latency = tuple((index, count) for index, count in enumerate(rollup.latency.counts) if count)
+        return cls(rollup.checks, rollup.failures, latency)
+
+
+def _hourly_figures(
     monitor_ids: list[int], rows: Sequence[SiteRow], now: datetime
-) -> dict[int, dict[datetime, HourRollup]]:
-    """Each monitor's hourly rollups of the last ``HEARTBEAT_HOURS`` hours: stored days (one
-    query) plus hours still in raw results, rolled up the way compaction will (one query)."""
+) -> dict[int, dict[datetime, list[HourFigures]]]:
+    """Each monitor's hourly figures of the last ``HEARTBEAT_HOURS`` hours: the stored days of
+    rollups (one query) plus the hours still in raw results, rolled up the way compaction will
+    roll them up (one query). Unpacking a day of rollups is the costly part, so each stored day
+    is unpacked once per content (a finished day never changes; today's changes when an hour is
+    compacted) and kept in the cache."""
     first = floor_hour(now) - (HEARTBEAT_HOURS - 1) * HOUR
-    by_monitor: dict[int, dict[datetime, HourRollup]] = defaultdict(dict)
+    by_monitor: dict[int, dict[datetime, list[HourFigures]]] = defaultdict(lambda: defaultdict(list))
     days = RollupDay.objects.filter(monitor_id__in=monitor_ids, day__gte=first.date(), day__lte=now.date())
-    for monitor_id, day, packed in days.values_list("monitor_id", "day", "hours"):
+    for monitor_id, day, hours in _unpacked_days(list(days.values_list("monitor_id", "day", "hours"))):
         midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-        for hour, rollup in unpack_day(bytes(packed)).items():
+        for hour, figures in hours.items():
             hour_start = midnight + hour * HOUR
             if first <= hour_start <= now:
-                by_monitor[monitor_id][hour_start] = rollup
+                by_monitor[monitor_id][hour_start].append(figures)
     thresholds = {line.id: row.apdex_threshold_ms for row in rows for line in row.monitors}
     for (monitor_id, hour_start), records in _raw_records(monitor_ids, first, now).items():
-        pending = rollup_hour(records, thresholds[monitor_id])
-        stored = by_monitor[monitor_id].get(hour_start)
-        by_monitor[monitor_id][hour_start] = stored.combine(pending) if stored else pending
+        by_monitor[monitor_id][hour_start].append(
+            HourFigures.of(rollup_hour(records, thresholds[monitor_id]))
+        )
     return by_monitor
+
+
+def _unpacked_days(
+    days: list[tuple[int, date, bytes | memoryview]],
+) -> list[tuple[int, date, dict[int, HourFigures]]]:
+    keyed = []
+    for monitor_id, day, packed in days:
+        data = bytes(packed)
+        digest = hashlib.blake2b(data, digest_size=12).hexdigest()
+        keyed.append(
+            (f"veilleur:overview:rollups:{monitor_id}:{day.isoformat()}:{digest}", monitor_id, day, data)
+        )
+    known = cache.get_many([key for key, *_ in keyed])
+    fresh = {
+        key: {hour: HourFigures.of(rollup) for hour, rollup in unpack_day(data).items()}
+        for key, _, _, data in keyed
+        if key not in known
+    }
+    if fresh:
+        cache.set_many(fresh, timeout=ROLLUP_CACHE_SECONDS)
+    return [(monitor_id, day, known.get(key) or fresh[key]) for key, monitor_id, day, _ in keyed]
 
 
 def _raw_records(
@@ -362,6 +412,14 @@ def _raw_records(
     return grouped
 
 
-def _beat(site_hours: list[dict[datetime, HourRollup]], hour_start: datetime) -> tuple[datetime, Beat]:
-    total = combine_all(by_hour[hour_start] for by_hour in site_hours if hour_start in by_hour)
-    return hour_start, beat_of(total.checks, total.failures)
+def _p95(figures: Iterable[HourFigures]) -> float | None:
+    counts = [0] * BUCKETS
+    for one in figures:
+        for index, count in one.latency:
+            counts[index] += count
+    return LatencyHistogram(counts).quantile(0.95)
+
+
+def _beat(site_hours: list[dict[datetime, list[HourFigures]]], hour_start: datetime) -> Beat:
+    listed = [figures for by_hour in site_hours for figures in by_hour.get(hour_start, ())]
+    return beat_of(sum(f.checks for f in listed), sum(f.failures for f in listed))
