@@ -88,6 +88,7 @@ class SiteRow:
     apdex_threshold_ms: int
     state: SiteState
     last_checked_at: datetime | None
+    checked_within_a_minute: bool = False
     monitors: list[MonitorLine] = field(default_factory=list)
     windows: list[WindowOccurrence] = field(default_factory=list)
     # Filled by ``page_details`` for the rows of the page shown:
@@ -161,6 +162,7 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
                 apdex_threshold_ms=site["apdex_threshold_ms"],
                 state=site_state([line.facts for line in lines], in_window, now),
                 last_checked_at=max(checks, default=None),
+                checked_within_a_minute=bool(checks) and now - max(checks) < timedelta(minutes=1),
                 monitors=lines,
                 windows=site_windows,
             )

@@ -15,7 +15,7 @@ from veilleur.text_fields import NameField, ParagraphField
 
 class AckChannel(models.TextChoices):
     EMAIL_LINK = "email_link", "Link in the alert email"
-    STAFF_PAGE = "staff_page", "Button on the incident page"
+    STAFF_PAGE = "staff_page", "Staff pages (incident page or queue)"
     API = "api", "REST API"
 
 

@@ -140,6 +140,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .select_related("monitor__site__client__plan")
         .order_by(*QUEUE_ORDER)
     )
+    rows = list_rows(list(chosen), now)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -150,7 +151,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "filtered": any(request.GET.get(name) for name in QueueFilters.base_fields),
             "page": page,
-            "rows": list_rows(list(chosen), now),
+            "rows": rows,
+            "pickable": any(incident.is_open and not incident.acknowledged_at for incident, _ in rows),
             "query": query.urlencode(),
             "back": [(name, request.GET.get(name, "")) for name in [*QueueFilters.base_fields, "page"]],
             "now": now,
