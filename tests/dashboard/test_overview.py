@@ -63,6 +63,7 @@ def test_filters_by_state_plan_client_and_text(signed_in: HttpClient, owner: Sta
     }
     client_page = signed_in.get(f"/?client={bravo.site.client_id}&sort=site")
     assert shown(client_page) == [("Site bravo", SiteState.DOWN), ("Site bravo-blog", SiteState.UP)]
+    assert f'<option value="{bravo.site.client_id}" selected>' in client_page.content.decode()
     assert shown(signed_in.get("/?q=CHARLIE.example")) == [("Site charlie", SiteState.NO_DATA)]
     # The refreshing fragment answers the same rows for the same query, and only the region.
     fragment = signed_in.get("/overview/rows?state=down")
