@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import chromium
@@ -45,9 +45,6 @@ class CheckerThread:
         try:
             self.loop.run_until_complete(self.checker.run())
         finally:
-            # The checker's database thread keeps its connection open; PostgreSQL cannot drop
-            # the test database while it is.
-            self.checker._db.submit(connections.close_all).result(10)
             connection.close()
 
     def __enter__(self) -> CheckerThread:

@@ -124,7 +124,7 @@ class SiteFilter:
 
 def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow]:
     """Every site of ``agency`` matching ``chosen`` (and every such client without a site), with
-    its state at ``now``. Six queries whatever the number of sites."""
+    its state at ``now``. Seven queries whatever the number of sites."""
     sites = _sites(agency, chosen)
     monitors = _monitors(sites)
     open_kinds = _open_incident_kinds(agency)
@@ -283,7 +283,7 @@ def _clients_without_sites(agency: Agency, chosen: SiteFilter) -> list[SiteRow]:
 
 
 def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
-    """Fill uptime, p95, heartbeat bars and open incidents of ``rows`` (one page): six queries."""
+    """Fill uptime, p95, heartbeat bars and open incidents of ``rows`` (one page): five queries."""
     monitor_ids = [line.id for row in rows for line in row.monitors]
     if not monitor_ids:
         return
