@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,9 +36,40 @@ class SiteChoices(forms.ModelMultipleChoiceField):
 
 
 class ScopedForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in list(self.fields.items()):
+            if isinstance(field, forms.URLField):
+                # The form's own URL check would speak first, in other words than the model's
+                # (which the API and the config file use): leave addresses to the model.
+                self.fields[name] = forms.CharField(
+                    label=field.label,
+                    required=field.required,
+                    help_text=field.help_text,
+                    max_length=field.max_length,
+                    widget=forms.URLInput,
+                )
+
     def _get_validation_exclusions(self) -> set[str]:
         excluded: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
         return excluded - set(PARENT_FIELDS)
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        # "Already used under this parent" is about the one field the form shows: say it there.
+        if hasattr(errors, "error_dict"):
+            general = []
+            for error in errors.error_dict.pop(NON_FIELD_ERRORS, []):
+                shown = [name for name in (error.params or {}).get("unique_check", ()) if name in self.fields]
+                if error.code == "unique_together" and len(shown) == 1:
+                    message = _("%(field)s: this value is already used here; choose another.") % {
+                        "field": self.fields[shown[0]].label
+                    }
+                    errors.error_dict.setdefault(shown[0], []).append(ValidationError(message, code="unique"))
+                else:
+                    general.append(error)
+            if general:
+                errors.error_dict[NON_FIELD_ERRORS] = general
+        super()._update_errors(errors)  # type: ignore[misc]
 
     def choice_field(self, name: str) -> forms.ModelChoiceField:
         field = self.fields[name]
