@@ -67,7 +67,7 @@ def other_world(make_agency: Callable[..., Agency]) -> World:
 
 @pytest.fixture
 def owner_browser(owner: StaffUser) -> Browser:
-    browser = Browser()
+    browser = Browser(headers={"Accept-Language": "en"})
     browser.force_login(owner)
     return browser
 
@@ -81,6 +81,6 @@ def member(agency: Agency) -> StaffUser:
 
 @pytest.fixture
 def member_browser(member: StaffUser) -> Browser:
-    browser = Browser()
+    browser = Browser(headers={"Accept-Language": "en"})
     browser.force_login(member)
     return browser

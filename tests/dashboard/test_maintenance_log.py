@@ -96,7 +96,7 @@ def test_log_a_task_for_two_sites_and_read_it_on_the_site_page(
     page.locator("form.edit button[type=submit]").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/maintenance/")
-    assert page.locator("[role=status]").inner_text().startswith("Logged for 2 site(s)")
+    assert page.locator("[role=status]").inner_text().startswith("Logged for 2 sites: WordPress 6.8 → 6.9")
 
     for site in (world.site, second):
         page.goto(f"{base}/sites/{site.pk}/")

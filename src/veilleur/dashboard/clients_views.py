@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.dashboard import clients_data as data
@@ -145,11 +146,12 @@ def maintenance_log(request: HttpRequest) -> HttpResponse:
         if tasks:
             with transaction.atomic():
                 MaintenanceTask.objects.bulk_create(tasks)
-            messages.success(
-                request,
-                _("Logged for %(count)d site(s): %(description)s")
-                % {"count": len(tasks), "description": tasks[0].description},
+            logged = ngettext(
+                "Logged for %(count)d site: %(description)s",
+                "Logged for %(count)d sites: %(description)s",
+                len(tasks),
             )
+            messages.success(request, logged % {"count": len(tasks), "description": tasks[0].description})
             return redirect("maintenance-log")
     site_choices: dict[Client, list[Any]] = {}
     for choice in form["sites"]:
