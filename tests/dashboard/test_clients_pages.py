@@ -162,3 +162,88 @@ def test_queries_per_page_do_not_grow_with_rows(world: World, owner_browser: Bro
         Monitor.objects.create(agency=world.agency, site=world.site, key=f"m{index}", url=world.site.url)
         assert extra.client.pk
     assert count() == few
+
+
+def test_owner_creates_edits_and_deletes_from_the_pages(world: World, owner_browser: Browser) -> None:
+    plan = world.client.plan
+    response = owner_browser.post(
+        reverse("client-create"),
+        {
+            "name": "Fleuriste Aubert",
+            "key": "fleuriste",
+            "plan": plan.pk,
+            "language": "en",
+            "time_zone": "Europe/Brussels",
+        },
+    )
+    client = Client.objects.get(agency=world.agency, key="fleuriste")
+    assert response.url == reverse("client-detail", args=[client.pk])
+
+    owner_browser.post(
+        reverse("site-create", args=[client.pk]),
+        {"name": "Vitrine", "key": "www", "url": "https://fleurs.example/", "apdex_threshold_ms": 400},
+    )
+    site = Site.objects.get(client=client)
+    assert [(m.key, m.url) for m in Monitor.objects.filter(site=site)] == [
+        ("home", "https://fleurs.example/")
+    ]
+
+    owner_browser.post(
+        reverse("window-create", args=[client.pk]),
+        {
+            "title": "Mardi",
+            "key": "mardi",
+            "start_date": "2026-12-08",
+            "start_time": "21:30",
+            "duration_minutes": 45,
+            "rrule": "FREQ=WEEKLY;BYDAY=TU",
+            "sites": [site.pk],
+        },
+    )
+    window = MaintenanceWindow.objects.get(client=client)
+    assert (str(window.start_time), window.rrule, list(window.sites.all())) == (
+        "21:30:00",
+        "FREQ=WEEKLY;BYDAY=TU",
+        [site],
+    )
+
+    owner_browser.post(
+        reverse("status-page-settings", args=[client.pk]),
+        {
+            "title": "État des services",
+            "slug": "fleuriste",
+            "language": "fr",
+            "visibility": "password",
+            "password": "assez-long",
+        },
+    )
+    page = StatusPage.objects.get(client=client)
+    assert page.check_password("assez-long") and [c.site for c in page.components.all()] == [site]
+
+    owner_browser.post(
+        reverse("client-edit", args=[client.pk]),
+        {
+            "name": "Fleuriste Aubert & Fils",
+            "key": "fleuriste",
+            "plan": plan.pk,
+            "language": "fr",
+            "time_zone": "Europe/Paris",
+        },
+    )
+    assert Client.objects.get(pk=client.pk).name == "Fleuriste Aubert & Fils"
+
+    assert "Delete" in owner_browser.get(reverse("client-delete", args=[client.pk])).content.decode()
+    assert Client.objects.filter(pk=client.pk).exists()  # asking is not deleting
+    owner_browser.post(reverse("client-delete", args=[client.pk]))
+    assert not Client.objects.filter(pk=client.pk).exists()
+    assert not Monitor.objects.filter(site__client_id=client.pk).exists()
+
+
+def test_a_plan_without_a_status_page_offers_none(world: World, owner_browser: Browser) -> None:
+    basic = build_world(world.agency, plan_key="basic", key="petit")
+    response = owner_browser.post(
+        reverse("status-page-settings", args=[basic.client.pk]),
+        {"title": "x", "slug": "petit", "language": "fr", "visibility": "public"},
+    )
+    assert response.status_code == 404
+    assert not StatusPage.objects.filter(client=basic.client).exists()

@@ -26,6 +26,8 @@ clients:
   - key: {client}
     name: Client
     plan: standard
+    contacts:
+      - email: "{email}"
     sites:
       - key: shop
         name: Boutique
@@ -41,7 +43,14 @@ clients:
         duration_minutes: {duration}
         rrule: "{rrule}"
 """
-GOOD = {"url": "https://shop.example/", "timeout": 10, "interval": 60, "duration": 60, "rrule": "FREQ=DAILY"}
+GOOD = {
+    "email": "claire@example.com",
+    "url": "https://shop.example/",
+    "timeout": 10,
+    "interval": 60,
+    "duration": 60,
+    "rrule": "FREQ=DAILY",
+}
 
 
 def yaml_problems(world: World, **bad: Any) -> dict[str, str]:
@@ -189,3 +198,15 @@ def test_a_key_already_used_by_the_client_is_a_field_error_not_a_crash(
     )
     assert form == {"key": ["Key: this value is already used here; choose another."]}
     assert Site.objects.filter(client=world.client).count() == 1
+
+
+def test_an_email_address_that_is_not_one(world: World, owner_browser: Browser, api: Api) -> None:
+    email = "claire@"
+    form = form_errors(owner_browser, reverse("contact-create", args=[world.client.pk]), {"email": email})
+    assert form == {"email": ["Enter a valid email address."]}
+    assert api_fields(api, "/contacts", {"client_id": world.client.pk, "email": email}) == {
+        "email": "Enter a valid email address."
+    }
+    assert yaml_problems(world, email=email) == {
+        "clients[0].contacts[0].email": "Enter a valid email address."
+    }

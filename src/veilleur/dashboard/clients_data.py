@@ -134,7 +134,7 @@ def _bars_svg(site_name: str, bars: Sequence[DayBar]) -> SafeString:
     ]
     title = _("Uptime of %(site)s, day by day over the last 90 days") % {"site": site_name}
     # charts.py escapes every text it writes.
-    return mark_safe(uptime_strip(cells, title=title, height=30))
+    return mark_safe(uptime_strip(cells, title=title, height=24, label_space=0))
 
 
 def _day_tooltip(bar: DayBar) -> str:

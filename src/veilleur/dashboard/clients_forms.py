@@ -134,6 +134,9 @@ class SiteForm(ScopedForm):
             "apdex_threshold_ms": _(
                 "Responses up to this time satisfy visitors, up to four times it are tolerable."
             ),
+            "url": _(
+                "The site's home page; a new site gets a monitor of it, checked at the plan's interval."
+            ),
         }
 
 
@@ -168,6 +171,8 @@ class MonitorForm(ScopedForm):
             "key": _("Lower-case letters, digits and dashes, unique for this site."),
             "expected_status": _("Codes and ranges, e.g. 200-299,301."),
             "interval_seconds": _("Empty: the plan's interval."),
+            "keyword": _("Checked in the first MiB of the page; empty: not checked."),
+            "forbidden_keyword": _("e.g. an error message; empty: not checked."),
         }
 
     def clean_expected_status(self) -> str:
@@ -213,10 +218,13 @@ class WindowForm(ScopedForm):
         }
         help_texts = {
             "rrule": _("Empty for a one-off window; e.g. FREQ=WEEKLY;BYDAY=TU for every Tuesday."),
+            "public_note": _(
+                "What the client's status page says about this maintenance, e.g. what is done and why."
+            ),
         }
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "start_time": forms.TimeInput(attrs={"type": "time"}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "public_note": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -275,6 +283,11 @@ class StatusPageForm(ScopedForm):
             "footer_text": _("Footer text"),
             "footer_url": _("Footer link"),
         }
+        help_texts = {
+            "logo_url": _("Empty: the client's logo."),
+            "primary_color": _("#RRGGBB; empty: the client's colour."),
+            "accent_color": _("#RRGGBB; empty: the client's colour."),
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -290,7 +303,7 @@ class StatusPageForm(ScopedForm):
 class TaskForm(forms.Form):
     """One maintenance task for one or several sites at once: a task row per site ticked."""
 
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     category = forms.ChoiceField(label=_("Kind of work"), choices=())
     description = forms.CharField(
         label=_("What was done"),
