@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
+from veilleur.domain.validators import normalise_status_spec
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 from veilleur.statuspages.models import StatusPage
@@ -177,8 +178,6 @@ class MonitorForm(ScopedForm):
 
     def clean_expected_status(self) -> str:
         # Stored in the normal form the API and the config file store ("200-299, 301" → "200-299,301").
-        from veilleur.domain.validators import normalise_status_spec
-
         value: str = self.cleaned_data["expected_status"]
         try:
             return normalise_status_spec(value)

@@ -298,18 +298,10 @@ def _delete_view(
         return render(
             request,
             "dashboard/clients/confirm_delete.html",
-            {"agency": row.agency, "what": describe(row), "cancel_url": _cancel_url(row, back)},
+            {"agency": row.agency, "what": describe(row), "cancel_url": _page_of(row, back(row))},
         )
 
     return view
-
-
-def _cancel_url(row: Model, back: Callable[[Any], str]) -> str:
-    if isinstance(row, Client):
-        return _client_url(row)
-    if isinstance(row, Site):
-        return _site_url(row)
-    return back(row)
 
 
 client_delete = _delete_view(lambda: Client.objects.all(), lambda c: c.name, lambda c: reverse("client-list"))
@@ -361,7 +353,7 @@ def _edit(
             form.add_error(None, _("Someone saved a conflicting change at the same moment; try again."))
         else:
             messages.success(request, _("Saved."))
-            return redirect(_saved_url(saved, back))
+            return redirect(_page_of(saved, back))
     agency = staff_agency(request)
     return render(
         request,
@@ -371,12 +363,13 @@ def _edit(
     )
 
 
-def _saved_url(saved: Model, back: str) -> str:
-    if isinstance(saved, Client):
-        return _client_url(saved)
-    if isinstance(saved, Site):
-        return _site_url(saved)
-    return back
+def _page_of(row: Model, fallback: str) -> str:
+    """A client's or a site's own page; for anything else, the page it is shown on."""
+    if isinstance(row, Client):
+        return _client_url(row)
+    if isinstance(row, Site):
+        return _site_url(row)
+    return fallback
 
 
 def _first_monitor(site: Site) -> None:
