@@ -28,24 +28,12 @@ from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
 from veilleur.statuspages.models import StatusComponent, StatusPage
-from veilleur.validators import validate_headers
+from veilleur.validators import model_field_check, validate_headers
 
 
 def model_rules(model: type[models.Model], field_name: str) -> AfterValidator:
     """Run a model field's own validators (length limits, minimum interval, e-mail syntax…)."""
-    model_field = model._meta.get_field(field_name)
-    assert isinstance(model_field, models.Field)
-
-    def run(value: Any) -> Any:
-        if value is None or value == "":
-            return value
-        try:
-            model_field.run_validators(value)
-        except DjangoValidationError as exc:
-            raise ValueError("; ".join(exc.messages)) from exc
-        return value
-
-    return AfterValidator(run)
+    return AfterValidator(model_field_check(model, field_name))
 
 
 def model_default(model: type[models.Model], field_name: str) -> Any:
@@ -257,7 +245,7 @@ class WindowSpec(Strict):
     key: Key
     title: Annotated[str, model_rules(MaintenanceWindow, "title")]
     start: LocalStart
-    duration_minutes: Annotated[int, Field(ge=1)]
+    duration_minutes: Annotated[int, model_rules(MaintenanceWindow, "duration_minutes")]
     rrule: Annotated[RRule, model_rules(MaintenanceWindow, "rrule")] = ""
     sites: Annotated[list[Key], EmptyIfNull] = []
     public_note: Annotated[str, model_rules(MaintenanceWindow, "public_note")] = ""

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from veilleur.clients.models import Client, Site
 from veilleur.domain.accounting import (
     IncidentKind,
     Period,
@@ -193,6 +194,30 @@ def page_data(page: StatusPage, now: datetime) -> PageData:
         maintenance=_maintenance(components, windows, now),
         next_change_at=_next_window_change(windows.values(), now),
     )
+
+
+def site_day_bars(
+    client: Client, sites: Sequence[Site], monitors: Sequence[Monitor], now: datetime
+) -> dict[int, tuple[DayBar, ...]]:
+    """The status page's 90 day bars of each of ``sites`` (the client's), by site id: the staff
+    pages show a site's history exactly as its client's page does, in a fixed number of queries."""
+    zone = ZoneInfo(client.time_zone)
+    period = _history_period(now, zone)
+    monitor_ids = [monitor.pk for monitor in monitors]
+    windows = windows_by_site(client, sites, period.start, period.end, zone)
+    gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    bars = {}
+    for site in sites:
+        site_monitors = [m for m in monitors if m.site_id == site.pk]
+        site_windows = windows.get(site.pk, [])
+        accounts = [
+            _account(monitor, period, site_windows, gaps[monitor.pk], incidents[monitor.pk], now)
+            for monitor in site_monitors
+        ]
+        site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
+        bars[site.pk] = _day_bars(account_site(period, now, accounts), site_incidents, zone, now)
+    return bars
 
 
 def _history_period(now: datetime, zone: ZoneInfo) -> Period:
