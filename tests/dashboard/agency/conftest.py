@@ -53,7 +53,10 @@ def make_world(make_agency: Callable[..., Agency], key: str, name: str) -> World
         for role in ("owner", "admin", "member")
     }
     client = Client.objects.create(
-        agency=agency, key="boulangerie", name=f"Boulangerie of {name}", plan=Plan.objects.get(agency=agency, key="standard")
+        agency=agency,
+        key="boulangerie",
+        name=f"Boulangerie of {name}",
+        plan=Plan.objects.get(agency=agency, key="standard"),
     )
     Client.objects.filter(pk=client.pk).update(created_at=datetime(2025, 1, 1, tzinfo=UTC))
     client.refresh_from_db()

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def test_list_preview_and_pdf(world: World) -> None:
     browser = world.browser(world.member)
-    page = browser.get("/reports/", {"client": world.client.pk, "month": f"{world.report.period_start:%Y-%m}"})
+    page = browser.get(
+        "/reports/", {"client": world.client.pk, "month": f"{world.report.period_start:%Y-%m}"}
+    )
     assert page.status_code == 200
     assert world.client.name in page.content.decode()
     assert f"/reports/{world.report.pk}/" in page.content.decode()
@@ -50,7 +52,10 @@ def test_send_now_twice_delivers_once(world: World, sink: MailSink) -> None:
 
     # The list says who it went to and when.
     page = world.browser(world.member).get("/reports/").content.decode()
-    assert world.client.contacts.get().email in page and "Send" not in page.split("<main>")[1].split("Actions")[0]
+    assert (
+        world.client.contacts.get().email in page
+        and "Send" not in page.split("<main>")[1].split("Actions")[0]
+    )
 
 
 def test_send_again_from_a_fresh_page_is_a_new_mail(world: World, sink: MailSink) -> None:
