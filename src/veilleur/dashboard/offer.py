@@ -166,5 +166,6 @@ def opening_hours(calendar: BusinessCalendar | None) -> list[str]:
     lines = []
     for days, hours in groups:
         span = names[days[0]] if len(days) == 1 else f"{names[days[0]]}–{names[days[-1]]}"
-        lines.append(f"{span}: {', '.join(hour.replace('-', '–') for hour in hours)}")
+        ranges = ", ".join(hour.replace("-", "–") for hour in hours)
+        lines.append(_("%(days)s: %(hours)s") % {"days": span, "hours": ranges})
     return lines
