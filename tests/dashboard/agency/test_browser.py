@@ -39,6 +39,7 @@ def test_preview_send_and_offer_sheet(
     chromium_path: str, live_server: Any, make_agency: Callable[..., Agency]
 ) -> None:
     world = make_world(make_agency, "atelier", "Atelier Lumière")
+    assert world.report.pk  # archived before the pages are opened
     base = str(live_server.url)
     with chromium(chromium_path) as browser:
         desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

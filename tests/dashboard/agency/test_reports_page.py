@@ -4,12 +4,13 @@ real SMTP server: one mail per contact, even when the button is pressed twice.""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from tests.notifications.mailsink import MailSink
 from veilleur.notifications.models import OutboxMessage
 from veilleur.reports.models import Report
 
-from .conftest import World, deliver
+from .conftest import World, deliver, previous_month
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +78,7 @@ def test_regenerate_keeps_when_it_was_sent(world: World) -> None:
 
 
 def test_generate_all_for_a_month_in_batches(world: World) -> None:
-    Report.objects.all().delete()
-    month = f"{world.report.period_start:%Y-%m}"
+    month = f"{previous_month(timezone.now()):%Y-%m}"
     page = world.browser(world.owner).post("/reports/generate", {"month": month})
     assert page.status_code == 200
     [report] = Report.objects.filter(agency=world.agency)

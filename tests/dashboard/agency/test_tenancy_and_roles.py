@@ -4,13 +4,14 @@ agency's pages and change nothing; the team never loses its last owner."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from veilleur.accounts.models import StaffUser
 from veilleur.notifications.models import OutboxMessage
 from veilleur.plans.models import Plan
 from veilleur.reports.models import Report
 
-from .conftest import World
+from .conftest import World, previous_month
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_members_read_and_change_nothing(world: World) -> None:
         f"/team/{world.admin.pk}/role": {"role": "member"},
         f"/team/{world.admin.pk}/remove": {},
         f"/reports/{world.report.pk}/send": {"send_key": "page-key-12345678"},
-        "/reports/generate": {"month": f"{world.report.period_start:%Y-%m}"},
+        "/reports/generate": {"month": f"{previous_month(timezone.now()):%Y-%m}"},
     }.items():
         assert browser.post(url, data).status_code == 404, url
     browser.post("/settings/", {"agency-name": "Renamed by a member"})
