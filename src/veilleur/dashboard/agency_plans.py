@@ -162,8 +162,12 @@ def plan_edit(request: HttpRequest, plan_id: int | None = None) -> HttpResponse:
 
 
 def offer_language(request: HttpRequest, agency: Agency) -> str:
+    """``?lang=fr`` or ``?lang=en``; else the language the staff pages are shown in."""
     asked = request.GET.get("lang", "")
-    return asked if asked in LANGUAGES else agency.language
+    if asked in LANGUAGES:
+        return asked
+    shown = translation.get_language() or ""
+    return shown if shown in LANGUAGES else agency.language
 
 
 def offer_document(agency: Agency, language: str, *, for_pdf: bool) -> str:

@@ -43,6 +43,19 @@ def zone_choices() -> list[tuple[str, str]]:
     return [(zone, zone) for zone in sorted(available_timezones()) if "/" in zone or zone == "UTC"]
 
 
+class ColourInput(forms.TextInput):
+    """The browser's colour picker; it always sends #rrggbb, so it takes no length or required
+    attribute (HTML allows neither on it)."""
+
+    input_type = "color"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        for attribute in ("maxlength", "required"):
+            context["widget"]["attrs"].pop(attribute, None)
+        return context
+
+
 class AgencySettingsForm(forms.ModelForm):
     class Meta:
         model = Agency
@@ -65,8 +78,8 @@ class AgencySettingsForm(forms.ModelForm):
             "language": gettext_lazy("Of new clients, staff invitations and the offer sheet by default."),
         }
         widgets = {
-            "primary_color": forms.TextInput(attrs={"type": "color"}),
-            "accent_color": forms.TextInput(attrs={"type": "color"}),
+            "primary_color": ColourInput(),
+            "accent_color": ColourInput(),
             "logo_url": forms.URLInput(),
         }
 

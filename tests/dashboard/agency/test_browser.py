@@ -65,6 +65,12 @@ def test_preview_send_and_offer_sheet(
         assert OutboxMessage.objects.filter(report=world.report).count() == 1
         assert world.client.contacts.get().email in desk.locator("table").inner_text()
 
+        desk.goto(f"{base}/settings/")
+        desk.fill("#id_agency-name", "Atelier Soleil")  # the preview follows without saving
+        desk.locator("#brand-preview", has_text="Atelier Soleil").wait_for()
+        world.agency.refresh_from_db()
+        assert world.agency.name == "Atelier Lumière"
+
         for path, name in (("/team/", "team"), ("/settings/", "settings"), ("/plans/", "plans")):
             desk.goto(f"{base}{path}")
             shoot(desk, f"{name}-fr-desktop")
