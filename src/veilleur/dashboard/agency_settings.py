@@ -112,7 +112,6 @@ class CalendarForm(forms.Form):
                 label=WEEKDAY_LABELS[day],
                 required=False,
                 max_length=200,
-                help_text=_("e.g. 09:00-12:30, 14:00-18:00; empty: closed") if day == "mon" else "",
             )
         self.order_fields([*checks.WEEKDAYS, "holidays"])
 

@@ -42,7 +42,7 @@ def test_preview_send_and_offer_sheet(
     assert world.report.pk  # archived before the pages are opened
     base = str(live_server.url)
     with chromium(chromium_path) as browser:
-        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
         desk.goto(f"{base}/login/")
         desk.fill("#id_username", world.owner.email)
         desk.fill("#id_password", PASSWORD)
@@ -85,6 +85,7 @@ def test_preview_send_and_offer_sheet(
             viewport={"width": PHONE_WIDTH, "height": 844},
             is_mobile=True,
             has_touch=True,
+            locale="en-GB",
             storage_state=desk.context.storage_state(),
         ).new_page()
         for path, name in (
@@ -96,4 +97,4 @@ def test_preview_send_and_offer_sheet(
         ):
             phone.goto(f"{base}{path}")
             fits(phone, PHONE_WIDTH)
-            shoot(phone, f"{name}-phone")
+            shoot(phone, f"{name}-en-phone")
