@@ -43,6 +43,8 @@ SEND_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # the page then asks for the next batch, so no request lasts minutes.
 BATCH_BUDGET_SECONDS = 4.0
 MONTHS_OFFERED = 12
+# The newest reports shown at once; a client or a month narrows the list to what is wanted.
+LIST_LIMIT = 200
 # The stored report is a whole document of its own: shown as it is, it may draw and nothing else.
 PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
@@ -111,7 +113,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
     agency = staff_agency(request)
     client_id = request.GET.get("client", "")
     month = parse_month(request.GET.get("month"))
-    reports = list(reports_of(agency, client_id, month)[:200])
+    reports = list(reports_of(agency, client_id, month)[: LIST_LIMIT + 1])
+    truncated = len(reports) > LIST_LIMIT
+    reports = reports[:LIST_LIMIT]
     deliveries = deliveries_by_report(reports)
     now = timezone.now()
     context = {
@@ -122,6 +126,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "chosen_client": client_id,
         "chosen_month": f"{month:%Y-%m}" if month else "",
         "manages": staff_user(request).manages_agency,
+        "truncated": truncated,
+        "list_limit": LIST_LIMIT,
         # A fresh key per page shown: the send buttons of this page queue each mail once.
         "send_key": secrets.token_urlsafe(12),
         "zone": ZoneInfo(agency.time_zone),
