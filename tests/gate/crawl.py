@@ -25,6 +25,7 @@ NOT_PAGES = (
     re.compile(r"^/internal/"),
     re.compile(r"/badge/"),
     re.compile(r"\.(rss|atom|json|svg|xml|txt|pdf|png|ico)$"),
+    re.compile(r"/pdf$"),  # a report's or the offer sheet's PDF
 )
 PAGES_PER_SHAPE = 5
 # A form to add, change or delete a row is one template whatever the row: one visit per shape.
