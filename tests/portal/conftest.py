@@ -3,11 +3,13 @@ the isolation matrix: client users of two clients, a revoked user, a staff membe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.test import Client as Browser
 from django.utils import timezone
@@ -39,7 +41,9 @@ def make_client(agency: Agency, key: str, name: str, *, plan: str = "standard") 
     client = Client.objects.create(
         agency=agency, key=key, name=name, plan=Plan.objects.get(agency=agency, key=plan), language="en"
     )
-    site = Site.objects.create(client=client, key="site", name=f"{name} web site", url=f"https://{key}.example")
+    site = Site.objects.create(
+        client=client, key="site", name=f"{name} web site", url=f"https://{key}.example"
+    )
     monitor = Monitor.objects.create(site=site, key="home", url=f"https://{key}.example/")
     Monitor.objects.filter(pk=monitor.pk).update(created_at=timezone.now() - timedelta(days=120))
     monitor.refresh_from_db()
@@ -64,7 +68,9 @@ def make_client(agency: Agency, key: str, name: str, *, plan: str = "standard") 
         html=f"<!doctype html><title>Report</title><p>Report of {name}</p>",
         pdf=f"%PDF-1.4 report of {name}".encode(),
     )
-    return ClientData(client, site, monitor, incident, report, [f"{name} web site", f"Fixed the {key} database"])
+    return ClientData(
+        client, site, monitor, incident, report, [f"{name} web site", f"Fixed the {key} database"]
+    )
 
 
 @dataclass
@@ -77,9 +83,14 @@ class World:
     staff: StaffUser  # owner of agency 0
 
 
+@functools.cache
+def password_hash() -> str:
+    # Argon2 is slow by design: hashed once for every user of every test.
+    return make_password(PASSWORD)
+
+
 def make_user(client: Client, email: str, *, revoked: bool = False) -> ClientUser:
-    user = ClientUser(client=client, email=email, activated_at=timezone.now())
-    user.set_password(PASSWORD)
+    user = ClientUser(client=client, email=email, activated_at=timezone.now(), password=password_hash())
     if revoked:
         user.revoked_at = timezone.now()
     user.save()
@@ -95,9 +106,9 @@ def world(agency: Agency, make_agency: Callable[..., Agency]) -> World:
         make_client(other, "garage", "Garage"),
         make_client(other, "hotel", "Hotel"),
     ]
-    staff = StaffUser.objects.create_user(
-        email="owner@atelier.example", agency=agency, password="correct horse battery", role="owner"
-    )
+    staff = StaffUser.objects.create_user(email="owner@atelier.example", agency=agency, role="owner")
+    StaffUser.objects.filter(pk=staff.pk).update(password=password_hash())
+    staff.refresh_from_db()
     return World(
         agencies=[agency, other],
         clients=clients,

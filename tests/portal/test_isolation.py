@@ -81,7 +81,12 @@ def test_pages_show_only_the_clients_own_data(world: World) -> None:
 @pytest.mark.django_db
 def test_a_client_user_never_reaches_a_staff_or_admin_page(world: World) -> None:
     browser = signed_in(world.user_a)
-    for url in ("/", "/admin/", "/incidents/", reverse("portal-staff-client-users", args=[world.clients[0].client.pk])):
+    for url in (
+        "/",
+        "/admin/",
+        "/incidents/",
+        reverse("portal-staff-client-users", args=[world.clients[0].client.pk]),
+    ):
         response = browser.get(url)
         assert response.status_code == 302, url
         assert "/portal/" not in response["Location"], url

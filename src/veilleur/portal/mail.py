@@ -136,7 +136,7 @@ def _send(user: ClientUser, subject: str, body: Body) -> None:
             parse_smtp_url(settings.VEILLEUR_SMTP_URL),
             sender_address(agency),
             user.email,
-            email.message().as_bytes(),
+            email.message().as_bytes(linesep="\r\n"),  # SMTP lines end in CRLF
         )
     except Exception as exc:  # any SMTP or network failure: the caller says it to the person asking
         log.warning("portal mail to %s not sent: %s", user.email, exc)
