@@ -92,7 +92,7 @@ def password_hash() -> str:
 def make_user(client: Client, email: str, *, revoked: bool = False) -> ClientUser:
     user = ClientUser(client=client, email=email, activated_at=timezone.now(), password=password_hash())
     if revoked:
-        user.revoked_at = timezone.now()
+        user.revoked_at = user.activated_at  # never able to sign in
     user.save()
     return user
 

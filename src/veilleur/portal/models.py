@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from veilleur.accounts.models import Agency
@@ -73,7 +73,7 @@ def able_to_sign_in_during(client: Client, start: datetime, end: datetime) -> in
     report may say about the portal."""
     return (
         ClientUser.objects.filter(client=client, activated_at__lt=end)
-        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=start))
+        .filter(Q(revoked_at__isnull=True) | (Q(revoked_at__gt=start) & Q(revoked_at__gt=F("activated_at"))))
         .count()
     )
 
