@@ -27,6 +27,7 @@ from veilleur.domain import validators as checks
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
+from veilleur.portal.models import ClientUser
 from veilleur.statuspages.models import StatusComponent, StatusPage
 from veilleur.validators import validate_headers
 
@@ -223,6 +224,14 @@ class ContactSpec(Strict):
     name: Annotated[str, model_rules(Contact, "name")] = ""
     receives_reports: bool = model_default(Contact, "receives_reports")
     receives_incident_notices: bool = model_default(Contact, "receives_incident_notices")
+    receives_maintenance_notices: bool = model_default(Contact, "receives_maintenance_notices")
+
+
+class PortalUserSpec(Strict):
+    """Someone invited to the client portal; never a password (they choose it from the invitation)."""
+
+    email: Annotated[str, AfterValidator(_email), model_rules(ClientUser, "email")]
+    name: Annotated[str, model_rules(ClientUser, "name")] = ""
 
 
 class MonitorSpec(Strict):
@@ -301,6 +310,7 @@ class ClientSpec(Strict):
     time_zone: TimeZone | None = None
     branding: ClientBranding = Field(default_factory=ClientBranding)
     contacts: Annotated[list[ContactSpec], EmptyIfNull] = []
+    portal_users: Annotated[list[PortalUserSpec], EmptyIfNull] = []
     sites: Annotated[list[SiteSpec], EmptyIfNull] = []
     maintenance_windows: Annotated[list[WindowSpec], EmptyIfNull] = []
     status_page: StatusPageSpec | None = None

@@ -3,6 +3,8 @@ invitation, revoking access. Managers only (owners and admins), their own agency
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +20,8 @@ from veilleur.portal.forms import InviteForm
 from veilleur.portal.mail import MailNotSent, portal_link, send_invitation
 from veilleur.portal.models import ClientUser, Invitation
 
+log = logging.getLogger("veilleur.portal")
+
 
 def client_users(client: Client) -> list[ClientUser]:
     return list(ClientUser.objects.filter(client=client).prefetch_related("invitations").order_by("email"))
@@ -30,6 +34,18 @@ def invite(client: Client, email: str, name: str = "") -> tuple[ClientUser, str]
         user.set_unusable_password()
         user.save()
         return user, Invitation.issue(user)
+
+
+def invite_after_commit(user_id: int) -> None:
+    """Send a user created by the config file their first invitation (after the file's commit)."""
+    user = ClientUser.objects.select_related("client", "agency").filter(pk=user_id).first()
+    if user is None:
+        return
+    token = Invitation.issue(user)
+    try:
+        send_invitation(user, token)
+    except MailNotSent as exc:
+        log.warning("invitation of %s not sent (%s); send a new one from the client page", user.email, exc)
 
 
 def _deliver(request: HttpRequest, user: ClientUser, token: str) -> None:
