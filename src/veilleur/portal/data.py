@@ -122,7 +122,7 @@ def incident_history(site: Site, now: datetime) -> list[IncidentStory]:
 def _story(row: Incident, now: datetime) -> IncidentStory:
     steps = [
         TimelineStep(row.first_failed_at, _("First failed check")),
-        TimelineStep(row.confirmed_at, _("Outage confirmed by a second check")),
+        TimelineStep(row.confirmed_at, _("Outage confirmed by re-checking")),
     ]
     if row.acknowledged_at:
         steps.append(TimelineStep(row.acknowledged_at, _("Your agency took charge")))
