@@ -11,7 +11,7 @@ import pytest
 from tests.configfile.conftest import MINIMAL, RunCli, WriteYaml, run_cli, write_yaml  # noqa: F401
 from tests.notifications.mailsink import MailSink
 from veilleur.accounts.models import Agency
-from veilleur.portal.models import ClientUser
+from veilleur.portal.models import ClientUser, PortalDomain
 
 WITH_USERS = MINIMAL.replace("    plan: basic\n", "    plan: standard\n").replace(
     "    sites:\n",
@@ -62,3 +62,30 @@ def test_a_plan_without_the_portal_is_refused_naming_the_field(
     assert result.status != 0
     assert "clients[0].portal_users[0]" in result.err and "client portal" in result.err
     assert not ClientUser.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_portal_domain_is_set_changed_and_removed_by_the_file(
+    agency: Agency,
+    run_cli: RunCli,  # noqa: F811
+    write_yaml: WriteYaml,  # noqa: F811
+) -> None:
+    with_domain = MINIMAL.replace(
+        "  name: Atelier Lumière\n", "  name: Atelier Lumière\n  portal_domain: Portal.Atelier.example\n"
+    )
+    result = run_cli("apply", write_yaml(with_domain))
+    assert result.status == 0, result.err
+    assert "+ portal domain portal.atelier.example" in result.out
+    assert "portal_domain: portal.atelier.example" in run_cli("export").out
+    assert run_cli("apply", write_yaml(MINIMAL)).status == 0  # absent: kept
+    assert PortalDomain.objects.get(agency=agency).domain == "portal.atelier.example"
+    removed = run_cli(
+        "apply",
+        write_yaml(
+            MINIMAL.replace("  name: Atelier Lumière\n", "  name: Atelier Lumière\n  portal_domain: ''\n")
+        ),
+    )
+    assert "- portal domain portal.atelier.example" in removed.out
+    assert not PortalDomain.objects.exists()
+    bad = run_cli("apply", write_yaml(with_domain.replace("Portal.Atelier.example", "not a domain")))
+    assert bad.status != 0 and "agency.portal_domain" in bad.err

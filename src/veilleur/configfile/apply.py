@@ -46,7 +46,7 @@ from veilleur.configfile.schema import (
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, describe_scope
 from veilleur.plans.models import Plan
-from veilleur.portal.models import ClientUser
+from veilleur.portal.models import ClientUser, PortalDomain
 from veilleur.portal.staff import invite_after_commit
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
@@ -270,6 +270,7 @@ class Applier:
 
     def run(self) -> None:
         self._apply_agency()
+        self._apply_portal_domain()
         self._apply_calendar()
         plans = self._apply_plans()
         clients = self._apply_clients(plans)
@@ -332,6 +333,32 @@ class Applier:
         differences = assign(self.agency, wanted, AGENCY_FIELDS)
         if self._save(self.agency, ("agency",), AGENCY_FIELDS, write=bool(differences)) and differences:
             self._record("~", "agency", details=differences)
+
+    def _apply_portal_domain(self) -> None:
+        wanted = self.config.agency.portal_domain
+        if wanted is None:
+            return  # not in the file: the stored domain stays as it is
+        stored = PortalDomain.objects.filter(agency=self.agency).first()
+        current = stored.domain if stored else ""
+        if wanted == current:
+            return
+        if not wanted:
+            assert stored is not None
+            stored.delete()
+            self._record("-", "portal domain", current)
+            return
+        if PortalDomain.objects.filter(domain=wanted).exclude(agency=self.agency).exists():
+            self.issues.append(Issue(("agency", "portal_domain"), "this domain is already another agency's"))
+            return
+        row = stored or PortalDomain(agency=self.agency)
+        row.domain = wanted
+        if self._save(row, ("agency",), {"domain": ("portal_domain",)}, write=True):
+            self._record(
+                "~" if stored else "+",
+                "portal domain",
+                wanted,
+                [describe_change("domain", current, wanted)] if stored else [],
+            )
 
     def _apply_calendar(self) -> None:
         spec = self.config.calendar

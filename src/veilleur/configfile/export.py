@@ -17,7 +17,7 @@ from veilleur.domain.validators import WEEKDAYS, check_holiday
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress
 from veilleur.plans.models import Plan
-from veilleur.portal.models import ClientUser
+from veilleur.portal.models import ClientUser, PortalDomain
 from veilleur.statuspages.models import StatusComponent, StatusPage
 
 HEADER = (
@@ -73,6 +73,7 @@ def agency_section(agency: Agency) -> dict[str, Any]:
             "primary_color": agency.primary_color,
             "accent_color": agency.accent_color,
         },
+        "portal_domain": getattr(PortalDomain.objects.filter(agency=agency).first(), "domain", ""),
     }
 
 

@@ -165,6 +165,8 @@ class AgencySpec(Strict):
     language: Language = model_default(Agency, "language")
     country: Country = model_default(Agency, "country")
     branding: AgencyBranding = Field(default_factory=AgencyBranding)
+    # The agency's own address for the client portal; None: kept as stored, "": none.
+    portal_domain: OptionalDomain | None = None
 
 
 class WeeklyHours(Strict):
