@@ -94,7 +94,7 @@ def client_users_page(request: HttpRequest, client_id: int) -> HttpResponse:
 
 def _user_of(request: HttpRequest, client_id: int, user_id: int) -> tuple[Client, ClientUser]:
     agency = staff_agency(request)
-    client = agency_object(Client.objects.all(), agency, pk=client_id)
+    client = agency_object(Client.objects.select_related("plan"), agency, pk=client_id)
     return client, agency_object(
         ClientUser.objects.select_related("client", "agency"), agency, pk=user_id, client=client
     )

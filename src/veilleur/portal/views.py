@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veilleur.accounts.models import BusinessCalendar
@@ -98,10 +99,25 @@ def plan(request: HttpRequest) -> HttpResponse:
     context = {
         "plan": user.client.plan,
         "calendar": calendar,
+        "opening_hours": opening_hours(calendar),
         "credit_steps": user.client.plan.credit_steps(),
         "contact_email": user.agency.sender_email or (staff_contact.email if staff_contact else ""),
     }
     return _page(request, "plan.html", context, "plan")
+
+
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def opening_hours(calendar: BusinessCalendar | None) -> list[tuple[str, str]]:
+    """The agency's week in the reader's words: ("Monday", "09:00–12:30, 14:00–18:00")."""
+    if calendar is None:
+        return []
+    return [
+        (str(WEEKDAYS[index]), ", ".join(ranges).replace("-", "–"))
+        for index, key in enumerate(DAY_KEYS)
+        if (ranges := calendar.weekly_hours.get(key))
+    ]
 
 
 @require_http_methods(["GET", "POST"])
