@@ -9,8 +9,9 @@ In a fresh data directory (a temporary directory; with ``--database-url``, the P
    ``build_page``): 20 sites of one monitor created 120 days ago, 2 to 5 incidents per monitor
    over 90 days with public updates, one outage still open, no-data gaps, a weekly maintenance
    window and a coming one; then one portal user of that client and a signed-in session;
-2. renders the overview in this process ``--repeat`` times with Django's test client (time and SQL
-   queries);
+2. renders the overview in this process ``--repeat`` times each way with Django's test client,
+   the first with the overview's figures computed (cache emptied before each), then from the
+   cache (the figures are kept a minute, or until an incident changes: ``portal/data.py``);
 3. starts the web role exactly as ``veilleur up`` does, and requests ``/portal/`` ``--requests``
    times one after the other with the session cookie, timing each from the request's first byte
    sent to the answer's first byte received (Django answers once the page is rendered, so this is
@@ -50,6 +51,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="timed requests to the web role")
     parser.add_argument("--repeat", type=int, default=5, help="renders timed in this process")
     parser.add_argument(
+        "--profile", action="store_true", help="print where one render spends its time, and stop"
+    )
+    parser.add_argument(
         "--database-url", help="a PostgreSQL server (127.0.0.1) to create the bench database on"
     )
     args = parser.parse_args()
@@ -82,10 +86,14 @@ def run(backend: str, data_dir: Path, args: argparse.Namespace) -> None:
     session_key = signed_in_session()
     print(f"{backend}: {summary}; one portal user signed in", flush=True)
 
-    times, queries, size = render_in_process(session_key, args.repeat)
+    if args.profile:
+        profile_one_render(session_key)
+        return
+    cold, cached, queries, size = render_in_process(session_key, args.repeat)
     print(
-        f"in this process: overview min {min(times):.0f} ms, median {statistics.median(times):.0f} ms, "
-        f"{queries} SQL queries, {size // 1024} KiB of HTML",
+        f"in this process: overview computed (cache empty) min {min(cold):.0f} ms, median "
+        f"{statistics.median(cold):.0f} ms; from the cache min {min(cached):.0f} ms, median "
+        f"{statistics.median(cached):.0f} ms, {queries} SQL queries; {size // 1024} KiB of HTML",
         flush=True,
     )
     statuspage_bench.close_connections()
@@ -121,24 +129,48 @@ def signed_in_session() -> str:
     return session.session_key
 
 
-def render_in_process(session_key: str, repeat: int) -> tuple[list[float], int, int]:
+def render_in_process(session_key: str, repeat: int) -> tuple[list[float], list[float], int, int]:
+    """Times of the overview with its figures computed (cache emptied first), then from the cache."""
     from django.conf import settings
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client as Browser
     from django.test.utils import CaptureQueriesContext
 
     browser = Browser(HTTP_HOST="127.0.0.1")
     browser.cookies[settings.SESSION_COOKIE_NAME] = session_key
-    times = []
-    for _ in range(repeat):
+    browser.get("/portal/")  # templates compiled
+
+    def timed() -> float:
         began = time.perf_counter()
         response = browser.get("/portal/")
-        times.append((time.perf_counter() - began) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"/portal/ answered {response.status_code}")
+        return (time.perf_counter() - began) * 1000
+
+    cold = []
+    for _ in range(repeat):
+        cache.clear()
+        cold.append(timed())
+    cached = [timed() for _ in range(repeat)]
     with CaptureQueriesContext(connection) as captured:
         size = len(browser.get("/portal/").content)
-    return times, len(captured), size
+    return cold, cached, len(captured), size
+
+
+def profile_one_render(session_key: str) -> None:
+    import cProfile
+    import pstats
+
+    from django.conf import settings
+    from django.test import Client as Browser
+
+    browser = Browser(HTTP_HOST="127.0.0.1")
+    browser.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    browser.get("/portal/")  # templates compiled
+    profiler = cProfile.Profile()
+    profiler.runcall(browser.get, "/portal/")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 def first_byte_ms(port: int, session_key: str) -> float:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import date
+from decimal import Decimal
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from veilleur.domain.sla import SlaOutcome
 from veilleur.domain.statuspage import ComponentStatus
+from veilleur.reports import formatting
+from veilleur.statuspages.data import ComponentView
 
 register = template.Library()
 
@@ -46,3 +55,28 @@ def hours(minutes: int) -> str:
         count = minutes // 60
         return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+# The words of a day or a figure are the same for every site of a page: each is formatted once.
+@functools.lru_cache(maxsize=1024)
+def _day_words(day: date, language: str) -> str:
+    return escape(formatting.long_date(day))
+
+
+@functools.lru_cache(maxsize=1024)
+def _uptime_words(percent: Decimal | None, language: str) -> str:
+    return escape(str(_("not monitored")) if percent is None else formatting.percent(percent))
+
+
+@register.simple_tag
+def day_bars(component: ComponentView) -> SafeString:
+    """A site's 90 day bars, each titled with its day and uptime. Built here rather than in a
+    template loop: 20 sites make 1,800 bars (``bench/portal``)."""
+    language = get_language()
+    cells = []
+    for bar in component.days:
+        title = f"{_day_words(bar.day, language)}: {_uptime_words(bar.uptime_percent, language)}"
+        cells.append(f'<span class="bar band-{bar.band}" title="{title}"></span>')
+    label = escape(_("Uptime of %(name)s, day by day over 90 days") % {"name": component.name})
+    # Every text put in above is escaped.
+    return mark_safe(f'<div class="portal-bars" role="img" aria-label="{label}">{"".join(cells)}</div>')
