@@ -122,7 +122,7 @@ def test_too_many_failed_sign_ins_get_a_clear_page(world: World, settings: objec
 
 @pytest.mark.django_db
 def test_magic_link_signs_in_once_on_post(world: World, sink: MailSink) -> None:
-    browser = Browser()
+    browser = Browser(headers={"Accept-Language": "en"})
     response = browser.post(reverse("portal-magic-link-request"), {"email": "anna@bakery.example"})
     assert response.status_code == 200
     unknown = browser.post(reverse("portal-magic-link-request"), {"email": "nobody@bakery.example"})
