@@ -91,7 +91,7 @@ class NotificationsForm(forms.Form):
         for contact in contacts:
             for field in NOTICE_FIELDS:
                 self.fields[f"{field}_{contact.pk}"] = forms.BooleanField(
-                    required=False, initial=getattr(contact, field)
+                    label=NOTICE_LABELS[field], required=False, initial=getattr(contact, field)
                 )
 
     def rows(self) -> list[tuple[Contact, list[forms.BoundField]]]:
@@ -101,4 +101,9 @@ class NotificationsForm(forms.Form):
 
 
 # What a contact may choose to receive by e-mail.
-NOTICE_FIELDS = ("receives_incident_notices", "receives_reports", "receives_maintenance_notices")
+NOTICE_LABELS = {
+    "receives_incident_notices": _("Incident notices"),
+    "receives_reports": _("Reports"),
+    "receives_maintenance_notices": _("Maintenance notices"),
+}
+NOTICE_FIELDS = tuple(NOTICE_LABELS)
