@@ -27,6 +27,7 @@ from django.contrib.auth import SESSION_KEY as STAFF_SESSION_KEY
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
@@ -50,6 +51,7 @@ def sign_in(request: HttpRequest, user: ClientUser) -> None:
     """A fresh session holding the portal sign-in only (any staff sign-in of the browser ends)."""
     request.session.flush()
     request.session[SESSION_KEY] = {"id": user.pk, "hash": user.get_session_auth_hash()}
+    rotate_token(request)  # as Django's own sign-in does: a CSRF token seen before is no use after
     ClientUser.objects.filter(pk=user.pk).update(last_login=timezone.now())
 
 
