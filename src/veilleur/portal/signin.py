@@ -167,7 +167,13 @@ def magic_link(request: HttpRequest) -> HttpResponse:
         if user is None:
             return _page(request, "link_invalid.html", {}, status=404)
         if request.method == "POST":
-            # Signing in changes the user's last sign-in, which ends this link (and any other).
+            # The link is signed with the user's last sign-in: moving it (compare-and-set, so two
+            # clicks at once cannot both pass) ends this link and any other.
+            unchanged = ClientUser.objects.filter(pk=user.pk, last_login=user.last_login)
+            if user.last_login is None:
+                unchanged = ClientUser.objects.filter(pk=user.pk, last_login__isnull=True)
+            if unchanged.update(last_login=timezone.now()) != 1:
+                return _page(request, "link_invalid.html", {}, status=404)
             _mark_activated(user)
             sign_in(request, user)
             return redirect("portal-overview")
