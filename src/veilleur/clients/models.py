@@ -78,6 +78,7 @@ class Contact(LowercaseEmailModel, ClientChild):
     email = models.EmailField()
     receives_reports = models.BooleanField(default=True)
     receives_incident_notices = models.BooleanField(default=False)
+    receives_maintenance_notices = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["email"]

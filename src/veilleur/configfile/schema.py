@@ -27,6 +27,7 @@ from veilleur.domain import validators as checks
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
+from veilleur.portal.models import ClientUser
 from veilleur.statuspages.models import StatusComponent, StatusPage
 from veilleur.validators import model_field_check, validate_headers
 
@@ -152,6 +153,8 @@ class AgencySpec(Strict):
     language: Language = model_default(Agency, "language")
     country: Country = model_default(Agency, "country")
     branding: AgencyBranding = Field(default_factory=AgencyBranding)
+    # The agency's own address for the client portal; None: kept as stored, "": none.
+    portal_domain: OptionalDomain | None = None
 
 
 class WeeklyHours(Strict):
@@ -211,6 +214,14 @@ class ContactSpec(Strict):
     name: Annotated[str, model_rules(Contact, "name")] = ""
     receives_reports: bool = model_default(Contact, "receives_reports")
     receives_incident_notices: bool = model_default(Contact, "receives_incident_notices")
+    receives_maintenance_notices: bool = model_default(Contact, "receives_maintenance_notices")
+
+
+class PortalUserSpec(Strict):
+    """Someone invited to the client portal; never a password (they choose it from the invitation)."""
+
+    email: Annotated[str, AfterValidator(_email), model_rules(ClientUser, "email")]
+    name: Annotated[str, model_rules(ClientUser, "name")] = ""
 
 
 class MonitorSpec(Strict):
@@ -289,6 +300,7 @@ class ClientSpec(Strict):
     time_zone: TimeZone | None = None
     branding: ClientBranding = Field(default_factory=ClientBranding)
     contacts: Annotated[list[ContactSpec], EmptyIfNull] = []
+    portal_users: Annotated[list[PortalUserSpec], EmptyIfNull] = []
     sites: Annotated[list[SiteSpec], EmptyIfNull] = []
     maintenance_windows: Annotated[list[WindowSpec], EmptyIfNull] = []
     status_page: StatusPageSpec | None = None
