@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0003_agency_country"),
-        ("clients", "0006_contact_receives_maintenance_notices"),
+        ("clients", "0007_contact_receives_maintenance_notices"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0005_client_demo'),
+        ('clients', '0006_window_duration_at_least_one'),
     ]
 
     operations = [
