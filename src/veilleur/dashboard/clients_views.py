@@ -37,6 +37,7 @@ from veilleur.dashboard.clients_forms import (
 )
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
+from veilleur.portal.staff import client_users
 from veilleur.reports.models import Report
 from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage
@@ -97,8 +98,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "status_page": status_page,
             "status_page_url": page_url(status_page) if status_page else "",
             "can_manage": _manages(request),
-            # The portal's client users section joins this page when the portal is installed.
-            "portal_section": False,
+            # Who at the client signs in to the portal: invited, re-invited and revoked by managers.
+            "portal_section": _manages(request),
+            "client_users": client_users(client) if _manages(request) else [],
         },
     )
 
