@@ -11,16 +11,15 @@ open incidents with their response clock.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
@@ -53,7 +52,8 @@ from veilleur.incidents.sla import ResponseState, response_state
 from veilleur.monitoring.models import CheckResult, Monitor
 
 HEARTBEAT_HOURS = 24
-ROLLUP_CACHE_SECONDS = 2 * 24 * 3600  # a day of rollups is read for two days at most
+# Days of rollups kept unpacked: two per monitor of a few pages (a page shows about 150 monitors).
+ROLLUP_DAYS_KEPT = 2048
 STATE_LABELS = {
     SiteState.DOWN: gettext_lazy("down"),
     SiteState.DEGRADED: gettext_lazy("degraded"),
@@ -362,9 +362,8 @@ def _hourly_figures(
 ) -> dict[int, dict[datetime, list[HourFigures]]]:
     """Each monitor's hourly figures of the last ``HEARTBEAT_HOURS`` hours: the stored days of
     rollups (one query) plus the hours still in raw results, rolled up the way compaction will
-    roll them up (one query). Unpacking a day of rollups is the costly part, so each stored day
-    is unpacked once per content (a finished day never changes; today's changes when an hour is
-    compacted) and kept in the cache."""
+    roll them up (one query). Unpacking a day of rollups is the costly part: ``_day_figures``
+    keeps the days it unpacked."""
     first = floor_hour(now) - (HEARTBEAT_HOURS - 1) * HOUR
     by_monitor: dict[int, dict[datetime, list[HourFigures]]] = defaultdict(lambda: defaultdict(list))
     days = RollupDay.objects.filter(monitor_id__in=monitor_ids, day__gte=first.date(), day__lte=now.date())
@@ -385,22 +384,16 @@ def _hourly_figures(
 def _unpacked_days(
     days: list[tuple[int, date, bytes | memoryview]],
 ) -> list[tuple[int, date, dict[int, HourFigures]]]:
-    keyed = []
-    for monitor_id, day, packed in days:
-        data = bytes(packed)
-        digest = hashlib.blake2b(data, digest_size=12).hexdigest()
-        keyed.append(
-            (f"veilleur:overview:rollups:{monitor_id}:{day.isoformat()}:{digest}", monitor_id, day, data)
-        )
-    known = cache.get_many([key for key, *_ in keyed])
-    fresh = {
-        key: {hour: HourFigures.of(rollup) for hour, rollup in unpack_day(data).items()}
-        for key, _, _, data in keyed
-        if key not in known
-    }
-    if fresh:
-        cache.set_many(fresh, timeout=ROLLUP_CACHE_SECONDS)
-    return [(monitor_id, day, known.get(key) or fresh[key]) for key, monitor_id, day, _ in keyed]
+    return [(monitor_id, day, _day_figures(bytes(packed))) for monitor_id, day, packed in days]
+
+
+@lru_cache(maxsize=ROLLUP_DAYS_KEPT)
+def _day_figures(packed: bytes) -> dict[int, HourFigures]:
+    """One stored day of rollups, unpacked. Keyed by its content: a finished day never changes,
+    today's changes (and so is unpacked again) when an hour is compacted. Kept in this process,
+    not in Django's cache, which would pickle and unpickle it on every read: that cost as much
+    as unpacking. The caller never changes what it gets."""
+    return {hour: HourFigures.of(rollup) for hour, rollup in unpack_day(packed).items()}
 
 
 def _raw_records(
