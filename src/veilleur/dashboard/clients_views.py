@@ -78,6 +78,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     sites = list(Site.objects.filter(client=client).order_by("name", "pk"))
     monitors = Monitor.objects.filter(site__client=client)
     status_page = StatusPage.objects.filter(client=client).first()
+    portal_users = client_users(client) if _manages(request) else []
     return render(
         request,
         "dashboard/clients/detail.html",
@@ -98,9 +99,10 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "status_page": status_page,
             "status_page_url": page_url(status_page) if status_page else "",
             "can_manage": _manages(request),
-            # Who at the client signs in to the portal: invited, re-invited and revoked by managers.
-            "portal_section": _manages(request),
-            "client_users": client_users(client) if _manages(request) else [],
+            # Who at the client signs in to the portal: invited, re-invited and revoked by managers,
+            # shown where the plan includes the portal or someone was invited under an earlier plan.
+            "portal_section": _manages(request) and (client.plan.client_portal or bool(portal_users)),
+            "client_users": portal_users,
         },
     )
 
