@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import Client, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.dashboard.clients_forms import task_categories
-from veilleur.domain.live_state import LiveState, monitor_state, site_state
+from veilleur.domain.overview import MonitorFacts, SiteState, site_state
 from veilleur.history import read
 from veilleur.history.accounting import windows_by_site
 from veilleur.incidents.models import Incident
@@ -44,7 +44,7 @@ DEFAULT_RANGE = "24h"
 @dataclass(frozen=True)
 class MonitorRow:
     monitor: Monitor
-    state: LiveState
+    state: SiteState
     last_checked_at: datetime | None
     last_total_ms: int | None
 
@@ -52,7 +52,7 @@ class MonitorRow:
 @dataclass(frozen=True)
 class SiteRow:
     site: Site
-    state: LiveState
+    state: SiteState
     monitors: tuple[MonitorRow, ...]
     bars: SafeString  # the 90 day uptime strip, SVG
 
@@ -99,23 +99,27 @@ def site_rows(client: Client, sites: Sequence[Site], now: datetime) -> list[Site
     for site in sites:
         in_maintenance = any(w.start <= now < w.end for w in windows.get(site.pk, []))
         monitor_rows = []
+        facts_of_site: list[MonitorFacts] = []
         for monitor in (m for m in monitors if m.site_id == site.pk):
             runtime = runtimes.get(monitor.pk)
             checked_at = runtime.last_checked_at if runtime else None
-            state = monitor_state(
+            facts = MonitorFacts(
                 paused=monitor.paused,
-                down=Incident.Kind.DOWN in open_kinds[monitor.pk],
-                degraded=Incident.Kind.DEGRADED in open_kinds[monitor.pk],
-                in_maintenance=in_maintenance,
-                checked=checked_at is not None,
+                interval=timedelta(seconds=monitor.interval_seconds or client.plan.check_interval_seconds),
+                last_checked_at=checked_at,
+                open_down=Incident.Kind.DOWN in open_kinds[monitor.pk],
+                open_degraded=Incident.Kind.DEGRADED in open_kinds[monitor.pk],
             )
+            # A monitor's own state is that of a site it would watch alone: the overview's rule.
+            state = site_state([facts], in_maintenance, now)
+            facts_of_site.append(facts)
             monitor_rows.append(
                 MonitorRow(monitor, state, checked_at, runtime.last_total_ms if runtime else None)
             )
         rows.append(
             SiteRow(
                 site=site,
-                state=site_state(row.state for row in monitor_rows),
+                state=site_state(facts_of_site, in_maintenance, now),
                 monitors=tuple(monitor_rows),
                 bars=_bars_svg(site.name, bars[site.pk]),
             )
