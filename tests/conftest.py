@@ -7,12 +7,18 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.targets import Target
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.accounts.provisioning import create_agency
 
 CHROMIUM = "/usr/bin/chromium"
+
+# Tests never assert timings, and hypothesis's per-example deadline is one: on a loaded machine an
+# example may take longer than 200 ms without anything being wrong.
+settings.register_profile("veilleur", deadline=None)
+settings.load_profile("veilleur")
 
 
 @pytest.fixture(scope="session")

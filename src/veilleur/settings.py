@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "veilleur.statuspages",
     "veilleur.throttling",
     "veilleur.dashboard",
+    "veilleur.portal",
     "django_htmx",  # serves htmx itself (no JavaScript build): the dashboard's live parts
     "axes",  # counts failed sign-ins (veilleur/throttling/signin.py)
 ]
@@ -233,6 +234,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out sign-in before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Client users of the portal: answers only sign-ins that say realm="portal" (portal/access.py).
+    "veilleur.portal.access.PortalBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/login/"
@@ -332,6 +335,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
+
+# The client portal's e-mailed sign-in links (django-sesame): a magic link lasts 15 minutes, a
+# password-reset link an hour, and either dies once used (signing in changes what it was signed with).
+SESAME_MAX_AGE = timedelta(hours=1)
+SESAME_ONE_TIME = True
 
 LOGGING = {
     "version": 1,

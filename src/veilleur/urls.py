@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("veilleur.api.urls")),
     path("", include("veilleur.dashboard.urls")),
+    path("", include("veilleur.portal.urls")),
     path("", include("veilleur.incidents.urls")),
     path("", include("veilleur.accounts.urls")),
 ]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from veilleur.domain import validators as checks
 
@@ -105,3 +106,22 @@ def validate_headers(value: Any) -> None:
     for name, header_value in value.items():
         if any(ch in name + header_value for ch in "\r\n"):
             raise ValidationError(f"header {name!r} contains a line break")
+
+
+def model_field_check(model: type[models.Model], field_name: str) -> Callable[[Any], Any]:
+    """A model field's own validators as a check raising ``ValueError``: the config file's and
+    the API's schemas run it, so a value is refused there with the words the staff pages'
+    forms (which run the model's validation) show. Empty values are left to the schema."""
+    model_field = model._meta.get_field(field_name)
+    assert isinstance(model_field, models.Field)
+
+    def run(value: Any) -> Any:
+        if value is None or value == "":
+            return value
+        try:
+            model_field.run_validators(value)
+        except ValidationError as exc:
+            raise ValueError("; ".join(exc.messages)) from exc
+        return value
+
+    return run

@@ -22,11 +22,15 @@ def test_plans_are_listed_and_read(api: Api, agency: Agency) -> None:
     assert read["service_credits"]
 
 
-def test_plans_cannot_be_changed_or_deleted(api: Api, agency: Agency) -> None:
+def test_plans_are_changed_not_deleted(api: Api, agency: Agency) -> None:
+    """Clients hang on their plan: it is changed (the dashboard's plans editor checks it the same
+    way), never deleted through the API."""
     plan = Plan.objects.filter(agency=agency).first()
     assert plan is not None
-    assert api.post("/plans", {"key": "x"}).status_code == 405
-    assert api.patch(f"/plans/{plan.pk}", {"name": "x"}).status_code == 405
+    assert api.post("/plans", {"key": "x"}).status_code == 422  # name, interval, response target missing
+    changed = api.patch(f"/plans/{plan.pk}", {"name": "Essentiel", "uptime_target_percent": None})
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["name"], changed.json()["uptime_target_percent"]) == ("Essentiel", None)
     assert api.delete(f"/plans/{plan.pk}").status_code == 405
 
 

@@ -33,8 +33,8 @@ def test_openapi_document_lists_every_path() -> None:
     for resource in RESOURCES:
         assert set(paths[f"/api/v1/{resource}"]) == {"get", "post"}
         assert set(paths[f"/api/v1/{resource}/{{id}}"]) == {"get", "patch", "delete"}
-    assert set(paths["/api/v1/plans"]) == {"get"}
-    assert set(paths["/api/v1/plans/{id}"]) == {"get"}
+    assert set(paths["/api/v1/plans"]) == {"get", "post"}
+    assert set(paths["/api/v1/plans/{id}"]) == {"get", "patch"}
     for read_only in MONITORING_PATHS:
         assert set(paths[f"/api/v1{read_only}"]) == {"get"}, read_only
     assert "BearerToken" in document["components"]["securitySchemes"]

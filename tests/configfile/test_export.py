@@ -94,6 +94,7 @@ def test_export_to_standard_output_is_stable_and_complete(agency: Agency, run_cl
         "language",
         "time_zone",
         "contacts",
+        "portal_users",
         "sites",
         "maintenance_windows",
     ]

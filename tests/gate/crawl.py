@@ -25,8 +25,11 @@ NOT_PAGES = (
     re.compile(r"^/internal/"),
     re.compile(r"/badge/"),
     re.compile(r"\.(rss|atom|json|svg|xml|txt|pdf|png|ico)$"),
+    re.compile(r"/pdf$"),  # a report's or the offer sheet's PDF
 )
 PAGES_PER_SHAPE = 5
+# A form to add, change or delete a row is one template whatever the row: one visit per shape.
+FORM_PAGE = re.compile(r"/(new|edit|delete)/$")
 
 
 def is_page(path: str) -> bool:
@@ -102,7 +105,7 @@ class Crawl:
             if url in self.queued:
                 continue
             key = shape(url)
-            if self.per_shape.get(key, 0) >= PAGES_PER_SHAPE:
+            if self.per_shape.get(key, 0) >= (1 if FORM_PAGE.search(key) else PAGES_PER_SHAPE):
                 continue
             self.per_shape[key] = self.per_shape.get(key, 0) + 1
             self.add([open_url(url)])

@@ -88,6 +88,7 @@ def test_every_page_a_person_reads_passes_the_validators(
     documents: dict[Path, str] = {}
     for language, locale in LANGUAGES.items():
         show_status_pages_in(language)
+        show_portal_in(language)
         desktop = browser.new_context(viewport=DESKTOP, locale=locale)  # type: ignore[arg-type]
         phone = browser.new_context(
             viewport=PHONE,  # type: ignore[arg-type]
@@ -241,6 +242,7 @@ def demo_world(origin: str, tmp_path: Path) -> World:
             *subscription_links(page, root),
         ]
     public += protected_page_visits(pages[0], f"{origin}/s/{pages[0].slug}/")
+    public += portal_visits(origin)  # last: its sign-in holds while the portal's links are followed
     staff = [
         open_url(f"{origin}/"),
         submit_form(f"{origin}/incidents/{ongoing[0].pk}/", {"#id_message": ""}, "public update refused"),
@@ -371,6 +373,46 @@ def protected_page_visits(page: StatusPage, root: str) -> list[Visit]:
 
 def show_status_pages_in(language: str) -> None:
     StatusPage.objects.update(language=language, state_version=F("state_version") + 1)
+
+
+def portal_visits(origin: str) -> list[Visit]:
+    """The client portal's entry points: its sign-in (refused, then a client user's, whose pages
+    the crawl then follows), the e-mailed links' pages (an invitation, a magic link, a dead link),
+    and the forms that send them."""
+    from sesame.tokens import create_token  # type: ignore[import-untyped]
+
+    from veilleur.portal.models import ClientUser
+    from veilleur.portal.signin import MAGIC_SCOPE
+    from veilleur.portal.staff import invite
+
+    client = Client.objects.filter(plan__client_portal=True).order_by("key").first()
+    assert client is not None, "no demo client has a plan with the portal"
+    user = ClientUser(
+        client=client, email="portail@client.example", name="Client", activated_at=timezone.now()
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    _invited, invitation = invite(client, "invite@client.example")
+    sign_in_url = f"{origin}/portal/sign-in/"
+    return [
+        open_url(f"{origin}/portal/invitation/{invitation}/"),
+        open_url(f"{origin}/portal/invitation/no-such-link/"),
+        open_url(f"{origin}/portal/sign-in/magic/?token={create_token(user, MAGIC_SCOPE)}"),
+        submit_form(
+            f"{origin}/portal/sign-in/link/", {"#id_email": "nobody@client.example"}, "portal link asked"
+        ),
+        submit_form(
+            sign_in_url,
+            {"#id_username": user.email, "#id_password": "not the password"},
+            "portal sign-in refused",
+        ),
+        submit_form(sign_in_url, {"#id_username": user.email, "#id_password": PASSWORD}, "portal signed in"),
+    ]
+
+
+def show_portal_in(language: str) -> None:
+    """Portal pages speak their client's language: the portal's client speaks the pass's."""
+    Client.objects.filter(plan__client_portal=True).update(language=language)
 
 
 def monthly_reports(now: datetime, tmp_path: Path) -> dict[str, list[Path]]:

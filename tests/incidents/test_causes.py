@@ -55,7 +55,7 @@ def test_the_staff_list_says_the_cause_in_words(client: HttpClient, owner: Staff
     page = client.get("/incidents/", HTTP_ACCEPT_LANGUAGE=language)
     cells = [
         re.sub(r"\s+", " ", cell).strip()
-        for cell in re.findall(r"<td>(.*?)</td>", page.content.decode(), re.S)
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", page.content.decode(), re.S)
     ]
     with translation.override(language):
         words = cause_in_words("refused", None)

@@ -55,7 +55,7 @@ def _wait_until_serving(base_url: str, deadline: float) -> None:
             with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or a read that timed out while the server starts
             time.sleep(0.2)
     raise AssertionError("the web role did not answer /healthz")
 

@@ -5,7 +5,6 @@ from veilleur.accounts import views
 from veilleur.accounts.forms import EmailLoginForm
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,18 +1,15 @@
-"""Staff sign-in, the first-run setup page and the staff home page."""
+"""Staff sign-in, the first-run setup page and the health check."""
 
 from __future__ import annotations
 
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veilleur.accounts.forms import OwnerSetupForm, PasswordSetupForm
 from veilleur.accounts.models import SetupLink, StaffUser
-from veilleur.clients.models import Client
 from veilleur.unavailable import OUTAGE, RETRY_AFTER_SECONDS
 
 
@@ -57,21 +54,6 @@ def _save_user(user: StaffUser, form: PasswordSetupForm) -> None:
     user.email = data["email"]
     user.set_password(data["password1"])
     user.save()
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, StaffUser)
-    agency = request.user.agency
-    clients = (
-        Client.objects.filter(agency=agency)
-        .select_related("plan")
-        .annotate(
-            site_count=Count("sites", distinct=True), monitor_count=Count("sites__monitors", distinct=True)
-        )
-        .order_by("name")
-    )
-    return render(request, "accounts/home.html", {"agency": agency, "clients": clients})
 
 
 @require_GET

@@ -26,7 +26,8 @@ def _check_email(value: str) -> str:
     try:
         validate_email(address)
     except ValidationError as exc:
-        raise ValueError(f"invalid email address {value!r}") from exc
+        # The words of the models' e-mail fields, which the config file and the staff forms show.
+        raise ValueError("; ".join(exc.messages)) from exc
     return address
 
 

@@ -15,6 +15,7 @@ from veilleur.api.resources import (
     monitors,
     on_call,
     plans,
+    portal_users,
     results,
     sites,
     states,
@@ -48,6 +49,7 @@ install_error_handlers(api)
 api.add_router("/plans", plans.router)
 api.add_router("/clients", clients.router)
 api.add_router("/contacts", contacts.router)
+api.add_router("/portal-users", portal_users.router)
 api.add_router("/sites", sites.router)
 # Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
 api.add_router("/monitors", states.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,6 +78,7 @@ class Contact(LowercaseEmailModel, ClientChild):
     email = models.EmailField()
     receives_reports = models.BooleanField(default=True)
     receives_incident_notices = models.BooleanField(default=False)
+    receives_maintenance_notices = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["email"]
@@ -120,7 +122,7 @@ class MaintenanceWindow(ClientChild):
     title = NameField(max_length=200)
     start_date = models.DateField()
     start_time = models.TimeField()
-    duration_minutes = models.PositiveIntegerField()
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     rrule = models.CharField(
         max_length=500,
         blank=True,
@@ -150,6 +152,13 @@ class MaintenanceWindow(ClientChild):
 
     def __str__(self) -> str:
         return self.title
+
+    def check_sites(self, sites: Iterable[Site]) -> None:
+        """The sites a window covers are its client's: the one rule the staff pages, the API and
+        the config file apply (a many-to-many list is not part of ``full_clean``)."""
+        foreign = sorted(site.pk for site in sites if site.client_id != self.client_id)
+        if foreign:
+            raise ValidationError({"sites": f"site {foreign[0]} belongs to another client"})
 
     def rule(self, zone: ZoneInfo) -> WindowRule:
         """The window as the domain's recurrence rule, in the client's zone ``zone``."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -35,6 +36,7 @@ from veilleur.configfile.schema import (
     MonitorSpec,
     OnCallSpec,
     PlanSpec,
+    PortalUserSpec,
     ScopeSpec,
     SiteSpec,
     StatusPageSpec,
@@ -44,6 +46,8 @@ from veilleur.configfile.schema import (
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, describe_scope
 from veilleur.plans.models import Plan
+from veilleur.portal.models import ClientUser, PortalDomain
+from veilleur.portal.staff import invite_after_commit
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 # Model attribute → where the file holds it, relative to the object's own entry.
@@ -77,6 +81,7 @@ CLIENT_FIELDS: FieldMap = {
     "accent_color": ("branding", "accent_color"),
 }
 CONTACT_FIELDS: FieldMap = {name: (name,) for name in ContactSpec.model_fields}
+PORTAL_USER_FIELDS: FieldMap = {"email": ("email",), "name": ("name",)}
 SITE_FIELDS: FieldMap = {name: (name,) for name in ("key", "name", "url", "apdex_threshold_ms")}
 MONITOR_FIELDS: FieldMap = {
     "key": ("key",),
@@ -265,6 +270,7 @@ class Applier:
 
     def run(self) -> None:
         self._apply_agency()
+        self._apply_portal_domain()
         self._apply_calendar()
         plans = self._apply_plans()
         clients = self._apply_clients(plans)
@@ -327,6 +333,32 @@ class Applier:
         differences = assign(self.agency, wanted, AGENCY_FIELDS)
         if self._save(self.agency, ("agency",), AGENCY_FIELDS, write=bool(differences)) and differences:
             self._record("~", "agency", details=differences)
+
+    def _apply_portal_domain(self) -> None:
+        wanted = self.config.agency.portal_domain
+        if wanted is None:
+            return  # not in the file: the stored domain stays as it is
+        stored = PortalDomain.objects.filter(agency=self.agency).first()
+        current = stored.domain if stored else ""
+        if wanted == current:
+            return
+        if not wanted:
+            assert stored is not None
+            stored.delete()
+            self._record("-", "portal domain", current)
+            return
+        if PortalDomain.objects.filter(domain=wanted).exclude(agency=self.agency).exists():
+            self.issues.append(Issue(("agency", "portal_domain"), "this domain is already another agency's"))
+            return
+        row = stored or PortalDomain(agency=self.agency)
+        row.domain = wanted
+        if self._save(row, ("agency",), {"domain": ("portal_domain",)}, write=True):
+            self._record(
+                "~" if stored else "+",
+                "portal domain",
+                wanted,
+                [describe_change("domain", current, wanted)] if stored else [],
+            )
 
     def _apply_calendar(self) -> None:
         spec = self.config.calendar
@@ -415,6 +447,7 @@ class Applier:
         client.plan = plan  # the very instance applied above, so checks see its new interval
         self._save_and_record(client, path, CLIENT_FIELDS, "client", spec.key, is_new, differences, ["plan"])
         self._apply_contacts(client, spec.contacts, path)
+        self._apply_portal_users(client, plan, spec.portal_users, path)
         sites = self._apply_sites(client, spec.sites, path)
         self._apply_windows(client, spec.maintenance_windows, sites, path)
         self._apply_status_page(client, spec, plan, sites, path)
@@ -449,6 +482,32 @@ class Applier:
                 contact, path, CONTACT_FIELDS, "contact", label, is_new, differences, ["client"]
             )
         self._note_extras("contact", client.key, stored, (spec.email for spec in specs))
+
+    def _apply_portal_users(
+        self, client: Client, plan: Plan, specs: list[PortalUserSpec], client_path: Path
+    ) -> None:
+        """New people are created and invited once the whole file is applied (an invitation
+        mail leaves only after the commit, never from a dry run). People missing from the file
+        keep their access: revoking is done from the client page or the API."""
+        stored: dict[str, ClientUser] = self._stored_children(ClientUser, "client", client, "email")
+        for index, spec in enumerate(specs):
+            path = (*client_path, "portal_users", index)
+            if not plan.client_portal:
+                self.issues.append(Issue(path, "the plan of this client does not include the client portal"))
+                continue
+            user = stored.get(spec.email)
+            is_new = user is None
+            if user is None:
+                user = ClientUser(agency=self.agency, email=spec.email)
+                user.set_unusable_password()
+            user.client = client
+            differences = assign(user, {"name": spec.name}, PORTAL_USER_FIELDS)
+            label = f"{client.key}/{spec.email}"
+            saved = self._save_and_record(
+                user, path, PORTAL_USER_FIELDS, "portal user", label, is_new, differences, ["client"]
+            )
+            if saved and is_new:
+                transaction.on_commit(partial(invite_after_commit, user.pk))
 
     def _apply_sites(self, client: Client, specs: list[SiteSpec], client_path: Path) -> dict[str, Site]:
         stored: dict[str, Site] = self._stored_children(Site, "client", client, "key")

@@ -17,6 +17,7 @@ from veilleur.domain.validators import WEEKDAYS, check_holiday
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress
 from veilleur.plans.models import Plan
+from veilleur.portal.models import ClientUser, PortalDomain
 from veilleur.statuspages.models import StatusComponent, StatusPage
 
 HEADER = (
@@ -72,6 +73,7 @@ def agency_section(agency: Agency) -> dict[str, Any]:
             "primary_color": agency.primary_color,
             "accent_color": agency.accent_color,
         },
+        "portal_domain": getattr(PortalDomain.objects.filter(agency=agency).first(), "domain", ""),
     }
 
 
@@ -132,6 +134,9 @@ def client_entry(client: Client) -> dict[str, Any]:
     if branding:
         entry["branding"] = branding
     entry["contacts"] = [contact_entry(contact) for contact in Contact.objects.filter(client=client)]
+    # Who may sign in to the portal (revoked people are left out); never a password.
+    users = ClientUser.objects.filter(client=client, revoked_at__isnull=True).order_by("email")
+    entry["portal_users"] = [{"email": user.email, "name": user.name} for user in users]
     entry["sites"] = [site_entry(site) for site in Site.objects.filter(client=client).order_by("key")]
     windows = MaintenanceWindow.objects.filter(client=client).prefetch_related("sites").order_by("key")
     entry["maintenance_windows"] = [window_entry(window) for window in windows]
@@ -170,6 +175,7 @@ def contact_entry(contact: Contact) -> dict[str, Any]:
         "name": contact.name,
         "receives_reports": contact.receives_reports,
         "receives_incident_notices": contact.receives_incident_notices,
+        "receives_maintenance_notices": contact.receives_maintenance_notices,
     }
 
 

@@ -27,25 +27,14 @@ from veilleur.domain import validators as checks
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
+from veilleur.portal.models import ClientUser
 from veilleur.statuspages.models import StatusComponent, StatusPage
-from veilleur.validators import validate_headers
+from veilleur.validators import model_field_check, validate_headers
 
 
 def model_rules(model: type[models.Model], field_name: str) -> AfterValidator:
     """Run a model field's own validators (length limits, minimum interval, e-mail syntax…)."""
-    model_field = model._meta.get_field(field_name)
-    assert isinstance(model_field, models.Field)
-
-    def run(value: Any) -> Any:
-        if value is None or value == "":
-            return value
-        try:
-            model_field.run_validators(value)
-        except DjangoValidationError as exc:
-            raise ValueError("; ".join(exc.messages)) from exc
-        return value
-
-    return AfterValidator(run)
+    return AfterValidator(model_field_check(model, field_name))
 
 
 def model_default(model: type[models.Model], field_name: str) -> Any:
@@ -164,6 +153,8 @@ class AgencySpec(Strict):
     language: Language = model_default(Agency, "language")
     country: Country = model_default(Agency, "country")
     branding: AgencyBranding = Field(default_factory=AgencyBranding)
+    # The agency's own address for the client portal; None: kept as stored, "": none.
+    portal_domain: OptionalDomain | None = None
 
 
 class WeeklyHours(Strict):
@@ -223,6 +214,14 @@ class ContactSpec(Strict):
     name: Annotated[str, model_rules(Contact, "name")] = ""
     receives_reports: bool = model_default(Contact, "receives_reports")
     receives_incident_notices: bool = model_default(Contact, "receives_incident_notices")
+    receives_maintenance_notices: bool = model_default(Contact, "receives_maintenance_notices")
+
+
+class PortalUserSpec(Strict):
+    """Someone invited to the client portal; never a password (they choose it from the invitation)."""
+
+    email: Annotated[str, AfterValidator(_email), model_rules(ClientUser, "email")]
+    name: Annotated[str, model_rules(ClientUser, "name")] = ""
 
 
 class MonitorSpec(Strict):
@@ -257,7 +256,7 @@ class WindowSpec(Strict):
     key: Key
     title: Annotated[str, model_rules(MaintenanceWindow, "title")]
     start: LocalStart
-    duration_minutes: Annotated[int, Field(ge=1)]
+    duration_minutes: Annotated[int, model_rules(MaintenanceWindow, "duration_minutes")]
     rrule: Annotated[RRule, model_rules(MaintenanceWindow, "rrule")] = ""
     sites: Annotated[list[Key], EmptyIfNull] = []
     public_note: Annotated[str, model_rules(MaintenanceWindow, "public_note")] = ""
@@ -301,6 +300,7 @@ class ClientSpec(Strict):
     time_zone: TimeZone | None = None
     branding: ClientBranding = Field(default_factory=ClientBranding)
     contacts: Annotated[list[ContactSpec], EmptyIfNull] = []
+    portal_users: Annotated[list[PortalUserSpec], EmptyIfNull] = []
     sites: Annotated[list[SiteSpec], EmptyIfNull] = []
     maintenance_windows: Annotated[list[WindowSpec], EmptyIfNull] = []
     status_page: StatusPageSpec | None = None

@@ -243,6 +243,36 @@ def hourly_rollups(monitor_id: int, first: datetime, end: datetime) -> dict[date
     return stored
 
 
+def site_hourly_rollups(
+    monitor_ids: list[int], threshold_ms: int, first: datetime, end: datetime
+) -> dict[datetime, HourRollup]:
+    """The hours of several monitors of one site merged into one rollup per hour (a site's
+    response times), in a fixed number of queries whatever the number of monitors."""
+    merged: dict[datetime, list[HourRollup]] = defaultdict(list)
+    days = RollupDay.objects.filter(
+        monitor_id__in=monitor_ids, day__gte=first.date(), day__lte=(end - timedelta(microseconds=1)).date()
+    ).values_list("day", "hours")
+    for day, packed in days:
+        midnight = datetime.combine(day, time(), tzinfo=UTC)
+        for hour, rollup in unpack_day(bytes(packed)).items():
+            hour_start = midnight + hour * HOUR
+            if first <= hour_start < end:
+                merged[hour_start].append(rollup)
+    rows = (
+        CheckResult.objects.filter(monitor_id__in=monitor_ids, checked_at__gte=first, checked_at__lt=end)
+        .order_by("checked_at", "id")
+        .values_list(*RESULT_FIELDS)
+    )
+    pending: dict[datetime, list[ResultRecord]] = defaultdict(list)
+    for row in rows:
+        record = record_of_row(row)
+        pending[floor_hour(record.checked_at)].append(record)
+    for hour_start, records in pending.items():
+        # Blips are counted by the compaction; a chart reads only checks and response times.
+        merged[hour_start].append(rollup_hour(records, threshold_ms))
+    return {hour: combine_all(rollups) for hour, rollups in merged.items()}
+
+
 def _stored_rollups(monitor_id: int, first: datetime, end: datetime) -> dict[datetime, HourRollup]:
     days = RollupDay.objects.filter(
         monitor_id=monitor_id, day__gte=first.date(), day__lte=(end - timedelta(microseconds=1)).date()

@@ -15,7 +15,7 @@ from veilleur.text_fields import NameField, ParagraphField
 
 class AckChannel(models.TextChoices):
     EMAIL_LINK = "email_link", "Link in the alert email"
-    STAFF_PAGE = "staff_page", "Button on the incident page"
+    STAFF_PAGE = "staff_page", "Staff pages (incident page or queue)"
     API = "api", "REST API"
 
 
@@ -159,6 +159,36 @@ class IncidentUpdate(AgencyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} {self.posted_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.agency_id = self.incident.agency_id
+        super().save(*args, **kwargs)
+
+
+class IncidentNote(AgencyOwned):
+    """What the agency keeps for itself about an incident: an internal note (who is on it, what
+    was tried) or the resolution note (what fixed it). Staff only: never on a status page, in a
+    notice or in a client's document."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal note"
+        RESOLUTION = "resolution", "Resolution note"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INTERNAL)
+    text = ParagraphField(max_length=5000)
+    written_at = models.DateTimeField(default=timezone.now)
+    written_by = models.ForeignKey(
+        StaffUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    written_by_label = NameField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["written_at", "id"]
+        indexes = [models.Index(fields=["incident", "written_at"], name="note_incident_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.written_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.agency_id = self.incident.agency_id

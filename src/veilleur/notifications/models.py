@@ -114,6 +114,8 @@ class OutboxMessage(AgencyOwned):
         STATUS_INCIDENT_OPENED = "status_incident_opened", "Status page: incident opened"
         STATUS_INCIDENT_UPDATED = "status_incident_updated", "Status page: incident update"
         STATUS_INCIDENT_RESOLVED = "status_incident_resolved", "Status page: incident resolved"
+        # To a person invited to the agency's team: the one-time link to choose a password.
+        STAFF_INVITATION = "staff_invitation", "Staff invitation"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"

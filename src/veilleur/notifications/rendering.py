@@ -95,6 +95,10 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         return render_report_message(row)
     if row.kind in SUBSCRIBER_KINDS:
         return render_subscriber_message(row)
+    if row.kind == Kind.STAFF_INVITATION:
+        from veilleur.dashboard.invitations import render_invitation
+
+        return render_invitation(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")

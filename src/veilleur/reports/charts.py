@@ -53,12 +53,15 @@ def _n(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def uptime_strip(cells: Sequence[StripCell], *, title: str, width: float = 680, height: float = 46) -> str:
-    """One coloured cell per day, grey where nothing was monitored, the day's figure as tooltip."""
+def uptime_strip(
+    cells: Sequence[StripCell], *, title: str, width: float = 680, height: float = 46, label_space: float = 16
+) -> str:
+    """One coloured cell per day, grey where nothing was monitored, the day's figure as tooltip
+    (``label_space`` below the cells holds the day numbers; 0 for a strip without them)."""
     count = max(len(cells), 1)
     gap = 2.0
     cell_width = (width - gap * (count - 1)) / count
-    bar_height = height - 16
+    bar_height = height - label_space
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="strip" width="{_n(width)}" height="{_n(height)}" '
         f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label="{escape(title)}">',
@@ -70,7 +73,7 @@ def uptime_strip(cells: Sequence[StripCell], *, title: str, width: float = 680, 
             f'<g><title>{escape(cell.tooltip)}</title><rect x="{_n(x)}" y="0" width="{_n(cell_width)}" '
             f'height="{_n(bar_height)}" rx="2" fill="{uptime_colour(cell.uptime_percent)}"/></g>'
         )
-        if len(cells) <= 31:
+        if label_space and len(cells) <= 31:
             parts.append(
                 f'<text x="{_n(x + cell_width / 2)}" y="{_n(height - 3)}" font-size="8" '
                 f'text-anchor="middle" fill="{AXIS}">{escape(cell.label)}</text>'

@@ -44,6 +44,7 @@ from veilleur.history.accounting import (
 )
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
+from veilleur.portal.models import able_to_sign_in_during
 from veilleur.statuspages.models import StatusPage
 
 
@@ -313,7 +314,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         tasks_logged=len(tasks),
         status_page_created_at=None if page is None else page.created_at,
         status_page_public=page is not None and page.visibility == StatusPage.Visibility.PUBLIC,
-        portal_logins=0,  # no client portal exists yet, so no client has a login to one
+        portal_logins=able_to_sign_in_during(client, period.start, period.end) if plan.client_portal else 0,
     )
     return MonthlyReport(
         year=year,

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from veilleur.clients.models import Client, Site
 from veilleur.domain.accounting import (
     IncidentKind,
     Period,
@@ -135,6 +137,8 @@ class PageData:
     maintenance: tuple[Maintenance, ...]  # in progress or starting within a week, soonest first
     # When a maintenance window begins or ends next: what the page says changes then.
     next_change_at: datetime | None
+    # Each shown site's account over the history period, by site id.
+    site_accounts: dict[int, SiteAccount] = field(default_factory=dict, compare=False)
 
     @property
     def components(self) -> tuple[ComponentView, ...]:
@@ -149,25 +153,44 @@ class PageData:
         return tuple(incident for incident in self.incidents if not incident.active)
 
 
+class Component(Protocol):
+    """What a status page shows one site as: a page's ``StatusComponent``, or a portal's site."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def site_id(self) -> int: ...
+    @property
+    def site(self) -> Any: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+
+
 def page_data(page: StatusPage, now: datetime) -> PageData:
     """Everything ``page`` shows at ``now``, for its own client's sites only."""
-    zone = ZoneInfo(page.client.time_zone)
     components = list(
         StatusComponent.objects.filter(page=page).select_related("site").order_by("position", "id")
     )
+    return components_data(page.client, components, now)
+
+
+def components_data(client: Client, components: Sequence[Component], now: datetime) -> PageData:
+    """What a page of ``client``'s ``components`` shows at ``now`` (its status page, its portal)."""
+    zone = ZoneInfo(client.time_zone)
     sites = [component.site for component in components]
-    monitors = list(
-        Monitor.objects.filter(site__in=sites, site__client_id=page.client_id).order_by("key", "id")
-    )
+    monitors = list(Monitor.objects.filter(site__in=sites, site__client_id=client.pk).order_by("key", "id"))
     monitor_ids = [monitor.pk for monitor in monitors]
     period = _history_period(now, zone)
-    windows = windows_by_site(page.client, sites, period.start, now + UPCOMING_MAINTENANCE, zone)
+    windows = windows_by_site(client, sites, period.start, now + UPCOMING_MAINTENANCE, zone)
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     updates = _updates_by_incident(row.pk for rows in incidents.values() for row in rows)
 
     views = []
     public_incidents = []
+    site_accounts: dict[int, SiteAccount] = {}
     for component in components:
         site_monitors = [m for m in monitors if m.site_id == component.site_id]
         site_windows = windows.get(component.site_id, [])
@@ -177,6 +200,7 @@ def page_data(page: StatusPage, now: datetime) -> PageData:
         ]
         site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
         site = account_site(period, now, accounts)
+        site_accounts[component.site_id] = site
         views.append(_component_view(component, site_monitors, site, site_incidents, site_windows, zone, now))
         public_incidents += [
             _public_incident(rows, component.display_name, updates)
@@ -192,7 +216,32 @@ def page_data(page: StatusPage, now: datetime) -> PageData:
         incidents=tuple(public_incidents),
         maintenance=_maintenance(components, windows, now),
         next_change_at=_next_window_change(windows.values(), now),
+        site_accounts=site_accounts,
     )
+
+
+def site_day_bars(
+    client: Client, sites: Sequence[Site], monitors: Sequence[Monitor], now: datetime
+) -> dict[int, tuple[DayBar, ...]]:
+    """The status page's 90 day bars of each of ``sites`` (the client's), by site id: the staff
+    pages show a site's history exactly as its client's page does, in a fixed number of queries."""
+    zone = ZoneInfo(client.time_zone)
+    period = _history_period(now, zone)
+    monitor_ids = [monitor.pk for monitor in monitors]
+    windows = windows_by_site(client, sites, period.start, period.end, zone)
+    gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    bars = {}
+    for site in sites:
+        site_monitors = [m for m in monitors if m.site_id == site.pk]
+        site_windows = windows.get(site.pk, [])
+        accounts = [
+            _account(monitor, period, site_windows, gaps[monitor.pk], incidents[monitor.pk], now)
+            for monitor in site_monitors
+        ]
+        site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
+        bars[site.pk] = _day_bars(account_site(period, now, accounts), site_incidents, zone, now)
+    return bars
 
 
 def _history_period(now: datetime, zone: ZoneInfo) -> Period:
@@ -219,7 +268,7 @@ def _account(
 
 
 def _component_view(
-    component: StatusComponent,
+    component: Component,
     monitors: Sequence[Monitor],
     site: SiteAccount,
     incidents: Sequence[Incident],
@@ -359,7 +408,7 @@ def _grouped(views: Sequence[ComponentView]) -> tuple[ComponentGroup, ...]:
 
 
 def _maintenance(
-    components: Sequence[StatusComponent], windows: dict[int, list[WindowOccurrence]], now: datetime
+    components: Sequence[Component], windows: dict[int, list[WindowOccurrence]], now: datetime
 ) -> tuple[Maintenance, ...]:
     by_occurrence: dict[WindowOccurrence, list[str]] = defaultdict(list)
     for component in components:

@@ -53,7 +53,13 @@ def tls_allowed(request: HttpRequest) -> HttpResponse:
 
 
 def is_served_custom_domain(domain: str) -> bool:
-    """The same rule as the page routing: a verified domain of a page whose plan includes one."""
-    return StatusPage.objects.filter(
-        custom_domain=domain, domain_verified_at__isnull=False, client__plan__status_page=True
-    ).exists()
+    """The same rule as the page routing: a verified domain of a page whose plan includes one, or
+    an agency's own portal domain."""
+    from veilleur.portal.domains import portal_on_domain
+
+    return (
+        StatusPage.objects.filter(
+            custom_domain=domain, domain_verified_at__isnull=False, client__plan__status_page=True
+        ).exists()
+        or portal_on_domain(domain) is not None
+    )

@@ -3,7 +3,8 @@
 - A host in ``ALLOWED_HOSTS`` is the agency's own: ``/s/<slug>/…`` is a status page, everything
   else goes on to the rest of the application.
 - Any other host is served only when it is a verified custom domain, and then only its own
-  page, at ``/``. An unknown host gets a bare 400: never another tenant's page, and never a link
+  page, at ``/``; or when it is an agency's own portal domain, and then only the client portal
+  (portal/domains.py). An unknown host gets a bare 400: never another tenant's page, and never a link
   built from a name nobody vouched for.
 
 Status pages are answered here, without the agency application's sessions, CSRF machinery or
@@ -23,6 +24,7 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from veilleur.portal.domains import portal_on_domain, serve_portal_domain
 from veilleur.security_headers import STATUS_PAGE_POLICY, status_page_policy
 from veilleur.statuspages import fallback
 from veilleur.statuspages.models import StatusPage
@@ -49,6 +51,9 @@ class StatusPageRouting:
         if not validate_host(host, settings.ALLOWED_HOSTS):
             page = _page_on_domain(host)
             if page is None:
+                portal = portal_on_domain(host)
+                if portal is not None:
+                    return serve_portal_domain(request, portal, self.get_response)
                 return HttpResponseBadRequest(f"Unknown host {host!r}", content_type="text/plain")
             return _dispatch(request, host, page, request.path_info, root="/")
         path = request.path_info

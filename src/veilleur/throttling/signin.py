@@ -48,6 +48,11 @@ def locked_out(
     """The sign-in page again, with the reason and no form errors that would tell more."""
     from veilleur.accounts.forms import EmailLoginForm
 
+    if isinstance(credentials, dict) and credentials.get("realm") == "portal":
+        from veilleur.portal.signin import locked_out_page
+
+        return locked_out_page(request, locked_out_message())
+
     response = TemplateResponse(
         request,
         "accounts/login.html",

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from datetime import date, time
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, Strict
 
 from veilleur.accounts.models import Agency
 from veilleur.api.auth import agency_of
@@ -22,10 +23,11 @@ from veilleur.api.crud import (
     take_required_reference,
 )
 from veilleur.api.errors import field_error
-from veilleur.api.fields import InputSchema, Key, Name, ObjectId, OptionalRrule, PositiveInt, QueryId
+from veilleur.api.fields import MAX_POSITIVE_INT, InputSchema, Key, Name, ObjectId, OptionalRrule, QueryId
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.validators import check_text, parse_local_datetime
+from veilleur.validators import model_field_check
 
 router = Router(tags=["maintenance windows"])
 
@@ -52,6 +54,13 @@ LocalStart = Annotated[
 SiteIds = Annotated[
     list[ObjectId],
     Field(max_length=1000, description="Sites the window covers; empty: all the client's sites."),
+]
+# The model's own rule (at least one minute), as in the staff pages' form and the config file.
+DurationMinutes = Annotated[
+    int,
+    Strict(),
+    Field(le=MAX_POSITIVE_INT),
+    AfterValidator(model_field_check(MaintenanceWindow, "duration_minutes")),
 ]
 # Shown on the client's status page with the window.
 PublicNote = Annotated[str, Field(max_length=2000), AfterValidator(check_text)]
@@ -83,7 +92,7 @@ class WindowCreate(InputSchema):
     key: Key
     title: Name
     start: LocalStart
-    duration_minutes: PositiveInt
+    duration_minutes: DurationMinutes
     rrule: OptionalRrule = Field("", description="RFC 5545 RRULE without DTSTART; empty: a one-off window.")
     site_ids: SiteIds = Field(default_factory=list)
     public_note: PublicNote = ""
@@ -94,7 +103,7 @@ class WindowPatch(InputSchema):
     key: Key | None = None
     title: Name | None = None
     start: LocalStart | None = None
-    duration_minutes: PositiveInt | None = None
+    duration_minutes: DurationMinutes | None = None
     rrule: OptionalRrule | None = None
     site_ids: SiteIds | None = None
     public_note: PublicNote | None = None
@@ -123,9 +132,10 @@ def sites_for(agency: Agency, client: Client, site_ids: Iterable[int]) -> list[S
     missing = sorted(wanted - {site.pk for site in sites})
     if missing:
         raise field_error("site_ids", f"there is no site with id {missing[0]}")
-    foreign = sorted(site.pk for site in sites if site.client_id != client.pk)
-    if foreign:
-        raise field_error("site_ids", f"site {foreign[0]} belongs to another client")
+    try:
+        MaintenanceWindow(client=client).check_sites(sites)
+    except ValidationError as exc:
+        raise field_error("site_ids", "; ".join(exc.message_dict["sites"])) from exc
     return sites
 
 

@@ -1,0 +1,85 @@
+"""The reports page: the archive, the preview and PDF, and "send now" through the outbox with a
+real SMTP server: one mail per contact, even when the button is pressed twice."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.utils import timezone
+
+from tests.notifications.mailsink import MailSink
+from veilleur.notifications.models import OutboxMessage
+from veilleur.reports.models import Report
+
+from .conftest import World, deliver, previous_month
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_preview_and_pdf(world: World) -> None:
+    browser = world.browser(world.member)
+    page = browser.get(
+        "/reports/", {"client": world.client.pk, "month": f"{world.report.period_start:%Y-%m}"}
+    )
+    assert page.status_code == 200
+    assert world.client.name in page.content.decode()
+    assert f"/reports/{world.report.pk}/" in page.content.decode()
+
+    preview = browser.get(f"/reports/{world.report.pk}/")
+    assert preview.status_code == 200 and preview.content.decode() == world.report.html
+    assert "script-src" not in preview["Content-Security-Policy"]  # the stored document runs nothing
+
+    pdf = browser.get(f"/reports/{world.report.pk}/pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content == bytes(world.report.pdf)
+
+
+def test_send_now_twice_delivers_once(world: World, sink: MailSink) -> None:
+    browser = world.browser(world.owner)
+    form = {"send_key": "page-key-12345678"}
+    first = browser.post(f"/reports/{world.report.pk}/send", form)
+    second = browser.post(f"/reports/{world.report.pk}/send", form)  # the double click
+    assert first.status_code == second.status_code == 302
+
+    rows = OutboxMessage.objects.filter(report=world.report)
+    assert [row.recipient for row in rows] == [world.client.contacts.get().email]
+    world.report.refresh_from_db()
+    assert world.report.sent_at is not None
+
+    deliver(sink)
+    deliver(sink)
+    received = sink.messages()
+    assert len(received) == 1 and received[0].recipients == [world.client.contacts.get().email]
+    attachments = list(received[0].message.iter_attachments())
+    assert attachments[0].get_content() == bytes(world.report.pdf)
+
+    # The list says who it went to and when.
+    page = world.browser(world.member).get("/reports/", headers={"accept-language": "en"}).content.decode()
+    assert f"{world.client.contacts.get().email} — sent" in html.unescape(page)
+
+
+def test_send_again_from_a_fresh_page_is_a_new_mail(world: World, sink: MailSink) -> None:
+    browser = world.browser(world.admin)
+    browser.post(f"/reports/{world.report.pk}/send", {"send_key": "first-page-key-0001"})
+    browser.post(f"/reports/{world.report.pk}/send", {"send_key": "second-page-key-002"})
+    deliver(sink)
+    assert len(sink.messages()) == 2
+
+
+def test_regenerate_keeps_when_it_was_sent(world: World) -> None:
+    browser = world.browser(world.owner)
+    browser.post(f"/reports/{world.report.pk}/send", {"send_key": "page-key-12345678"})
+    before = Report.objects.get(pk=world.report.pk)
+    assert browser.post(f"/reports/{world.report.pk}/regenerate").status_code == 302
+    after = Report.objects.get(pk=world.report.pk)
+    assert after.generated_at > before.generated_at and after.sent_at == before.sent_at
+    assert Report.objects.filter(client=world.client).count() == 1
+
+
+def test_generate_all_for_a_month_in_batches(world: World) -> None:
+    month = f"{previous_month(timezone.now()):%Y-%m}"
+    page = world.browser(world.owner).post("/reports/generate", {"month": month})
+    assert page.status_code == 200
+    [report] = Report.objects.filter(agency=world.agency)
+    assert f"{report.period_start:%Y-%m}" == month and report.sent_at is None
+    assert not OutboxMessage.objects.exists()  # generating sends nothing
