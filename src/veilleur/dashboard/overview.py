@@ -52,8 +52,9 @@ from veilleur.incidents.sla import ResponseState, response_state
 from veilleur.monitoring.models import CheckResult, Monitor
 
 HEARTBEAT_HOURS = 24
-# Days of rollups kept unpacked: two per monitor of a few pages (a page shows about 150 monitors).
-ROLLUP_DAYS_KEPT = 2048
+# Days of rollups kept unpacked (a few KiB each): two per monitor of a few pages of about 150
+# monitors; few enough to keep the embedded install small (docs/deployment.md).
+ROLLUP_DAYS_KEPT = 1024
 STATE_LABELS = {
     SiteState.DOWN: gettext_lazy("down"),
     SiteState.DEGRADED: gettext_lazy("degraded"),
