@@ -12,12 +12,12 @@ open incidents with their response clock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -127,24 +127,28 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
     """Every site of ``agency`` matching ``chosen`` (and every such client without a site), with
     its state at ``now``. Seven queries whatever the number of sites."""
     sites = _sites(agency, chosen)
-    monitors = _monitors(sites)
+    site_values = list(
+        sites.values(
+            "id",
+            "name",
+            "url",
+            "apdex_threshold_ms",
+            "client_id",
+            "client__name",
+            "client__demo",
+            "client__time_zone",
+            "client__plan__name",
+            "client__plan__check_interval_seconds",
+        )
+    )
+    plan_intervals = {site["id"]: site["client__plan__check_interval_seconds"] for site in site_values}
     open_kinds = _open_incident_kinds(agency)
     windows = _windows_now(agency, now)
     rows: list[SiteRow] = []
     by_site: dict[int, list[MonitorLine]] = defaultdict(list)
-    for line in _monitor_lines(monitors, open_kinds):
+    for line in _monitor_lines(_monitors(sites), plan_intervals, open_kinds):
         by_site[line.site_id].append(line)
-    for site in sites.values(
-        "id",
-        "name",
-        "url",
-        "apdex_threshold_ms",
-        "client_id",
-        "client__name",
-        "client__demo",
-        "client__time_zone",
-        "client__plan__name",
-    ):
+    for site in site_values:
         lines = by_site.get(site["id"], [])
         site_windows = windows.get((site["client_id"], site["id"]), [])
         in_window = any(window.start <= now < window.end for window in site_windows)
@@ -186,18 +190,13 @@ def _sites(agency: Agency, chosen: SiteFilter) -> QuerySet[Site]:
     return sites.order_by()
 
 
-def _monitors(sites: QuerySet[Site]) -> Iterable[Mapping[str, Any]]:
+def _monitors(sites: QuerySet[Site]) -> Iterable[tuple[int, int, bool, int | None, datetime | None]]:
+    """(id, site, paused, own interval, last check) of the sites' monitors: plain tuples, and no
+    join to the plan (the sites' rows carry its interval), as this reads every monitor."""
     return (
         Monitor.objects.filter(site__in=sites.values("id"))
         .order_by("key", "id")
-        .values(
-            "id",
-            "site_id",
-            "paused",
-            "interval_seconds",
-            "site__client__plan__check_interval_seconds",
-            "runtime__last_checked_at",
-        )
+        .values_list("id", "site_id", "paused", "interval_seconds", "runtime__last_checked_at")
     )
 
 
@@ -210,37 +209,45 @@ def _open_incident_kinds(agency: Agency) -> dict[int, set[str]]:
 
 
 def _monitor_lines(
-    monitors: Iterable[Mapping[str, Any]], open_kinds: dict[int, set[str]]
+    monitors: Iterable[tuple[int, int, bool, int | None, datetime | None]],
+    plan_intervals: dict[int, int],
+    open_kinds: dict[int, set[str]],
 ) -> list[MonitorLine]:
     lines = []
-    for row in monitors:
-        monitor_id = row["id"]
-        interval = row["interval_seconds"] or row["site__client__plan__check_interval_seconds"]
-        kinds = open_kinds.get(monitor_id, set())
+    intervals: dict[int, timedelta] = {}  # a few distinct values: one timedelta each
+    no_kinds: set[str] = set()
+    for monitor_id, site_id, paused, own_interval, last_checked_at in monitors:
+        seconds = own_interval or plan_intervals[site_id]
+        interval = intervals.get(seconds) or intervals.setdefault(seconds, timedelta(seconds=seconds))
+        kinds = open_kinds.get(monitor_id, no_kinds)
         facts = MonitorFacts(
-            paused=bool(row["paused"]),
-            interval=timedelta(seconds=interval),
-            last_checked_at=row["runtime__last_checked_at"],
+            paused=bool(paused),
+            interval=interval,
+            last_checked_at=last_checked_at,
             open_down=Incident.Kind.DOWN in kinds,
             open_degraded=Incident.Kind.DEGRADED in kinds,
         )
-        lines.append(MonitorLine(monitor_id, row["site_id"], facts))
+        lines.append(MonitorLine(monitor_id, site_id, facts))
     return lines
 
 
 def _windows_now(agency: Agency, now: datetime) -> dict[tuple[int, int], list[WindowOccurrence]]:
     """Maintenance windows of the agency over the month so far (what the month's uptime leaves
-    out) and the moment ``now``, keyed by (client, site). Two queries."""
+    out) and the moment ``now``, keyed by (client, site). Three queries."""
     start = now - 32 * DAY
     windows: dict[tuple[int, int], list[WindowOccurrence]] = defaultdict(list)
     site_ids = _site_ids_by_client(agency)
-    rows = MaintenanceWindow.objects.filter(agency=agency).select_related("client").prefetch_related("sites")
+    rows = MaintenanceWindow.objects.filter(agency=agency).select_related("client")
+    # The sites a window names, read once for all windows: a prefetch builds a queryset per window.
+    named: dict[int, list[int]] = defaultdict(list)
+    through = MaintenanceWindow.sites.through.objects.filter(maintenancewindow__agency=agency)
+    for window_id, site_id in through.values_list("maintenancewindow_id", "site_id"):
+        named[window_id].append(site_id)
     for window in rows:
         spans = occurrences(
             window.rule(ZoneInfo(window.client.time_zone)), start, now + timedelta(microseconds=1)
         )
-        chosen = [site.pk for site in window.sites.all()] or site_ids.get(window.client_id, [])
-        for site_id in chosen:
+        for site_id in named.get(window.pk) or site_ids.get(window.client_id, []):
             windows[(window.client_id, site_id)] += [
                 WindowOccurrence(window.title, a, b, window.public_note) for a, b in spans
             ]
