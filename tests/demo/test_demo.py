@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 
 from veilleur import cli
 from veilleur.accounts.models import Agency, StaffUser
-from veilleur.clients.models import Client, MaintenanceTask, MaintenanceWindow
+from veilleur.clients.models import Client, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.demo.command import DemoRefused, DemoSummary, run_demo
 from veilleur.history import read
 from veilleur.history.models import ResultBlock, RollupDay
@@ -181,5 +181,9 @@ def test_the_staff_home_labels_the_demo_s_clients(client: HttpClient) -> None:
         agency=Agency.objects.get(), key="vrai", name="Vrai client", plan=Plan.objects.get(key="basic")
     )
     client.force_login(StaffUser.objects.get(role=StaffUser.Role.OWNER))
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert html.count('<span class="badge" title="Made up by the demo') == 3
+    labelled = '<span class="badge" title="Made up by the demo'
+    overview = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert overview.count(labelled) == Site.objects.filter(client__demo=True).count()  # a row per site
+    clients = client.get("/clients/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert clients.count(labelled) == 3
+    assert "Vrai client" in overview and "Vrai client" in clients

@@ -52,4 +52,4 @@ def test_owner_sets_password_then_signs_in(
     page.wait_for_url(f"{base}/")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.screenshot(path=str(tmp_path / "home-desktop.png"), full_page=True)
-    assert page.locator("h1").inner_text() in ("Clients",)
+    assert page.locator("h1").inner_text() == "Vue d’ensemble"
