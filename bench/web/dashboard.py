@@ -12,7 +12,7 @@ PostgreSQL database ``veilleur_bench_dashboard`` is created on that server and d
    compaction writes them) and the raw results of the last ten minutes (one a minute, not yet
    compacted); 2 % of monitors down now (an open incident), 10 % with an outage of 20 minutes
    earlier this month, a no-data gap on 5 %, a weekly maintenance window on 10 % of clients;
-2. starts the web role as ``veilleur up`` does (``python -m veilleur.cli web --no-migrate``), signs
+2. starts the web role as ``veilleur web`` runs it (``python -m veilleur.cli web --no-migrate``), signs
    a staff member in (a session row), and asks each page ``--repeat`` times over one keep-alive
    connection, timing from the request sent to the status line and headers received (the first
    byte: the view has rendered the whole page by then) and to the last byte;
