@@ -12,7 +12,7 @@ In a fresh data directory (a temporary directory; with ``--database-url``, the P
 2. renders the overview in this process ``--repeat`` times each way with Django's test client,
    the first with the overview's figures computed (cache emptied before each), then from the
    cache (the figures are kept a minute, or until an incident changes: ``portal/data.py``);
-3. starts the web role exactly as ``veilleur up`` does, and requests ``/portal/`` ``--requests``
+3. starts the web role as ``veilleur web`` runs it (gunicorn), and requests ``/portal/`` ``--requests``
    times one after the other with the session cookie, timing each from the request's first byte
    sent to the answer's first byte received (Django answers once the page is rendered, so this is
    the page's whole server time plus the loopback); shows min, median, p90 and max.

@@ -338,7 +338,7 @@ def free_port() -> int:
 
 
 class web_role:
-    """The web role as ``veilleur up`` starts it, in its own process group, stopped on the way out."""
+    """The web role as ``veilleur web`` runs it, in its own process group, stopped on the way out."""
 
     def __init__(self, port: int, log_path: Path) -> None:
         self.port = port
