@@ -1,0 +1,48 @@
+"""What the agency writes into a report before it is published, and which sections it hides.
+
+A report (monthly or quarterly) is generated from the evidence, then reviewed by the agency: an
+introduction, a closing note, next steps, and sections left out. That text belongs to the agency:
+regenerating a report keeps it. Renderers take an :class:`EditorialText`; the report row stores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Sections an agency may hide. The headline figures and "how these figures are counted" are not
+# optional: a report without them would state figures no reader can check.
+HIDEABLE_SECTIONS: dict[str, str] = {
+    "deliverables": "What the plan did",
+    "guarantee": "Uptime guarantee",
+    "incidents": "Incidents",
+    "maintenance": "Maintenance windows and work done",
+    "performance": "Performance",
+    "certificates": "Certificates and domains",
+    "software": "Software versions",
+    "trends": "Trends",
+    "patterns": "Incident patterns",
+    "recommendations": "Recommendations",
+}
+
+
+@dataclass(frozen=True)
+class EditorialText:
+    intro: str = ""
+    closing_note: str = ""
+    next_steps: str = ""
+    hidden_sections: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.hidden_sections) - set(HIDEABLE_SECTIONS)
+        if unknown:
+            raise ValueError(f"unknown report sections: {', '.join(sorted(unknown))}")
+
+    def shows(self, section: str) -> bool:
+        return section not in self.hidden_sections
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.intro or self.closing_note or self.next_steps or self.hidden_sections)
+
+
+NO_EDITORIAL_TEXT = EditorialText()
