@@ -44,6 +44,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
 )
 from veilleur.history.jobs import HOUR, RESULT_FIELDS, floor_hour, record_of_row
 from veilleur.history.models import RollupDay
@@ -299,13 +300,14 @@ def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
     start = min(earliest, now - DAY)
     created = dict(Monitor.objects.filter(id__in=monitor_ids).values_list("id", "created_at"))
     gaps = gaps_by_monitor(monitor_ids, start, now)
+    pauses = pauses_by_monitor(monitor_ids, start, now)
     incidents = incidents_by_monitor(monitor_ids, start, now)
     hours = _hourly_figures(monitor_ids, rows, now)
     first_hour = floor_hour(now) - (HEARTBEAT_HOURS - 1) * HOUR
     for row in rows:
         if not row.monitors:
             continue
-        _fill_uptime(row, created, gaps, incidents, now)
+        _fill_uptime(row, created, gaps, pauses, incidents, now)
         site_hours = [hours.get(line.id, {}) for line in row.monitors]
         row.p95_ms = _p95(
             figures for by_hour in site_hours for listed in by_hour.values() for figures in listed
@@ -329,6 +331,7 @@ def _fill_uptime(
     row: SiteRow,
     created: dict[int, datetime],
     gaps: dict[int, list[tuple[datetime, datetime]]],
+    pauses: dict[int, list[tuple[datetime, datetime]]],
     incidents: dict[int, list[Incident]],
     now: datetime,
 ) -> None:
@@ -339,7 +342,9 @@ def _fill_uptime(
     accounts = []
     for line in row.monitors:
         monitor = Monitor(id=line.id, created_at=created[line.id])
-        history = monitor_history(monitor, row.windows, gaps[line.id], incidents[line.id])
+        history = monitor_history(
+            monitor, row.windows, gaps[line.id], incidents[line.id], paused=pauses[line.id]
+        )
         accounts.append(account_period(period, history, now))
     site = account_site(period, now, accounts)
     row.uptime_24h = _percent(*site_totals_between(site, now - DAY, now))

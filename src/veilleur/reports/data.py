@@ -40,6 +40,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
@@ -241,6 +242,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     monitors = list(Monitor.objects.filter(site__client=client).order_by("key", "id"))
     monitor_ids = [monitor.pk for monitor in monitors]
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     blips = blips_by_monitor(monitor_ids, period.start, period.end)
     windows = windows_by_site(client, sites, period.start, period.end, zone)
@@ -256,7 +258,14 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         site_incidents: list[IncidentRow] = []
         for monitor in site_monitors:
             rows = incidents[monitor.pk]
-            history = monitor_history(monitor, windows[site.pk], gaps[monitor.pk], rows, blips[monitor.pk])
+            history = monitor_history(
+                monitor,
+                windows[site.pk],
+                gaps[monitor.pk],
+                rows,
+                blips[monitor.pk],
+                paused=pauses[monitor.pk],
+            )
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
             # One read of the month's hours serves the month's figures and the daily buckets.
             bounds = read.bucket_bounds(period.start, period.end, "day", client.time_zone)
