@@ -34,12 +34,17 @@ def enqueue_for_event(monitor_id: int, event: object) -> int:
     """The notices of a state-machine event just recorded for a monitor (none for other events);
     the number of rows written."""
     if isinstance(event, IncidentOpened):
-        opened = Incident.objects.filter(monitor_id=monitor_id, resolved_at__isnull=True).first()
+        opened = Incident.objects.filter(
+            monitor_id=monitor_id, kind=Incident.Kind.DOWN, resolved_at__isnull=True
+        ).first()
         return _event_notices(opened, Kind.INCIDENT_CONFIRMED, Kind.STATUS_INCIDENT_OPENED) if opened else 0
     if isinstance(event, IncidentRecovered):
         # The incident the recorder has just closed with these very timestamps.
         recovered = Incident.objects.filter(
-            monitor_id=monitor_id, recovered_at=event.recovered_at, resolved_at=event.resolved_at
+            monitor_id=monitor_id,
+            kind=Incident.Kind.DOWN,
+            recovered_at=event.recovered_at,
+            resolved_at=event.resolved_at,
         ).first()
         if recovered is None:
             return 0
