@@ -9,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+# Degraded performance defaults. 3 s: the point where most visitors of a page notice the wait
+# and many leave, far above a healthy page's total time (a few hundred ms), so crossing it is
+# news and not noise. 3 consecutive checks: one slow check is a hiccup, three in a row (1.5 min
+# at Premium's 30 s) is a trend worth a look. 2x the 14-day p95: a site that usually answers in
+# 400 ms and now takes 900 ms for a quarter of an hour has a problem even under 3 s.
+DEFAULT_DEGRADED_ABOVE_MS = 3000
+DEFAULT_DEGRADED_AFTER_CHECKS = 3
+DEFAULT_DEGRADED_BASELINE_FACTOR = Decimal("2")
+
 
 @dataclass(frozen=True)
 class CreditStep:
@@ -38,6 +47,10 @@ class PlanSpec:
     uptime_target_percent: Decimal | None = None
     service_credits: tuple[CreditStep, ...] = field(default_factory=tuple)
     confirmation_checks: int = 2
+    # Degraded performance (used where performance_monitoring is on)
+    degraded_above_ms: int = DEFAULT_DEGRADED_ABOVE_MS
+    degraded_after_checks: int = DEFAULT_DEGRADED_AFTER_CHECKS
+    degraded_baseline_factor: Decimal = DEFAULT_DEGRADED_BASELINE_FACTOR
 
 
 DEFAULT_PLANS: tuple[PlanSpec, ...] = (

@@ -11,7 +11,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from veilleur.accounts.models import Agency, AgencyOwned
-from veilleur.domain.plans import DEFAULT_PLANS, CreditStep
+from veilleur.domain.plans import (
+    DEFAULT_DEGRADED_ABOVE_MS,
+    DEFAULT_DEGRADED_AFTER_CHECKS,
+    DEFAULT_DEGRADED_BASELINE_FACTOR,
+    DEFAULT_PLANS,
+    CreditStep,
+)
 from veilleur.text_fields import NameField
 from veilleur.validators import validate_key
 
@@ -73,6 +79,27 @@ class Plan(AgencyOwned):
         validators=[MaxValueValidator(5)],
         help_text="Re-checks of a failure before an incident opens, and of a success before it closes.",
     )
+    # Degraded performance (plans with performance_monitoring): the defaults of the slowness rules.
+    degraded_above_ms = models.PositiveIntegerField(
+        default=DEFAULT_DEGRADED_ABOVE_MS,
+        validators=[MinValueValidator(100), MaxValueValidator(120_000)],
+        help_text="A check slower than this (total time, ms) is slow; a site may set its own threshold.",
+    )
+    degraded_after_checks = models.PositiveSmallIntegerField(
+        default=DEFAULT_DEGRADED_AFTER_CHECKS,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=(
+            "Consecutive slow checks before a degraded-performance incident opens, "
+            "and normal ones before it closes."
+        ),
+    )
+    degraded_baseline_factor = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=DEFAULT_DEGRADED_BASELINE_FACTOR,
+        validators=[MinValueValidator(Decimal("1.2")), MaxValueValidator(Decimal("20"))],
+        help_text="Slow when the last 15 minutes' p95 is above this many times the site's 14-day p95.",
+    )
 
     class Meta:
         ordering = ["check_interval_seconds", "key"]
@@ -122,6 +149,10 @@ def seed_default_plans(agency: Agency) -> list[Plan]:
                     for step in spec.service_credits
                 ],
                 confirmation_checks=spec.confirmation_checks,
+                # Degraded performance
+                degraded_above_ms=spec.degraded_above_ms,
+                degraded_after_checks=spec.degraded_after_checks,
+                degraded_baseline_factor=spec.degraded_baseline_factor,
             )
         )
     return created
