@@ -11,7 +11,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from veilleur.accounts.models import Agency, AgencyOwned
-from veilleur.domain.plans import DEFAULT_PLANS, CreditStep
+from veilleur.domain.plans import (
+    DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+    DEFAULT_CERTIFICATE_WARNING_DAYS,
+    DEFAULT_PLANS,
+    CreditStep,
+)
 from veilleur.text_fields import NameField
 from veilleur.validators import validate_key
 
@@ -32,6 +37,22 @@ def validate_service_credits(value: Any) -> None:
             raise ValidationError(f"below_percent {below} must lie in (0, 100]")
         if not isinstance(credit, int) or isinstance(credit, bool) or not 0 < credit <= 100:
             raise ValidationError(f"credit_percent {credit!r} must be a whole number in 1..100")
+
+
+# --- certificate monitoring: expiry warning thresholds (domain/certificates.py) ---
+def validate_warning_days(value: Any) -> None:
+    """Days before expiry at which to warn: distinct whole numbers from 1 to 365."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError("give a list of whole numbers of days, e.g. [30, 14, 7, 3, 1]")
+    for days in value:
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+            raise ValidationError(f"{days!r} is not a whole number of days from 1 to 365")
+    if len(set(value)) != len(value):
+        raise ValidationError("a number of days is listed twice")
+
+
+def default_warning_days() -> list[int]:
+    return list(DEFAULT_CERTIFICATE_WARNING_DAYS)
 
 
 def validate_interval(value: int) -> None:
@@ -72,6 +93,21 @@ class Plan(AgencyOwned):
         default=2,
         validators=[MaxValueValidator(5)],
         help_text="Re-checks of a failure before an incident opens, and of a success before it closes.",
+    )
+    # --- certificate monitoring (with ssl_monitoring): expiry warnings, docs/certificates.md ---
+    certificate_warning_days = models.JSONField(
+        default=default_warning_days,
+        blank=True,
+        validators=[validate_warning_days],
+        help_text="Warn this many days before a certificate expires, e.g. [30, 14, 7, 3, 1].",
+    )
+    certificate_lifetime_fraction = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.9"))],
+        help_text="Also warn when this share of a certificate's lifetime is left (0.3333: a third); "
+        "earlier day thresholds are skipped for short-lived certificates.",
     )
 
     class Meta:
@@ -122,6 +158,8 @@ def seed_default_plans(agency: Agency) -> list[Plan]:
                     for step in spec.service_credits
                 ],
                 confirmation_checks=spec.confirmation_checks,
+                certificate_warning_days=list(spec.certificate_warning_days),
+                certificate_lifetime_fraction=spec.certificate_lifetime_fraction,
             )
         )
     return created
