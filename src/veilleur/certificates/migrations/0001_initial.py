@@ -178,7 +178,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="certificatetarget",
             constraint=models.UniqueConstraint(
-                fields=("site", "host", "port"), name="certificate_target_unique_per_site"
+                fields=("site", "host", "port"), name="certificate_target_once"
             ),
         ),
         migrations.AddConstraint(
