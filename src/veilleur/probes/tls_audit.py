@@ -225,25 +225,21 @@ def judge(
 
 def _weaknesses(sent: Sequence[x509.Certificate]) -> list[Finding]:
     """Weak keys anywhere in the chain sent; weak signatures on all but a self-signed root (whose
-    own signature nobody checks)."""
+    own signature nobody checks). ``leaf`` says which certificate: "1" the site's, "0" another."""
     found: list[Finding] = []
     for position, certificate in enumerate(sent):
-        which = "the certificate" if position == 0 else f"the intermediate {_name(certificate.subject)}"
+        subject = _name(certificate.subject)
+        which = "the certificate" if position == 0 else f"the intermediate {subject}"
+        about = {"certificate": subject, "leaf": "1" if position == 0 else "0"}
         key = key_description(certificate)
         if _weak_key(certificate):
             found.append(
-                Finding("weak_key", WARNING, f"{which} has a weak key ({key})", {"key": key, "which": which})
+                Finding("weak_key", WARNING, f"{which} has a weak key ({key})", {"key": key, **about})
             )
         hash_name = signature_hash(certificate)
         if hash_name in WEAK_HASHES and not _self_signed(certificate):
-            found.append(
-                Finding(
-                    "weak_signature",
-                    WARNING,
-                    f"{which} is signed with {hash_name.upper()}",
-                    {"hash": hash_name.upper(), "which": which},
-                )
-            )
+            words = f"{which} is signed with {hash_name.upper()}"
+            found.append(Finding("weak_signature", WARNING, words, {"hash": hash_name.upper(), **about}))
     return found
 
 
