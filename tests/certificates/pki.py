@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 import tempfile
+import threading
 import warnings
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -226,3 +227,56 @@ async def tls_server(context: ssl.SSLContext) -> AsyncIterator[TlsServer]:
         yield state
     finally:
         server.close()
+
+
+class BackgroundTlsServer:
+    """A TLS server on 127.0.0.1 in a thread of its own, for code that runs its own event loop
+    (the worker's job). ``restart`` serves another certificate on the same port, as a server
+    restarted after a renewal does."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.context = context
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> BackgroundTlsServer:
+        self._thread.start()
+        self._call(self._start())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._call(self._stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def restart(self, context: ssl.SSLContext) -> None:
+        self._call(self._stop())
+        self.context = context
+        self._call(self._start())
+
+    def _call(self, work: Coroutine[object, object, None]) -> None:
+        asyncio.run_coroutine_threadsafe(work, self._loop).result(10)
+
+    async def _start(self) -> None:
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(OK_RESPONSE)
+                await writer.drain()
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                pass
+            finally:
+                writer.transport.abort()
+
+        self._server = await asyncio.start_server(
+            on_connect, "127.0.0.1", self.port, ssl=self.context, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None

@@ -76,6 +76,7 @@ def test_a_weak_key_and_an_sha1_signature_are_found(test_pki: CertPki) -> None:
     assert found["weak_key"].params["key"] == "RSA 1024"
     assert found["weak_signature"].params["hash"] == "SHA1"
     assert result.leaf is not None and result.leaf.signature_hash == "sha1"
+    assert result.chain_complete is True  # an SHA-1 signature is still followed up the chain
 
 
 def test_a_self_signed_certificate_is_found(test_pki: CertPki) -> None:

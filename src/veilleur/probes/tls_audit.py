@@ -39,7 +39,7 @@ from aiohttp.abc import AbstractResolver
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ocsp
 
 from veilleur.probes.errors import classify_exception, short
@@ -287,6 +287,29 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
         return False
     try:
         certificate.verify_directly_issued_by(issuer)
+    except (ValueError, UnsupportedAlgorithm):
+        # cryptography no longer verifies SHA-1 or MD5 certificate signatures this way; those
+        # are exactly what the audit must still follow through a chain, to report them.
+        return _legacy_signature_valid(certificate, issuer)
+    except (TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _legacy_signature_valid(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        algorithm = certificate.signature_hash_algorithm
+        key = issuer.public_key()
+        if algorithm is None:
+            return False
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(
+                certificate.signature, certificate.tbs_certificate_bytes, padding.PKCS1v15(), algorithm
+            )
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(certificate.signature, certificate.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
     return True
