@@ -4,7 +4,7 @@ Every run (once a minute):
 
 1. targets: one per site and HTTPS host of its monitors, for clients whose plan has certificate
    monitoring; a target whose host served the checks a different certificate than the one last
-   audited becomes due at once;
+   audited becomes due at once (and, at most hourly, one whose checks fail on the certificate);
 2. audits: due targets (daily, an hour after a failed audit, or at once on a change) are claimed
    with a compare-and-set on ``claimed_until`` and audited together; each result is stored
    only while the claim is still this worker's, in one transaction with its history row and
@@ -103,12 +103,16 @@ def watched_targets() -> QuerySet[CertificateTarget]:
 
 
 def sync_targets(now: datetime) -> int:
-    """Create the missing targets; make due at once those served another certificate. The
-    number of targets created."""
-    rows = watched_monitors().values_list("site_id", "agency_id", "url", "runtime__served_certificate_sha256")
+    """Create the missing targets; make due at once those served another certificate, and those
+    whose checks fail on the certificate (no fingerprint can be read then) when their last audit
+    is over an hour old. The number of targets created."""
+    rows = watched_monitors().values_list(
+        "site_id", "agency_id", "url", "runtime__served_certificate_sha256", "runtime__last_error_class"
+    )
     wanted: dict[tuple[int, str, int], int] = {}
     served: dict[tuple[int, str, int], set[str]] = {}
-    for site_id, agency_id, url, fingerprint in rows:
+    refused: set[tuple[int, str, int]] = set()
+    for site_id, agency_id, url, fingerprint, error_class in rows:
         found = host_and_port(url)
         if found is None:
             continue
@@ -116,6 +120,8 @@ def sync_targets(now: datetime) -> int:
         wanted[key] = agency_id
         if fingerprint:
             served.setdefault(key, set()).add(fingerprint)
+        if (error_class or "").startswith("tls_"):
+            refused.add(key)
     existing = {
         (target.site_id, target.host, target.port): target
         for target in CertificateTarget.objects.filter(site_id__in={key[0] for key in wanted})
@@ -126,10 +132,12 @@ def sync_targets(now: datetime) -> int:
         if key not in existing
     ]
     CertificateTarget.objects.bulk_create(missing, ignore_conflicts=True)
+    stale = now - RETRY_AFTER_FAILURE
     changed = [
         target.pk
         for key, target in existing.items()
-        if target.fingerprint_sha256 and served.get(key, set()) - {target.fingerprint_sha256}
+        if (target.fingerprint_sha256 and served.get(key, set()) - {target.fingerprint_sha256})
+        or (key in refused and target.audited_at is not None and target.audited_at < stale)
     ]
     if changed:
         CertificateTarget.objects.filter(pk__in=changed, next_audit_at__gt=now).update(next_audit_at=now)
