@@ -80,6 +80,13 @@ class CertificateChange(AgencyOwned):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.fingerprint_sha256[:16]} ({self.target})"
 
+    @property
+    def kind_label(self) -> str:
+        """The kind in the reader's language."""
+        from veilleur.certificates.wording import change_in_words
+
+        return change_in_words(self.kind)
+
 
 class CertificateNotice(AgencyOwned):
     """One notice about a target, decided once: ``key`` names what it is about (the certificate's
