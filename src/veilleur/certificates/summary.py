@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from veilleur.accounts.models import Agency
 from veilleur.certificates.models import CertificateChange, CertificateTarget
@@ -117,3 +118,25 @@ def _sooner(one: Expiry, other: Expiry) -> bool:
     if one.not_after is None:
         return False
     return other.not_after is None or one.not_after < other.not_after
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A certificate as a client reads it: where, until when, and how urgent."""
+
+    address: str
+    valid_until: date | None  # in the client's time zone
+    days_left: int | None
+    level: str
+
+
+def client_certificates(site: Site, zone: ZoneInfo, now: datetime) -> list[ClientCertificate]:
+    return [
+        ClientCertificate(
+            address=view.address,
+            valid_until=view.expiry.not_after.astimezone(zone).date() if view.expiry.not_after else None,
+            days_left=view.expiry.days_left,
+            level=view.expiry.level,
+        )
+        for view in site_certificates(site, now)
+    ]
