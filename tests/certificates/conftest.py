@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from tests.checker.conftest import driver, make_monitor, monitor  # noqa: F401
+from tests.configfile.conftest import run_cli, write_yaml  # noqa: F401
 from tests.dashboard.conftest import signed_in  # noqa: F401
 from veilleur.certificates.models import CertificateChange, CertificateTarget
 from veilleur.clients.models import Site
