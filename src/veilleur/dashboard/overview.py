@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import Agency
+from veilleur.certificates.summary import Expiry, soonest_expiries
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.accounting import (
     Period,
@@ -98,6 +99,8 @@ class SiteRow:
     p95_ms: float | None = None
     beats: list[Beat] = field(default_factory=list)  # the last HEARTBEAT_HOURS hours, oldest first
     open_incidents: list[tuple[Incident, ResponseState]] = field(default_factory=list)
+    # Certificate monitoring: the site's certificate that expires first (None: not watched).
+    certificate: Expiry | None = None
 
     @property
     def state_label(self) -> str:
@@ -126,7 +129,7 @@ class SiteFilter:
 
 def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow]:
     """Every site of ``agency`` matching ``chosen`` (and every such client without a site), with
-    its state at ``now``. Seven queries whatever the number of sites."""
+    its state at ``now``. Eight queries whatever the number of sites."""
     sites = _sites(agency, chosen)
     site_values = list(
         sites.values(
@@ -172,6 +175,9 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
                 windows=site_windows,
             )
         )
+    expiries = soonest_expiries(agency, [site["id"] for site in site_values], now)
+    for row in rows:
+        row.certificate = expiries.get(row.site_id) if row.site_id is not None else None
     rows += _clients_without_sites(agency, chosen)
     return rows
 

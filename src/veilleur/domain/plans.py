@@ -27,6 +27,15 @@ class CreditStep:
     credit_percent: int
 
 
+# --- certificate monitoring: expiry warnings (docs/certificates.md says why these) ---
+# Days before expiry: a month to plan a manual renewal, then reminders that get closer together.
+DEFAULT_CERTIFICATE_WARNING_DAYS: tuple[int, ...] = (30, 14, 7, 3, 1)
+# A third of the lifetime left is when ACME clients renew (day 60 of 90); past it a short-lived
+# certificate is late. Lifetimes shrink (200 days from 2026, 100 from 2027, 47 by 2029), so a
+# fixed 30 days would warn about certificates that are simply not due for renewal yet.
+DEFAULT_CERTIFICATE_LIFETIME_FRACTION = Decimal("0.3333")
+
+
 @dataclass(frozen=True)
 class PlanSpec:
     key: str
@@ -51,6 +60,8 @@ class PlanSpec:
     degraded_above_ms: int = DEFAULT_DEGRADED_ABOVE_MS
     degraded_after_checks: int = DEFAULT_DEGRADED_AFTER_CHECKS
     degraded_baseline_factor: Decimal = DEFAULT_DEGRADED_BASELINE_FACTOR
+    certificate_warning_days: tuple[int, ...] = DEFAULT_CERTIFICATE_WARNING_DAYS
+    certificate_lifetime_fraction: Decimal = DEFAULT_CERTIFICATE_LIFETIME_FRACTION
 
 
 DEFAULT_PLANS: tuple[PlanSpec, ...] = (

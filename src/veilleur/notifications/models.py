@@ -119,6 +119,10 @@ class OutboxMessage(AgencyOwned):
         STATUS_INCIDENT_RESOLVED = "status_incident_resolved", "Status page: incident resolved"
         # To a person invited to the agency's team: the one-time link to choose a password.
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
+        # Certificate monitoring, to the agency's on-call addresses (certificates/notices.py).
+        CERTIFICATE_EXPIRY = "certificate_expiry", "Certificate expires soon"
+        CERTIFICATE_FINDING = "certificate_finding", "Certificate problem found"
+        CERTIFICATE_CHANGED = "certificate_changed", "Certificate changed"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -155,6 +159,13 @@ class OutboxMessage(AgencyOwned):
     )
     incident_update = models.ForeignKey(
         "incidents.IncidentUpdate",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    certificate_notice = models.ForeignKey(
+        "certificates.CertificateNotice",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

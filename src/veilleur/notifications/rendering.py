@@ -43,6 +43,8 @@ from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 Kind = OutboxMessage.Kind
+# Certificate monitoring's notices (certificates/mail.py words them).
+CERTIFICATE_KINDS = frozenset({Kind.CERTIFICATE_EXPIRY, Kind.CERTIFICATE_FINDING, Kind.CERTIFICATE_CHANGED})
 HTML_TEMPLATE = "notifications/email/message.html"
 
 
@@ -99,6 +101,10 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         from veilleur.dashboard.invitations import render_invitation
 
         return render_invitation(row)
+    if row.kind in CERTIFICATE_KINDS:
+        from veilleur.certificates.mail import render_certificate_message
+
+        return render_certificate_message(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")

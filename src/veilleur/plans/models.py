@@ -15,6 +15,8 @@ from veilleur.domain.plans import (
     DEFAULT_DEGRADED_ABOVE_MS,
     DEFAULT_DEGRADED_AFTER_CHECKS,
     DEFAULT_DEGRADED_BASELINE_FACTOR,
+    DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+    DEFAULT_CERTIFICATE_WARNING_DAYS,
     DEFAULT_PLANS,
     CreditStep,
 )
@@ -38,6 +40,22 @@ def validate_service_credits(value: Any) -> None:
             raise ValidationError(f"below_percent {below} must lie in (0, 100]")
         if not isinstance(credit, int) or isinstance(credit, bool) or not 0 < credit <= 100:
             raise ValidationError(f"credit_percent {credit!r} must be a whole number in 1..100")
+
+
+# --- certificate monitoring: expiry warning thresholds (domain/certificates.py) ---
+def validate_warning_days(value: Any) -> None:
+    """Days before expiry at which to warn: distinct whole numbers from 1 to 365."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError("give a list of whole numbers of days, e.g. [30, 14, 7, 3, 1]")
+    for days in value:
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+            raise ValidationError(f"{days!r} is not a whole number of days from 1 to 365")
+    if len(set(value)) != len(value):
+        raise ValidationError("a number of days is listed twice")
+
+
+def default_warning_days() -> list[int]:
+    return list(DEFAULT_CERTIFICATE_WARNING_DAYS)
 
 
 def validate_interval(value: int) -> None:
@@ -100,6 +118,21 @@ class Plan(AgencyOwned):
         validators=[MinValueValidator(Decimal("1.2")), MaxValueValidator(Decimal("20"))],
         help_text="Slow when the last 15 minutes' p95 is above this many times the site's 14-day p95.",
     )
+    # --- certificate monitoring (with ssl_monitoring): expiry warnings, docs/certificates.md ---
+    certificate_warning_days = models.JSONField(
+        default=default_warning_days,
+        blank=True,
+        validators=[validate_warning_days],
+        help_text="Warn this many days before a certificate expires, e.g. [30, 14, 7, 3, 1].",
+    )
+    certificate_lifetime_fraction = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.9"))],
+        help_text="Also warn when this share of a certificate's lifetime is left (0.3333: a third); "
+        "earlier day thresholds are skipped for short-lived certificates.",
+    )
 
     class Meta:
         ordering = ["check_interval_seconds", "key"]
@@ -153,6 +186,8 @@ def seed_default_plans(agency: Agency) -> list[Plan]:
                 degraded_above_ms=spec.degraded_above_ms,
                 degraded_after_checks=spec.degraded_after_checks,
                 degraded_baseline_factor=spec.degraded_baseline_factor,
+                certificate_warning_days=list(spec.certificate_warning_days),
+                certificate_lifetime_fraction=spec.certificate_lifetime_fraction,
             )
         )
     return created

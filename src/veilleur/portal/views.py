@@ -15,6 +15,7 @@ from django.utils.dates import WEEKDAYS
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veilleur.accounts.models import BusinessCalendar
+from veilleur.certificates.summary import client_certificates
 from veilleur.clients.models import Contact, Site
 from veilleur.portal import data
 from veilleur.portal.access import client_object, portal_user, portal_view
@@ -50,7 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @portal_view
 def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
     user = portal_user(request)
-    site = client_object(Site.objects.select_related("client"), user, pk=site_id)
+    site = client_object(Site.objects.select_related("client__plan"), user, pk=site_id)
     now = timezone.now()
     page = data.components_data(user.client, data.site_components(user.client, [site]), now)
     context = {
@@ -60,6 +61,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
         "tasks": data.work_done(site),
         "chart": data.response_time_chart(site, now),
         "page": page,
+        "certificates": client_certificates(site, ZoneInfo(site.client.time_zone), now),
     }
     return _page(request, "site.html", context, "overview")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from veilleur.certificates.jobs import CERTIFICATE_PERIOD_SECONDS, run_certificate_job
 from veilleur.clients.logos import refresh_logos
 from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.incidents.degraded import DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance
@@ -35,6 +36,7 @@ def jobs() -> list[Job]:
         Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
         Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
         Job("degraded performance", DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance),
+        Job("certificates", CERTIFICATE_PERIOD_SECONDS, run_certificate_job),
     ]
 
 
