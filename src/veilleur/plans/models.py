@@ -12,11 +12,11 @@ from django.db import models
 
 from veilleur.accounts.models import Agency, AgencyOwned
 from veilleur.domain.plans import (
+    DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+    DEFAULT_CERTIFICATE_WARNING_DAYS,
     DEFAULT_DEGRADED_ABOVE_MS,
     DEFAULT_DEGRADED_AFTER_CHECKS,
     DEFAULT_DEGRADED_BASELINE_FACTOR,
-    DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
-    DEFAULT_CERTIFICATE_WARNING_DAYS,
     DEFAULT_PLANS,
     CreditStep,
 )
