@@ -116,6 +116,8 @@ class OutboxMessage(AgencyOwned):
         STATUS_INCIDENT_RESOLVED = "status_incident_resolved", "Status page: incident resolved"
         # To a person invited to the agency's team: the one-time link to choose a password.
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
+        # To the agency: a site's domain registration expires soon (domains/notices.py).
+        DOMAIN_EXPIRY = "domain_expiry", "Domain registration expires soon"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
