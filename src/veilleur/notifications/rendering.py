@@ -99,6 +99,10 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         from veilleur.dashboard.invitations import render_invitation
 
         return render_invitation(row)
+    if row.kind == Kind.DOMAIN_EXPIRY:
+        from veilleur.domains.notices import render_domain_notice
+
+        return render_domain_notice(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")

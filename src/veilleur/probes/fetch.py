@@ -28,7 +28,13 @@ READ_CHUNK = 16 * 1024
 
 
 class FetchFailed(Exception):
-    """The file could not be fetched; the message says why in a few words."""
+    """The file could not be fetched; the message says why in a few words. ``status`` is the
+    HTTP status when the server answered something other than 200 (an RDAP 404 means "no
+    such domain", not a failure)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Fetched:
     url: str  # after redirects
     content_type: str  # as the server announced it, without parameters ("" when none)
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # the answer's headers, in order
 
 
 def fetch_small(
@@ -86,7 +93,7 @@ async def _fetch(
         )
         async with getting as answer:
             if answer.status != 200:
-                raise FetchFailed(f"the server answered HTTP {answer.status}")
+                raise FetchFailed(f"the server answered HTTP {answer.status}", status=answer.status)
             declared = answer.content_length
             if declared is not None and declared > max_bytes:
                 raise FetchFailed(f"larger than {max_bytes} bytes ({declared} bytes)")
@@ -95,7 +102,8 @@ async def _fetch(
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     raise FetchFailed(f"larger than {max_bytes} bytes")
-            return Fetched(str(answer.url), answer.content_type or "", bytes(body))
+            headers = tuple((name, value) for name, value in answer.headers.items())
+            return Fetched(str(answer.url), answer.content_type or "", bytes(body), headers)
 
 
 def guarded_session(
