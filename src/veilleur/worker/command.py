@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from veilleur.clients.logos import refresh_logos
+from veilleur.cms.checks import check_software
 from veilleur.domains.lookups import refresh_registrations
 from veilleur.domains.notices import send_domain_notices
 from veilleur.history.jobs import apply_retention, compact_finished_hours
@@ -28,6 +29,7 @@ LOGO_PERIOD_SECONDS = 60
 # minutes; each keeps its own pace (a registry at most daily, a home page once a day).
 DOMAIN_LOOKUP_PERIOD_SECONDS = 300
 DOMAIN_NOTICE_PERIOD_SECONDS = 600
+SOFTWARE_PERIOD_SECONDS = 300
 
 
 def jobs() -> list[Job]:
@@ -41,6 +43,7 @@ def jobs() -> list[Job]:
         Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
         Job("domain registrations", DOMAIN_LOOKUP_PERIOD_SECONDS, refresh_registrations),
         Job("domain expiry notices", DOMAIN_NOTICE_PERIOD_SECONDS, send_domain_notices),
+        Job("software versions", SOFTWARE_PERIOD_SECONDS, check_software),
     ]
 
 
