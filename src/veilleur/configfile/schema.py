@@ -24,6 +24,7 @@ from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
 from veilleur.configfile.issues import Issue
 from veilleur.domain import validators as checks
+from veilleur.domain.plans import DEFAULT_DOMAIN_WARNING_DAYS, MAX_DOMAIN_WARNING_DAYS
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
@@ -201,6 +202,13 @@ class PlanSpec(Strict):
     uptime_target_percent: UptimePercent | None = None
     service_credits: Annotated[list[CreditStepSpec], EmptyIfNull] = []
     confirmation_checks: Annotated[int, Field(ge=0, le=5)] = model_default(Plan, "confirmation_checks")
+    # Domains and CMS versions.
+    cms_versions: bool = model_default(Plan, "cms_versions")
+    domain_warning_days: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_DOMAIN_WARNING_DAYS)]],
+        EmptyIfNull,
+        model_rules(Plan, "domain_warning_days"),
+    ] = Field(default_factory=lambda: list(DEFAULT_DOMAIN_WARNING_DAYS))
 
 
 class ClientBranding(Strict):
