@@ -36,7 +36,9 @@ def test_the_flag_and_the_days_are_applied_and_exported(
     assert "domain_warning_days:\n    - 60\n    - 7" in exported or "domain_warning_days: [60, 7]" in exported
 
 
-def test_null_days_mean_no_warnings_and_the_flag_is_off_by_default(agency: Agency, run_cli: RunCli, write_yaml: WriteYaml) -> None:
+def test_null_days_mean_no_warnings_and_the_flag_is_off_by_default(
+    agency: Agency, run_cli: RunCli, write_yaml: WriteYaml
+) -> None:
     path = write_yaml(MINIMAL + PLAN.format(days="null").replace("    cms_versions: true\n", ""))
     assert run_cli("apply", path).status == 0
     plan = Plan.objects.get(agency=agency, key="gold")

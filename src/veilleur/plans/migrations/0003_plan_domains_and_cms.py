@@ -5,20 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('plans', '0002_alter_plan_confirmation_checks'),
+        ("plans", "0002_alter_plan_confirmation_checks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='plan',
-            name='cms_versions',
-            field=models.BooleanField(default=False, help_text="Record the site's CMS and its version (one home-page fetch a day)."),
+            model_name="plan",
+            name="cms_versions",
+            field=models.BooleanField(
+                default=False, help_text="Record the site's CMS and its version (one home-page fetch a day)."
+            ),
         ),
         migrations.AddField(
-            model_name='plan',
-            name='domain_warning_days',
-            field=models.JSONField(blank=True, default=veilleur.plans.models.default_domain_warning_days, help_text="Days before the domain's registration expires at which the agency is warned.", validators=[veilleur.plans.models.validate_domain_warning_days]),
+            model_name="plan",
+            name="domain_warning_days",
+            field=models.JSONField(
+                blank=True,
+                default=veilleur.plans.models.default_domain_warning_days,
+                help_text="Days before the domain's registration expires at which the agency is warned.",
+                validators=[veilleur.plans.models.validate_domain_warning_days],
+            ),
         ),
     ]
