@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veilleur.clients.models import Site
-from veilleur.domain.registration import days_left
-from veilleur.domains.lookups import site_domain
+from veilleur.domain.registration import days_left, registrable_domain
 from veilleur.domains.models import DomainRegistration
 
 State = DomainRegistration.State
@@ -75,16 +75,26 @@ class DomainFacts:
 
 
 def domain_facts(site: Site, now: datetime) -> DomainFacts:
-    watched = site.client.plan.ssl_monitoring
-    domain = site_domain(site)
-    if not watched:
-        return DomainFacts(False, domain, NOT_WATCHED)
-    if domain is None:
-        return DomainFacts(True, None, NO_DOMAIN)
-    row = DomainRegistration.objects.filter(domain=domain).first()
-    if row is None:
-        return DomainFacts(True, domain, State.PENDING)
-    return from_row(row, now)
+    (facts,) = domain_facts_of([(site.client.plan.ssl_monitoring, site.url)], now)
+    return facts
+
+
+def domain_facts_of(sites: list[tuple[bool, str]], now: datetime) -> list[DomainFacts]:
+    """The facts of each (watched, url) pair, in one query: the overview's column."""
+    domains = [registrable_domain(urlsplit(url).hostname or "") for _, url in sites]
+    asked = {domain for (watched, _url), domain in zip(sites, domains, strict=True) if watched and domain}
+    rows = {row.domain: row for row in DomainRegistration.objects.filter(domain__in=asked)} if asked else {}
+    facts = []
+    for (watched, _url), domain in zip(sites, domains, strict=True):
+        if not watched:
+            facts.append(DomainFacts(False, domain, NOT_WATCHED))
+        elif domain is None:
+            facts.append(DomainFacts(True, None, NO_DOMAIN))
+        elif domain in rows:
+            facts.append(from_row(rows[domain], now))
+        else:
+            facts.append(DomainFacts(True, domain, State.PENDING))
+    return facts
 
 
 def from_row(row: DomainRegistration, now: datetime) -> DomainFacts:
