@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -72,6 +73,24 @@ class DomainFacts:
             NO_DOMAIN: _("This site's address is not a registered domain name."),
             NOT_WATCHED: _("Domain expiry is watched on plans with SSL certificate monitoring."),
         }.get(self.state, "") % {"domain": self.domain}
+
+    def client_sentence(self) -> str:
+        """What the client reads in the portal: only what the registry said, in plain words
+        ("" when there is nothing to tell)."""
+        if self.state == State.FOUND and self.expires_at is not None and self.days_left is not None:
+            if self.days_left < 0:
+                return ""
+            day = formats.date_format(timezone.localtime(self.expires_at), "DATE_FORMAT")
+            return _(
+                "Your domain name %(domain)s is registered until %(day)s. Your agency is warned well "
+                "before that date so it can be renewed in time."
+            ) % {"domain": self.domain, "day": day}
+        if self.state == State.NOT_PUBLISHED:
+            return _(
+                "The registry of %(domain)s does not publish its expiry date (several European country "
+                "registries do not), so your agency follows it with the registrar."
+            ) % {"domain": self.domain}
+        return ""
 
 
 def domain_facts(site: Site, now: datetime) -> DomainFacts:
