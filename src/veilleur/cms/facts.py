@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -37,29 +38,55 @@ def software_facts(site: Site, *, changes: int = 10) -> SoftwareFacts:
     return SoftwareFacts(True, check.product, check.version, check.checked_at, check.error, recent)
 
 
-def changes_between(site: Site, start: datetime, end: datetime) -> list[SoftwareChange]:
-    """The changes seen in [start, end), oldest first: what a period's report states."""
-    return list(
-        SoftwareChange.objects.filter(site=site, detected_at__gte=start, detected_at__lt=end).order_by(
-            "detected_at", "id"
+class Change(Protocol):
+    """A recorded change: the model row, or the plain copy a report keeps."""
+
+    @property
+    def product(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def previous_product(self) -> str: ...
+    @property
+    def previous_version(self) -> str: ...
+    @property
+    def detected_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    product: str
+    version: str
+    previous_product: str
+    previous_version: str
+    detected_at: datetime
+
+
+def changes_between(site_ids: list[int], start: datetime, end: datetime) -> dict[int, list[ChangeRow]]:
+    """The changes seen in [start, end) per site, oldest first: what a period's report states."""
+    found: dict[int, list[ChangeRow]] = {site_id: [] for site_id in site_ids}
+    rows = SoftwareChange.objects.filter(site_id__in=site_ids, detected_at__gte=start, detected_at__lt=end)
+    for row in rows.order_by("detected_at", "id"):
+        found[row.site_id].append(
+            ChangeRow(row.product, row.version, row.previous_product, row.previous_version, row.detected_at)
         )
-    )
+    return found
 
 
-def change_in_words(change: SoftwareChange) -> str:
-    """ "WordPress 6.8.1 → 6.9 on 12 Nov", in the active language and time zone."""
-    day = formats.date_format(timezone.localtime(change.detected_at), "j M")
+def change_in_words(change: Change, *, with_day: bool = True) -> str:
+    """What changed, as "WordPress 6.8.1 → 6.9 on 12 Nov" (without the day where a column shows
+    it), in the active language and time zone."""
     now = f"{change.product} {change.version}".strip()
-    if not change.previous_product:
-        return _("%(software)s seen on %(day)s") % {"software": now, "day": day}
-    if change.previous_product == change.product:
-        if not change.previous_version:
-            return _("%(software)s seen on %(day)s") % {"software": now, "day": day}
-        return _("%(product)s %(before)s → %(after)s on %(day)s") % {
-            "product": change.product,
-            "before": change.previous_version,
-            "after": change.version or "?",
-            "day": day,
-        }
-    before = f"{change.previous_product} {change.previous_version}".strip()
-    return _("%(before)s → %(after)s on %(day)s") % {"before": before, "after": now, "day": day}
+    first_sighting = not change.previous_product or (
+        change.previous_product == change.product and not change.previous_version
+    )
+    if first_sighting:
+        what = _("%(software)s seen") % {"software": now}
+    elif change.previous_product == change.product:
+        what = f"{change.product} {change.previous_version} → {change.version or '?'}"
+    else:
+        what = f"{change.previous_product} {change.previous_version}".strip() + f" → {now}"
+    if not with_day:
+        return what
+    day = formats.date_format(timezone.localtime(change.detected_at), "j M")
+    return _("%(change)s on %(day)s") % {"change": what, "day": day}
