@@ -55,8 +55,8 @@ def test_the_site_page_shows_the_version_change_and_the_registration(
     page = owner_browser.get(reverse("site-detail", args=[premium.site.pk])).content.decode()
     assert "Software and domain" in page
     assert "WordPress 6.9" in page
-    assert "WordPress 6.8.1 → 6.9 on 12 Nov" in page
-    assert "WordPress 6.8.1 seen on 2 Oct" in page
+    assert "WordPress 6.8.1 → 6.9 on 12 November" in page
+    assert "WordPress 6.8.1 seen on 2 October" in page
     assert "12 days" in page and 'class="soon"' in page
     assert "OVH SAS" in page
     assert page.index("Maintenance log") < page.index("Software and domain")
@@ -66,7 +66,7 @@ def test_the_client_page_shows_each_sites_latest_change(premium: World, owner_br
     seen(premium, "Drupal", "10", datetime(2026, 11, 3, 9, tzinfo=UTC))
     DomainRegistration.objects.create(domain="shop.example", state="not_published")
     page = owner_browser.get(reverse("client-detail", args=[premium.client.pk])).content.decode()
-    assert "Drupal 10 seen on 3 Nov" in page
+    assert "Drupal 10 seen on 3 November" in page
     assert "does not publish an expiry date" in page
 
 
@@ -105,7 +105,7 @@ def test_the_french_pages_say_it_in_french(premium: World, owner: StaffUser) -> 
     browser.force_login(owner)
     page = browser.get(reverse("site-detail", args=[premium.site.pk])).content.decode()
     assert "Logiciel et domaine" in page
-    assert "WordPress 6.8.1 → 6.9 le 12 nov." in page
+    assert "WordPress 6.8.1 → 6.9 le 12 novembre" in page
     assert "ne publie pas de date d’expiration" in page
     overview = browser.get(reverse("home")).content.decode()
     assert "non publiée" in overview

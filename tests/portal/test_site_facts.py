@@ -46,7 +46,7 @@ def test_the_client_reads_its_software_and_its_domain(world: World) -> None:
     )
     page = signed_in(world.user_a).get(reverse("portal-site", args=[mine.site.pk])).content.decode()
     assert "Your site runs WordPress 6.9" in page
-    assert "WordPress 6.8.1 → 6.9 on 12 Nov" in page
+    assert "WordPress 6.8.1 → 6.9 on 12 November" in page
     assert "Your domain name bakery.example is registered until" in page
 
 

@@ -74,7 +74,7 @@ def changes_between(site_ids: list[int], start: datetime, end: datetime) -> dict
 
 
 def change_in_words(change: Change, *, with_day: bool = True) -> str:
-    """What changed, as "WordPress 6.8.1 → 6.9 on 12 Nov" (without the day where a column shows
+    """What changed, as "WordPress 6.8.1 → 6.9 on 12 November" (without the day where a column shows
     it), in the active language and time zone."""
     now = f"{change.product} {change.version}".strip()
     first_sighting = not change.previous_product or (
@@ -88,5 +88,5 @@ def change_in_words(change: Change, *, with_day: bool = True) -> str:
         what = f"{change.previous_product} {change.previous_version}".strip() + f" → {now}"
     if not with_day:
         return what
-    day = formats.date_format(timezone.localtime(change.detected_at), "j M")
+    day = formats.date_format(timezone.localtime(change.detected_at), "j F")
     return _("%(change)s on %(day)s") % {"change": what, "day": day}
