@@ -81,10 +81,10 @@ class DomainFacts:
             if self.days_left < 0:
                 return ""
             day = formats.date_format(timezone.localtime(self.expires_at), "DATE_FORMAT")
-            return _(
-                "Your domain name %(domain)s is registered until %(day)s. Your agency is warned well "
-                "before that date so it can be renewed in time."
-            ) % {"domain": self.domain, "day": day}
+            return _("Your domain name %(domain)s is registered until %(day)s.") % {
+                "domain": self.domain,
+                "day": day,
+            }
         if self.state == State.NOT_PUBLISHED:
             return _(
                 "The registry of %(domain)s does not publish its expiry date (several European country "
