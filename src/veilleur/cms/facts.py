@@ -29,7 +29,7 @@ class SoftwareFacts:
 
 
 def software_facts(site: Site, *, changes: int = 10) -> SoftwareFacts:
-    if not site.client.plan.cms_versions:
+    if not site.client.plan.cms_versions or site.client.demo:  # demo sites are never fetched
         return SoftwareFacts(False)
     check = SoftwareCheck.objects.filter(site=site).first()
     recent = list(SoftwareChange.objects.filter(site=site)[:changes])

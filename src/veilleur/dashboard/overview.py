@@ -174,7 +174,7 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
                 checked_within_a_minute=bool(checks) and now - max(checks) < timedelta(minutes=1),
                 monitors=lines,
                 windows=site_windows,
-                watches_domain=site["client__plan__ssl_monitoring"],
+                watches_domain=site["client__plan__ssl_monitoring"] and not site["client__demo"],
             )
         )
     rows += _clients_without_sites(agency, chosen)

@@ -20,9 +20,10 @@ class SiteFactsRow:
 
 
 def site_facts_rows(client: Client, sites: list[Site], now: datetime, *, changes: int) -> list[SiteFactsRow]:
-    """One row per site, or none at all when the plan includes neither feature."""
+    """One row per site, or none at all when the plan includes neither feature (or the client is
+    the demo's, whose sites are never looked at)."""
     plan = client.plan
-    if not (plan.cms_versions or plan.ssl_monitoring):
+    if client.demo or not (plan.cms_versions or plan.ssl_monitoring):
         return []
     rows = []
     for site in sites:
