@@ -123,6 +123,8 @@ class OutboxMessage(AgencyOwned):
         CERTIFICATE_EXPIRY = "certificate_expiry", "Certificate expires soon"
         CERTIFICATE_FINDING = "certificate_finding", "Certificate problem found"
         CERTIFICATE_CHANGED = "certificate_changed", "Certificate changed"
+        # To the agency: a site's domain registration expires soon (domains/notices.py).
+        DOMAIN_EXPIRY = "domain_expiry", "Domain registration expires soon"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"

@@ -105,6 +105,10 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         from veilleur.certificates.mail import render_certificate_message
 
         return render_certificate_message(row)
+    if row.kind == Kind.DOMAIN_EXPIRY:
+        from veilleur.domains.notices import render_domain_notice
+
+        return render_domain_notice(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")

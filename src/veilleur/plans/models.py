@@ -17,8 +17,10 @@ from veilleur.domain.plans import (
     DEFAULT_DEGRADED_ABOVE_MS,
     DEFAULT_DEGRADED_AFTER_CHECKS,
     DEFAULT_DEGRADED_BASELINE_FACTOR,
+    DEFAULT_DOMAIN_WARNING_DAYS,
     DEFAULT_PLANS,
     CreditStep,
+    check_warning_days,
 )
 from veilleur.text_fields import NameField
 from veilleur.validators import validate_key
@@ -62,6 +64,17 @@ def validate_interval(value: int) -> None:
     minimum = settings.VEILLEUR_MIN_INTERVAL_SECONDS
     if value < minimum:
         raise ValidationError(f"check interval {value} s is below the minimum of {minimum} s")
+
+
+def validate_domain_warning_days(value: Any) -> None:
+    try:
+        check_warning_days(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def default_domain_warning_days() -> list[int]:
+    return list(DEFAULT_DOMAIN_WARNING_DAYS)
 
 
 class Plan(AgencyOwned):
@@ -133,6 +146,17 @@ class Plan(AgencyOwned):
         help_text="Also warn when this share of a certificate's lifetime is left (0.3333: a third); "
         "earlier day thresholds are skipped for short-lived certificates.",
     )
+    # Domains and CMS versions. The domain's registration expiry is watched with the
+    # certificates (``ssl_monitoring``); these are when the agency hears of it.
+    cms_versions = models.BooleanField(
+        default=False, help_text="Record the site's CMS and its version (one home-page fetch a day)."
+    )
+    domain_warning_days = models.JSONField(
+        default=default_domain_warning_days,
+        blank=True,
+        validators=[validate_domain_warning_days],
+        help_text="Days before the domain's registration expires at which the agency is warned.",
+    )
 
     class Meta:
         ordering = ["check_interval_seconds", "key"]
@@ -144,6 +168,10 @@ class Plan(AgencyOwned):
     def clean(self) -> None:
         if self.price_max_eur < self.price_min_eur:
             raise ValidationError({"price_max_eur": "the highest price is below the lowest"})
+
+    def warning_days(self) -> tuple[int, ...]:
+        """The domain warning thresholds, largest first."""
+        return check_warning_days(self.domain_warning_days)
 
     def credit_steps(self) -> tuple[CreditStep, ...]:
         return tuple(
@@ -188,6 +216,8 @@ def seed_default_plans(agency: Agency) -> list[Plan]:
                 degraded_baseline_factor=spec.degraded_baseline_factor,
                 certificate_warning_days=list(spec.certificate_warning_days),
                 certificate_lifetime_fraction=spec.certificate_lifetime_fraction,
+                cms_versions=spec.cms_versions,
+                domain_warning_days=list(spec.domain_warning_days),
             )
         )
     return created
