@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from veilleur.certificates.report import CertificateLine, certificate_lines
 from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.cms.facts import ChangeRow, changes_between
 from veilleur.domain.accounting import (
@@ -206,6 +207,8 @@ class MonthlyReport:
     tasks: tuple[TaskRow, ...]  # every task shown to the client this month, the newest last
     incidents_handled: int  # incidents of the month that recovered
     deliverables: tuple[DeliverableLine, ...]  # what the plan did, each line backed by a fact
+    # Certificate monitoring (plans with ssl_monitoring): served, renewed, expiring soon.
+    certificates: tuple[CertificateLine, ...] = ()
 
     @property
     def in_progress(self) -> bool:
@@ -363,6 +366,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         tasks=tuple(tasks),
         incidents_handled=handled,
         deliverables=deliverables_of_the_month(facts),
+        certificates=certificate_lines(client, period.start, period.end, now),
     )
 
 
