@@ -100,6 +100,15 @@ def _uptime_percent(value: Any) -> Any:
     return value
 
 
+def _baseline_factor(value: Any) -> Any:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValueError(f"expected a number such as 2 or 1.5, got {value!r}") from exc
+    return value
+
+
 def _email(value: str) -> str:
     return value.strip().lower()
 
@@ -130,6 +139,10 @@ RRule = Annotated[str, AfterValidator(_optional(checks.check_rrule))]
 
 
 UptimePercent = Annotated[Decimal, BeforeValidator(_uptime_percent), Field(ge=0, le=100)]
+# Degraded performance: "slow above this many times the usual p95".
+BaselineFactor = Annotated[
+    Decimal, BeforeValidator(_baseline_factor), Field(ge=Decimal("1.2"), le=Decimal(20), decimal_places=2)
+]
 # Lists that may be left empty in the file ("contacts:" alone is YAML null: no contacts).
 EmptyIfNull = BeforeValidator(_none_as_empty_list)
 HoursList = Annotated[list[HoursRange], EmptyIfNull]
@@ -201,6 +214,14 @@ class PlanSpec(Strict):
     uptime_target_percent: UptimePercent | None = None
     service_credits: Annotated[list[CreditStepSpec], EmptyIfNull] = []
     confirmation_checks: Annotated[int, Field(ge=0, le=5)] = model_default(Plan, "confirmation_checks")
+    # Degraded performance
+    degraded_above_ms: Annotated[int, model_rules(Plan, "degraded_above_ms")] = model_default(
+        Plan, "degraded_above_ms"
+    )
+    degraded_after_checks: Annotated[int, model_rules(Plan, "degraded_after_checks")] = model_default(
+        Plan, "degraded_after_checks"
+    )
+    degraded_baseline_factor: BaselineFactor = model_default(Plan, "degraded_baseline_factor")
 
 
 class ClientBranding(Strict):
@@ -249,6 +270,7 @@ class SiteSpec(Strict):
     apdex_threshold_ms: Annotated[int, model_rules(Site, "apdex_threshold_ms")] = model_default(
         Site, "apdex_threshold_ms"
     )
+    degraded_above_ms: Annotated[int | None, model_rules(Site, "degraded_above_ms")] = None
     monitors: Annotated[list[MonitorSpec], EmptyIfNull] = []
 
 

@@ -62,6 +62,10 @@ class PlanForm(forms.ModelForm):
             "response_calendar",
             "uptime_target_percent",
             "confirmation_checks",
+            # Degraded performance
+            "degraded_above_ms",
+            "degraded_after_checks",
+            "degraded_baseline_factor",
         ]
         labels = {
             "key": gettext_lazy("Key"),
@@ -81,6 +85,9 @@ class PlanForm(forms.ModelForm):
             "response_calendar": gettext_lazy("Response clock runs"),
             "uptime_target_percent": gettext_lazy("Uptime guarantee (% per month)"),
             "confirmation_checks": gettext_lazy("Confirmation checks"),
+            "degraded_above_ms": gettext_lazy("Slow above (ms)"),
+            "degraded_after_checks": gettext_lazy("Slow checks in a row before an incident"),
+            "degraded_baseline_factor": gettext_lazy("Slow above this many times the usual speed"),
         }
         help_texts = {
             "key": gettext_lazy(
@@ -88,6 +95,17 @@ class PlanForm(forms.ModelForm):
             ),
             "uptime_target_percent": gettext_lazy("Empty: no guarantee."),
             "price_max_eur": gettext_lazy("0 for both prices: the offer sheet shows no price."),
+            "degraded_above_ms": gettext_lazy(
+                "With performance monitoring: a check slower than this is slow (a site may set its own)."
+            ),
+            "degraded_after_checks": gettext_lazy(
+                "A degraded-performance incident opens after this many slow checks in a row, and closes "
+                "after as many normal ones. Slow is never counted as downtime."
+            ),
+            "degraded_baseline_factor": gettext_lazy(
+                "Also slow when the last 15 minutes' slowest responses (p95) take this many times longer "
+                "than over the previous 14 days. Needs 3 days of history."
+            ),
         }
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:

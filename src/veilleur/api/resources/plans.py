@@ -45,6 +45,15 @@ class PlanOut(Schema):
     uptime_target_percent: float | None
     service_credits: list[CreditStepOut]
     confirmation_checks: int
+    # Degraded performance (used when performance_monitoring is on)
+    degraded_above_ms: int = Field(description="A check slower than this (total time, ms) is slow.")
+    degraded_after_checks: int = Field(
+        description="Slow checks in a row that open a degraded-performance incident; "
+        "normal ones in a row that close it."
+    )
+    degraded_baseline_factor: float = Field(
+        description="Slow when the last 15 minutes' p95 is above this many times the monitor's 14-day p95."
+    )
 
 
 @router.get("", response=Page[PlanOut], summary="List plans")
@@ -80,6 +89,10 @@ class PlanPatch(InputSchema):
     uptime_target_percent: Annotated[float, Field(ge=0, le=100)] | None = None
     service_credits: list[CreditStepIn] | None = None
     confirmation_checks: Annotated[int, Field(ge=0, le=5)] | None = None
+    # Degraded performance
+    degraded_above_ms: Annotated[int, Field(ge=100, le=120_000)] | None = None
+    degraded_after_checks: Annotated[int, Field(ge=1, le=20)] | None = None
+    degraded_baseline_factor: Annotated[float, Field(ge=1.2, le=20)] | None = None
 
 
 class PlanCreate(PlanPatch):
@@ -93,6 +106,8 @@ class PlanCreate(PlanPatch):
 def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("uptime_target_percent") is not None:
         changes["uptime_target_percent"] = Decimal(str(changes["uptime_target_percent"]))
+    if changes.get("degraded_baseline_factor") is not None:
+        changes["degraded_baseline_factor"] = Decimal(str(changes["degraded_baseline_factor"]))
     return changes
 
 
