@@ -15,7 +15,7 @@ from veilleur.domain.degradation import MIN_BASELINE_DAYS, MIN_BASELINE_SAMPLES
 from veilleur.domain.histogram import LatencyHistogram
 from veilleur.domain.rollups import HourRollup, pack_day
 from veilleur.history.models import RollupDay
-from veilleur.incidents.degraded import evaluate_degraded_performance, usual_p95
+from veilleur.incidents.degraded import evaluate_degraded_performance, forget_baselines, usual_p95
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import CheckResult, Monitor
 from veilleur.plans.models import Plan
@@ -23,6 +23,12 @@ from veilleur.plans.models import Plan
 pytestmark = pytest.mark.django_db
 
 AddChecks = Callable[..., datetime]
+
+
+@pytest.fixture(autouse=True)
+def fresh_baselines() -> None:
+    """Test databases reuse monitor ids: no baseline carried over from another test."""
+    forget_baselines()
 
 
 @pytest.fixture
@@ -108,6 +114,7 @@ def test_the_baseline_rule_needs_history_then_fires_under_the_threshold(
     assert not evaluate_degraded_performance(timezone.now())
 
     RollupDay.objects.all().delete()
+    forget_baselines()
     _usual_days(monitor, MIN_BASELINE_DAYS, per_day, 300)
     assert usual_p95(monitor.pk, timezone.now().date()) == pytest.approx(300, rel=0.1)
     assert evaluate_degraded_performance(timezone.now()).opened == 1
