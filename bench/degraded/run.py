@@ -6,8 +6,8 @@ creates one agency with 1,000 monitors on the Premium plan (checks every 30 s), 
 each the last hour and a quarter of raw regular checks (what the job reads: its one-hour look-back
 plus the 15-minute window of the baseline rule) and 14 days of daily rollups (the baseline). One
 monitor in ten is slow for its last ten minutes. It then times ``--repeat`` runs of
-``evaluate_degraded_performance`` (the first one opens the slowdowns, the others find them open)
-and prints min and median, and the share of one core that a run every 30 s takes.
+``evaluate_degraded_performance`` (after a first one that reads the baselines and opens the slowdowns; the others find them
+open) and prints the median, and the share of one core that a run every 30 s takes.
 
     .venv/bin/python bench/degraded/run.py [--monitors 1000] [--repeat 5]
         [--database-url postgres://root@127.0.0.1:5432/postgres]
@@ -98,16 +98,18 @@ def run(backend: str, monitors: int, repeat: int) -> None:
     )
     seconds = []
     opened = 0
-    for _ in range(repeat):
+    for _ in range(repeat + 1):
         start = time.perf_counter()
         report = evaluate_degraded_performance(now)
         seconds.append(time.perf_counter() - start)
         opened += report.opened
-    median = statistics.median(seconds)
-    print(f"slowdowns opened: {opened}")
-    print("| run | min | median | share of one core at one run per 30 s |")
-    print("|---|---:|---:|---:|")
-    print(f"| evaluate_degraded_performance | {min(seconds):.2f} s | {median:.2f} s | {median / 30:.0%} |")
+    first, later = seconds[0], seconds[1:]
+    median = statistics.median(later)
+    print(f"slowdowns opened: {opened} (first run), {monitors // 10} slow monitors")
+    print("| run | seconds | share of one core at one run per 30 s |")
+    print("|---|---:|---:|")
+    print(f"| first (baselines read, slowdowns opened) | {first:.2f} s | — |")
+    print(f"| later, median of {repeat} (min {min(later):.2f} s) | {median:.2f} s | {median / 30:.0%} |")
 
 
 def build(monitors: int, now: datetime) -> int:
@@ -145,21 +147,11 @@ def build(monitors: int, now: datetime) -> int:
                 at += timedelta(seconds=INTERVAL_SECONDS)
             CheckResult.objects.bulk_create(rows)
             raw += len(rows)
+            # A usual day (the same for each of the 14: the baseline only needs its histogram).
+            usual = LatencyHistogram.of(int(rng.lognormvariate(0, 0.3) * median_ms) for _ in range(120))
+            packed = pack_day({hour: HourRollup(latency=usual) for hour in range(24)})
             days = [
-                RollupDay(
-                    monitor=monitor,
-                    day=now.date() - timedelta(days=back),
-                    hours=pack_day(
-                        {
-                            hour: HourRollup(
-                                latency=LatencyHistogram.of(
-                                    int(rng.lognormvariate(0, 0.3) * median_ms) for _ in range(120)
-                                )
-                            )
-                            for hour in range(24)
-                        }
-                    ),
-                )
+                RollupDay(monitor=monitor, day=now.date() - timedelta(days=back), hours=packed)
                 for back in range(1, BASELINE_DAYS + 1)
             ]
             RollupDay.objects.bulk_create(days)

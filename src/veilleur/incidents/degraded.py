@@ -34,7 +34,7 @@ from veilleur.domain.degradation import (
     slowness,
 )
 from veilleur.domain.histogram import LatencyHistogram
-from veilleur.domain.rollups import combine_all, unpack_day
+from veilleur.domain.rollups import unpack_day
 from veilleur.history.models import RollupDay
 from veilleur.history.read import MAX_LIMIT, results
 from veilleur.incidents.models import Incident
@@ -48,6 +48,10 @@ DEGRADED_PERIOD_SECONDS = 30
 # Without an open incident, a slow streak is looked for this far back (at least): long enough
 # for the longest streak a plan can ask for, short enough to read little each run.
 MIN_LOOKBACK = timedelta(hours=1)
+# Reading a monitor's 14 days of rollups takes some tens of milliseconds: at most this many are
+# read by the pre-selection of one run, so the first runs of a UTC day stay short (1,000
+# monitors are all read within the first ten runs, five minutes).
+BASELINES_PER_RUN = 100
 PROOF_CHECKS = 20  # the checks cited in an incident's proof, at most
 DEGRADED = Incident.Kind.DEGRADED
 
@@ -106,6 +110,7 @@ def _worth_a_look(monitors: list[Monitor], watched: QuerySet[Monitor], now: date
         .annotate(slowest=Max("total_ms"))
         .values_list("monitor_id", "slowest")
     )
+    budget = BASELINES_PER_RUN
     for monitor in monitors:
         if monitor.pk in open_ids:
             yield monitor
@@ -116,6 +121,10 @@ def _worth_a_look(monitors: list[Monitor], watched: QuerySet[Monitor], now: date
         if top > (monitor.site.degraded_above_ms or _plan_of(monitor).degraded_above_ms):
             yield monitor
             continue
+        if not has_usual_p95(monitor.pk, now.date()):
+            if budget <= 0:
+                continue  # read on a later run: judged on its threshold only until then
+            budget -= 1
         usual = usual_p95(monitor.pk, now.date())
         if usual is not None and top > float(_plan_of(monitor).degraded_baseline_factor) * usual:
             yield monitor
@@ -170,6 +179,10 @@ def usual_p95(monitor_id: int, today: date) -> float | None:
     return _baselines.values[monitor_id]
 
 
+def has_usual_p95(monitor_id: int, today: date) -> bool:
+    return _baselines.day == today and monitor_id in _baselines.values
+
+
 def forget_baselines() -> None:
     """Drop the day's cached baselines (after rollups were rewritten, e.g. by a test)."""
     _baselines.day, _baselines.values = None, {}
@@ -189,7 +202,8 @@ def _usual_p95_from_rollups(monitor_id: int, today: date) -> float | None:
         monitor_id=monitor_id, day__gte=today - timedelta(days=BASELINE_DAYS), day__lt=today
     ).values_list("hours", flat=True)
     histograms: list[LatencyHistogram] = [
-        combine_all(unpack_day(bytes(packed)).values()).latency for packed in days
+        LatencyHistogram.merge_all(hour.latency for hour in unpack_day(bytes(packed)).values())
+        for packed in days
     ]
     return baseline_p95(histograms)
 
