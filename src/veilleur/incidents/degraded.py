@@ -7,6 +7,10 @@ evaluation is stateless: it starts from the monitor's open DEGRADED incident (it
 is looked for after its confirmation) or, without one, from the later of the last resolved one and
 :func:`lookback` ago, so a run repeated or interrupted at any line finds the same spans again.
 
+Cost: a run first picks, in two queries for all monitors, those worth a close look (an open
+slowdown, or a recent check slower than one of the monitor's limits); only those are read and
+judged one by one (bench/README.md, "degraded").
+
 Several workers: each monitor is evaluated in its own transaction holding its row
 (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL, which the checker's inserts never wait on;
 SQLite's IMMEDIATE transactions serialise writers), the database keeps one open incident per
