@@ -89,6 +89,10 @@ def _plan_form(**changes: object) -> dict[str, object]:
         "ssl_monitoring": "on",
         "certificate_warning_days": "21, 7, 2",
         "certificate_lifetime_fraction": "0.25",
+        "degraded_above_ms": 3000,
+        "degraded_after_checks": 3,
+        "degraded_baseline_factor": "2",
+        "domain_warning_days": "30, 14, 7",
         **changes,
     }
 
