@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "veilleur.monitoring",
     "veilleur.incidents",
     "veilleur.history",
+    "veilleur.lab",  # daily lab page metrics in headless Chromium (lab/jobs.py)
     "veilleur.notifications",
     "veilleur.api",
     "veilleur.reports",
