@@ -13,8 +13,15 @@ Which checks count where (DESIGN.md §5):
   speed. A failed sample is frustrated; a successful one is judged on ``total_ms`` (one without
   a total time is not sampled). The histogram holds successful samples' ``total_ms``.
 
+Phase timings (where the time goes): the same successful regular samples also feed one
+:class:`PhaseAggregate` per phase of the check (DNS, TCP connect, TLS handshake, time to first
+byte; see ``probes.outcome.PhaseTimings``), each a sum for the exact mean and a histogram for
+percentiles. A phase a check did not go through (no DNS for an IP address, no TLS for http://)
+is simply not sampled for it, so each phase has its own count.
+
 A UTC day of rollups is stored packed in one value (:func:`pack_day`), see bench/README.md
-("storage") for why one row per monitor-day rather than per monitor-hour.
+("storage") for why one row per monitor-day rather than per monitor-hour. Format 2 added the
+phases; days stored in format 1 still read, with no phase samples.
 """
 
 from __future__ import annotations
@@ -27,8 +34,44 @@ from veilleur.domain.binary import VarintReader, pack, unpack, write_varint
 from veilleur.domain.histogram import LatencyHistogram
 from veilleur.domain.resultcodec import ResultRecord
 
-DAY_FORMAT_VERSION = 1
+DAY_FORMAT_VERSION = 2
+READABLE_DAY_FORMATS = frozenset({1, 2})  # 1: before phase timings
 HOURS_PER_DAY = 24
+# The phases of a check, in the order they happen (ResultRecord field names).
+PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
+
+
+@dataclass
+class PhaseAggregate:
+    """The samples of one phase: their sum (for the exact mean) and their histogram."""
+
+    sum_ms: int = 0
+    histogram: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+    @property
+    def count(self) -> int:
+        return self.histogram.count
+
+    @property
+    def mean_ms(self) -> float | None:
+        count = self.count
+        return self.sum_ms / count if count else None
+
+    def add(self, ms: int) -> None:
+        self.sum_ms += ms
+        self.histogram.add(ms)
+
+    def merge(self, other: PhaseAggregate) -> PhaseAggregate:
+        return PhaseAggregate(self.sum_ms + other.sum_ms, self.histogram.merge(other.histogram))
+
+    @classmethod
+    def merge_all(cls, aggregates: Iterable[PhaseAggregate]) -> PhaseAggregate:
+        items = list(aggregates)
+        return cls(sum(a.sum_ms for a in items), LatencyHistogram.merge_all(a.histogram for a in items))
+
+
+def _no_phases() -> dict[str, PhaseAggregate]:
+    return {phase: PhaseAggregate() for phase in PHASES}
 
 
 @dataclass
@@ -43,6 +86,7 @@ class HourRollup:
     apdex_satisfied: int = 0
     apdex_tolerating: int = 0
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    phases: dict[str, PhaseAggregate] = field(default_factory=_no_phases)
 
     @property
     def apdex(self) -> float | None:
@@ -55,11 +99,12 @@ class HourRollup:
             **counts,
             apdex_threshold_ms=other.apdex_threshold_ms or self.apdex_threshold_ms,
             latency=self.latency.merge(other.latency),
+            phases={phase: self.phases[phase].merge(other.phases[phase]) for phase in PHASES},
         )
 
 
-_COUNTERS = [f for f in fields(HourRollup) if f.name not in {"apdex_threshold_ms", "latency"}]
-_NUMBERS = [f.name for f in fields(HourRollup) if f.name != "latency"]
+_COUNTERS = [f for f in fields(HourRollup) if f.name not in {"apdex_threshold_ms", "latency", "phases"}]
+_NUMBERS = [f.name for f in fields(HourRollup) if f.name not in {"latency", "phases"}]
 
 
 def rollup_hour(records: Iterable[ResultRecord], threshold_ms: int, blips: int = 0) -> HourRollup:
@@ -85,17 +130,25 @@ def _count(rollup: HourRollup, record: ResultRecord, threshold_ms: int) -> None:
     rollup.apdex_tolerating += zone is ApdexZone.TOLERATING
     if record.ok and record.total_ms is not None:
         rollup.latency.add(record.total_ms)
+        for phase in PHASES:
+            value = getattr(record, phase)
+            if value is not None:
+                rollup.phases[phase].add(value)
 
 
 def combine_all(rollups: Iterable[HourRollup]) -> HourRollup:
     total = HourRollup()
     histograms = []
+    phases: dict[str, list[PhaseAggregate]] = {phase: [] for phase in PHASES}
     for rollup in rollups:
         for counter in _COUNTERS:
             setattr(total, counter.name, getattr(total, counter.name) + getattr(rollup, counter.name))
         total.apdex_threshold_ms = rollup.apdex_threshold_ms or total.apdex_threshold_ms
         histograms.append(rollup.latency)
+        for phase in PHASES:
+            phases[phase].append(rollup.phases[phase])
     total.latency = LatencyHistogram.merge_all(histograms)
+    total.phases = {phase: PhaseAggregate.merge_all(aggregates) for phase, aggregates in phases.items()}
     return total
 
 
@@ -104,7 +157,8 @@ def pack_day(hours: Mapping[int, HourRollup]) -> bytes:
 
     Layout: version byte, then packed (see :mod:`veilleur.domain.binary`): a 24-bit map of the
     hours present, then for each present hour its numbers as varints and its histogram with a
-    length prefix.
+    length prefix, then (format 2) for each phase in :data:`PHASES` its sum and its histogram
+    with a length prefix.
     """
     body = bytearray()
     present = sorted(hours)
@@ -115,15 +169,24 @@ def pack_day(hours: Mapping[int, HourRollup]) -> bytes:
         rollup = hours[hour]
         for name in _NUMBERS:
             write_varint(body, getattr(rollup, name))
-        histogram = rollup.latency.encode()
-        write_varint(body, len(histogram))
-        body += histogram
+        _write_histogram(body, rollup.latency)
+        for phase in PHASES:
+            write_varint(body, rollup.phases[phase].sum_ms)
+            _write_histogram(body, rollup.phases[phase].histogram)
     return bytes([DAY_FORMAT_VERSION]) + pack(bytes(body))
 
 
+def _write_histogram(body: bytearray, histogram: LatencyHistogram) -> None:
+    encoded = histogram.encode()
+    write_varint(body, len(encoded))
+    body += encoded
+
+
 def unpack_day(data: bytes) -> dict[int, HourRollup]:
-    if len(data) < 2 or data[0] != DAY_FORMAT_VERSION:
+    """The hours of a day packed by :func:`pack_day`, in the current format or an older one."""
+    if len(data) < 2 or data[0] not in READABLE_DAY_FORMATS:
         raise ValueError("not a day of rollups of a known format")
+    with_phases = data[0] >= 2
     reader = VarintReader(unpack(data[1:]))
     present = reader.varint()
     if present >= 1 << HOURS_PER_DAY:
@@ -133,7 +196,16 @@ def unpack_day(data: bytes) -> dict[int, HourRollup]:
         if present & (1 << hour):
             numbers = {name: reader.varint() for name in _NUMBERS}
             latency = LatencyHistogram.decode(reader.raw(reader.varint()))
-            hours[hour] = HourRollup(**numbers, latency=latency)
+            phases = _read_phases(reader) if with_phases else _no_phases()
+            hours[hour] = HourRollup(**numbers, latency=latency, phases=phases)
     if not reader.at_end:
         raise ValueError("trailing bytes in a day of rollups")
     return hours
+
+
+def _read_phases(reader: VarintReader) -> dict[str, PhaseAggregate]:
+    phases = {}
+    for phase in PHASES:
+        sum_ms = reader.varint()
+        phases[phase] = PhaseAggregate(sum_ms, LatencyHistogram.decode(reader.raw(reader.varint())))
+    return phases
