@@ -6,6 +6,7 @@ from datetime import datetime
 
 from veilleur.clients.logos import refresh_logos
 from veilleur.history.jobs import apply_retention, compact_finished_hours
+from veilleur.lab.jobs import LAB_PERIOD_SECONDS, measure_next_site
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
 from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
@@ -33,6 +34,7 @@ def jobs() -> list[Job]:
         Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
         Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
         Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
+        Job("lab page metrics", LAB_PERIOD_SECONDS, measure_next_site),
     ]
 
 
