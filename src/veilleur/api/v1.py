@@ -14,6 +14,7 @@ from veilleur.api.resources import (
     incidents,
     monitors,
     on_call,
+    performance,
     plans,
     portal_users,
     results,
@@ -51,6 +52,7 @@ api.add_router("/clients", clients.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/portal-users", portal_users.router)
 api.add_router("/sites", sites.router)
+api.add_router("/sites", performance.router)  # phase timings and lab page metrics
 # Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
 api.add_router("/monitors", states.router)
 api.add_router("/monitors", results.router)
