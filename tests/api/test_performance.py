@@ -41,8 +41,7 @@ def test_phase_means_per_day_over_the_sites_monitors_compacted_or_not(api: Api, 
         values = [getattr(r, field) for r in sampled(rows)]
         assert first[name]["samples"] == len(values)
         assert first[name]["mean_ms"] == pytest.approx(sum(values) / len(values), abs=0.05)
-        assert first[name]["p95_ms"] is not None
-        assert second_day[name] == {"samples": 0, "mean_ms": None, "p50_ms": None, "p95_ms": None}
+        assert second_day[name] == {"samples": 0, "mean_ms": None}
 
 
 def test_day_buckets_follow_the_clients_zone_by_default(api: Api, world: World) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veilleur.domain.histogram import RELATIVE_ERROR, LatencyHistogram, nearest_rank
+from veilleur.domain.histogram import LatencyHistogram
 from veilleur.domain.resultcodec import ResultRecord
 from veilleur.domain.rollups import (
     PHASES,
@@ -67,7 +67,7 @@ rollups = st.builds(
     phases=st.fixed_dictionaries(
         {
             phase: st.lists(st.integers(0, 70_000), max_size=20).map(
-                lambda values: PhaseAggregate(sum(values), LatencyHistogram.of(values))
+                lambda values: PhaseAggregate(len(values), sum(values))
             )
             for phase in PHASES
         }
@@ -87,7 +87,7 @@ def test_combine_adds_counts_and_merges_histograms(a: HourRollup, b: HourRollup)
     assert both.latency == a.latency.merge(b.latency)
     for phase in PHASES:
         assert both.phases[phase].sum_ms == a.phases[phase].sum_ms + b.phases[phase].sum_ms
-        assert both.phases[phase].histogram == a.phases[phase].histogram.merge(b.phases[phase].histogram)
+        assert both.phases[phase].count == a.phases[phase].count + b.phases[phase].count
     assert combine_all([a, b]) == both
 
 
@@ -167,17 +167,6 @@ def test_combining_hours_equals_computing_over_the_raw_records(all_records: list
         assert aggregate.count == len(values)
         assert aggregate.sum_ms == sum(values)
         assert aggregate.mean_ms == (sum(values) / len(values) if values else None)
-        for q in (0.5, 0.95):
-            estimate = aggregate.histogram.quantile(q)
-            if not values:
-                assert estimate is None
-                continue
-            exact = nearest_rank([float(v) for v in values], q)
-            assert estimate is not None
-            if exact >= 1:
-                assert abs(estimate - exact) <= exact * RELATIVE_ERROR + 1e-9
-            else:
-                assert estimate == 0
 
 
 # A day packed by format 1 (before phase timings): hours 3 and 17.

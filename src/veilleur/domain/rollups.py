@@ -15,9 +15,12 @@ Which checks count where (DESIGN.md §5):
 
 Phase timings (where the time goes): the same successful regular samples also feed one
 :class:`PhaseAggregate` per phase of the check (DNS, TCP connect, TLS handshake, time to first
-byte; see ``probes.outcome.PhaseTimings``), each a sum for the exact mean and a histogram for
-percentiles. A phase a check did not go through (no DNS for an IP address, no TLS for http://)
-is simply not sampled for it, so each phase has its own count.
+byte; see ``probes.outcome.PhaseTimings``): a count and a sum, so the mean of any span is exact.
+Means rather than percentiles because the phases' means add up (a stacked bar is the mean time
+of the check up to its first byte) and because they are cheap: about 240 bytes per monitor-day,
+against 1.1 KB for a histogram per phase and hour (bench/README.md, "phase timings"). A phase a
+check did not go through (no DNS for an IP address, no TLS for http://) is simply not sampled
+for it, so each phase has its own count.
 
 A UTC day of rollups is stored packed in one value (:func:`pack_day`), see bench/README.md
 ("storage") for why one row per monitor-day rather than per monitor-hour. Format 2 added the
@@ -43,31 +46,26 @@ PHASES = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
 
 @dataclass
 class PhaseAggregate:
-    """The samples of one phase: their sum (for the exact mean) and their histogram."""
+    """The samples of one phase: how many, and their sum in milliseconds."""
 
+    count: int = 0
     sum_ms: int = 0
-    histogram: LatencyHistogram = field(default_factory=LatencyHistogram)
-
-    @property
-    def count(self) -> int:
-        return self.histogram.count
 
     @property
     def mean_ms(self) -> float | None:
-        count = self.count
-        return self.sum_ms / count if count else None
+        return self.sum_ms / self.count if self.count else None
 
     def add(self, ms: int) -> None:
+        self.count += 1
         self.sum_ms += ms
-        self.histogram.add(ms)
 
     def merge(self, other: PhaseAggregate) -> PhaseAggregate:
-        return PhaseAggregate(self.sum_ms + other.sum_ms, self.histogram.merge(other.histogram))
+        return PhaseAggregate(self.count + other.count, self.sum_ms + other.sum_ms)
 
     @classmethod
     def merge_all(cls, aggregates: Iterable[PhaseAggregate]) -> PhaseAggregate:
         items = list(aggregates)
-        return cls(sum(a.sum_ms for a in items), LatencyHistogram.merge_all(a.histogram for a in items))
+        return cls(sum(a.count for a in items), sum(a.sum_ms for a in items))
 
 
 def _no_phases() -> dict[str, PhaseAggregate]:
@@ -157,8 +155,7 @@ def pack_day(hours: Mapping[int, HourRollup]) -> bytes:
 
     Layout: version byte, then packed (see :mod:`veilleur.domain.binary`): a 24-bit map of the
     hours present, then for each present hour its numbers as varints and its histogram with a
-    length prefix, then (format 2) for each phase in :data:`PHASES` its sum and its histogram
-    with a length prefix.
+    length prefix, then (format 2) for each phase in :data:`PHASES` its count and its sum.
     """
     body = bytearray()
     present = sorted(hours)
@@ -171,8 +168,8 @@ def pack_day(hours: Mapping[int, HourRollup]) -> bytes:
             write_varint(body, getattr(rollup, name))
         _write_histogram(body, rollup.latency)
         for phase in PHASES:
+            write_varint(body, rollup.phases[phase].count)
             write_varint(body, rollup.phases[phase].sum_ms)
-            _write_histogram(body, rollup.phases[phase].histogram)
     return bytes([DAY_FORMAT_VERSION]) + pack(bytes(body))
 
 
@@ -206,6 +203,6 @@ def unpack_day(data: bytes) -> dict[int, HourRollup]:
 def _read_phases(reader: VarintReader) -> dict[str, PhaseAggregate]:
     phases = {}
     for phase in PHASES:
-        sum_ms = reader.varint()
-        phases[phase] = PhaseAggregate(sum_ms, LatencyHistogram.decode(reader.raw(reader.varint())))
+        count = reader.varint()
+        phases[phase] = PhaseAggregate(count, reader.varint())
     return phases

@@ -2,7 +2,7 @@
 
 Read from the hourly rollups of all the site's monitors (``read.site_hourly_rollups``, which
 also rolls up hours still in raw rows), so the site page, the monthly report and the API agree.
-Means are exact; percentiles are histogram estimates within ``domain.histogram.RELATIVE_ERROR``.
+Means are exact (``domain.rollups`` keeps a count and a sum per phase and hour).
 """
 
 from __future__ import annotations
@@ -26,17 +26,10 @@ PHASE_NAMES = {phase: phase.removesuffix("_ms") for phase in PHASES}
 class PhaseFigures:
     samples: int
     mean_ms: float | None
-    p50_ms: float | None
-    p95_ms: float | None
 
     @classmethod
     def of(cls, aggregate: PhaseAggregate) -> PhaseFigures:
-        return cls(
-            samples=aggregate.count,
-            mean_ms=aggregate.mean_ms,
-            p50_ms=aggregate.histogram.quantile(0.50),
-            p95_ms=aggregate.histogram.quantile(0.95),
-        )
+        return cls(samples=aggregate.count, mean_ms=aggregate.mean_ms)
 
 
 @dataclass(frozen=True)

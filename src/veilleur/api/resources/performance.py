@@ -26,9 +26,7 @@ MAX_LAB_RANGE = timedelta(days=400)
 
 class PhaseOut(Schema):
     samples: int = Field(description="Successful regular checks that went through this phase.")
-    mean_ms: float | None
-    p50_ms: float | None = Field(description="Median (estimate within 6 %).")
-    p95_ms: float | None = Field(description="19 checks in 20 were at or under this (estimate within 6 %).")
+    mean_ms: float | None = Field(description="Mean milliseconds, rounded to 0.1; null without samples.")
 
 
 class PhaseBucketOut(Schema):
@@ -88,8 +86,6 @@ def _phase_view(figures: PhaseFigures) -> dict[str, Any]:
     return {
         "samples": figures.samples,
         "mean_ms": None if figures.mean_ms is None else round(figures.mean_ms, 1),
-        "p50_ms": figures.p50_ms,
-        "p95_ms": figures.p95_ms,
     }
 
 
