@@ -45,6 +45,7 @@ from veilleur.history.accounting import (
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
 from veilleur.portal.models import able_to_sign_in_during
+from veilleur.reports.performance import SitePerformance, lab_runs_by_site, site_performance
 from veilleur.statuspages.models import StatusPage
 
 
@@ -161,6 +162,8 @@ class SiteReport:
     windows: tuple[WindowOccurrence, ...]
     tasks: tuple[TaskRow, ...]
     service_credit_percent: int | None  # on the site's uptime; None without a guarantee
+    # Performance monitoring: where the time goes and lab page metrics; None when the plan has none.
+    performance: SitePerformance | None = None
 
     @property
     def downtime_shown(self) -> timedelta:
@@ -245,6 +248,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     blips = blips_by_monitor(monitor_ids, period.start, period.end)
     windows = windows_by_site(client, sites, period.start, period.end, zone)
     tasks = _tasks(client, year, month)
+    lab_runs = lab_runs_by_site([site.pk for site in sites], period.start, period.end)
 
     site_reports = []
     site_accounts: list[SiteAccount] = []
@@ -299,6 +303,9 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 tasks=tuple(task for task in tasks if task.site_name == site.name),
                 # A credit is decided on the whole month: none while the month runs.
                 service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
+                performance=site_performance(combine_all(site_rollups), lab_runs[site.pk])
+                if plan.performance_monitoring
+                else None,
             )
         )
     combined = combine_sites(site_accounts)
