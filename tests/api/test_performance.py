@@ -41,7 +41,9 @@ def test_phase_means_per_day_over_the_sites_monitors_compacted_or_not(api: Api, 
         values = [getattr(r, field) for r in sampled(rows)]
         assert first[name]["samples"] == len(values)
         assert first[name]["mean_ms"] == pytest.approx(sum(values) / len(values), abs=0.05)
-        assert second_day[name] == {"samples": 0, "mean_ms": None}
+        assert first[name]["per_check_ms"] == pytest.approx(sum(values) / len(sampled(rows)), abs=0.05)
+        assert second_day[name] == {"samples": 0, "mean_ms": None, "per_check_ms": None}
+    assert (first["checks"], second_day["checks"]) == (len(sampled(rows)), 0)
 
 
 def test_day_buckets_follow_the_clients_zone_by_default(api: Api, world: World) -> None:

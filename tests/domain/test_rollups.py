@@ -167,6 +167,17 @@ def test_combining_hours_equals_computing_over_the_raw_records(all_records: list
         assert aggregate.count == len(values)
         assert aggregate.sum_ms == sum(values)
         assert aggregate.mean_ms == (sum(values) / len(values) if values else None)
+    sampled = _oracle_samples(all_records, "total_ms")
+    if sampled:
+        to_first_byte = [
+            sum(getattr(r, phase) or 0 for phase in PHASES)
+            for r in all_records
+            if r.ok and not r.confirmation and not r.in_maintenance and r.total_ms is not None
+        ]
+        shares = sum(total.phase_share_ms(phase) or 0.0 for phase in PHASES)
+        assert shares == pytest.approx(sum(to_first_byte) / len(to_first_byte))
+    else:
+        assert all(total.phase_share_ms(phase) is None for phase in PHASES)
 
 
 # A day packed by format 1 (before phase timings): hours 3 and 17.

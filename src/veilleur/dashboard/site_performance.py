@@ -64,7 +64,7 @@ def phase_section(site: Site, monitors: Sequence[Monitor], now: datetime, range_
         shown = tuple("—" if mean is None else _ms(mean) for mean in means)
         stacked = tuple(mean or 0.0 for mean in means) if bucket.measured else None
         columns.append(PhaseColumn(axis, _tooltip(period, shown), stacked))
-        rows.append(PhaseRow(period, shown, _samples(bucket)))
+        rows.append(PhaseRow(period, shown, bucket.checks))
     chart = phase_chart(
         columns,
         title=_("Where the response time of %(site)s goes") % {"site": site.name},
@@ -76,11 +76,11 @@ def phase_section(site: Site, monitors: Sequence[Monitor], now: datetime, range_
 
 
 def _means(bucket: PhaseBucket) -> tuple[float | None, ...]:
-    return tuple(bucket.phases[name].mean_ms for name in PHASE_ORDER)
-
-
-def _samples(bucket: PhaseBucket) -> int:
-    return max(figures.samples for figures in bucket.phases.values())
+    """Each phase's share of a check (a check that skipped a phase counts 0 in it): they stack
+    to the mean time to first byte; None for a phase no check went through."""
+    return tuple(
+        bucket.phases[name].per_check_ms if bucket.phases[name].samples else None for name in PHASE_ORDER
+    )
 
 
 def _ms(value: float) -> str:

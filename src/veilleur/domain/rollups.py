@@ -16,11 +16,11 @@ Which checks count where (DESIGN.md §5):
 Phase timings (where the time goes): the same successful regular samples also feed one
 :class:`PhaseAggregate` per phase of the check (DNS, TCP connect, TLS handshake, time to first
 byte; see ``probes.outcome.PhaseTimings``): a count and a sum, so the mean of any span is exact.
-Means rather than percentiles because the phases' means add up (a stacked bar is the mean time
-of the check up to its first byte) and because they are cheap: about 240 bytes per monitor-day,
-against 1.1 KB for a histogram per phase and hour (bench/README.md, "phase timings"). A phase a
-check did not go through (no DNS for an IP address, no TLS for http://) is simply not sampled
-for it, so each phase has its own count.
+Means rather than percentiles because means add up (:meth:`HourRollup.phase_share_ms`: the
+phases' shares of a check stack to its mean time to first byte) and because they are cheap:
+about 240 bytes per monitor-day, against 1.1 KB for a histogram per phase and hour
+(bench/README.md, "phase timings"). A phase a check did not go through (no DNS for an IP
+address, no TLS for http://) is simply not sampled for it, so each phase has its own count.
 
 A UTC day of rollups is stored packed in one value (:func:`pack_day`), see bench/README.md
 ("storage") for why one row per monitor-day rather than per monitor-hour. Format 2 added the
@@ -89,6 +89,12 @@ class HourRollup:
     @property
     def apdex(self) -> float | None:
         return apdex(self.apdex_satisfied, self.apdex_tolerating, self.apdex_samples)
+
+    def phase_share_ms(self, phase: str) -> float | None:
+        """The mean time a sampled check spent in ``phase``, a check that skipped it counting 0:
+        the shares of the phases add up to the mean time to the first byte."""
+        sampled = self.latency.count  # the successful regular checks, which the phases sample
+        return self.phases[phase].sum_ms / sampled if sampled else None
 
     def combine(self, other: HourRollup) -> HourRollup:
         """The rollup of both spans. T is the later span's, the tallies keep each check's own T."""

@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import Literal
 
 from veilleur.clients.models import Site
-from veilleur.domain.rollups import PHASES, HourRollup, PhaseAggregate, combine_all
+from veilleur.domain.rollups import PHASES, HourRollup, combine_all
 from veilleur.history import read
 from veilleur.monitoring.models import Monitor
 
@@ -24,32 +24,32 @@ PHASE_NAMES = {phase: phase.removesuffix("_ms") for phase in PHASES}
 
 @dataclass(frozen=True)
 class PhaseFigures:
-    samples: int
-    mean_ms: float | None
-
-    @classmethod
-    def of(cls, aggregate: PhaseAggregate) -> PhaseFigures:
-        return cls(samples=aggregate.count, mean_ms=aggregate.mean_ms)
+    samples: int  # checks that went through the phase
+    mean_ms: float | None  # their mean time in it
+    per_check_ms: float | None  # the mean over all sampled checks, a check that skipped it counting 0
 
 
 @dataclass(frozen=True)
 class PhaseBucket:
     start: datetime
     end: datetime
+    checks: int  # successful regular checks: those the phases sample
     phases: dict[str, PhaseFigures]  # keyed by PHASE_NAMES values: dns, connect, tls, ttfb
 
     @property
     def measured(self) -> bool:
         return any(figures.samples for figures in self.phases.values())
 
-    @property
-    def mean_total_ms(self) -> float:
-        """The phases' means added up: the stacked bar's height."""
-        return sum(figures.mean_ms or 0.0 for figures in self.phases.values())
-
 
 def figures_of(rollup: HourRollup) -> dict[str, PhaseFigures]:
-    return {PHASE_NAMES[phase]: PhaseFigures.of(rollup.phases[phase]) for phase in PHASES}
+    return {
+        PHASE_NAMES[phase]: PhaseFigures(
+            samples=rollup.phases[phase].count,
+            mean_ms=rollup.phases[phase].mean_ms,
+            per_check_ms=rollup.phase_share_ms(phase),
+        )
+        for phase in PHASES
+    }
 
 
 def site_phase_buckets(
@@ -68,17 +68,11 @@ def site_phase_buckets(
         return []
     chosen = monitors if monitors is not None else list(Monitor.objects.filter(site=site))
     by_hour = read.site_hourly_rollups([m.pk for m in chosen], site.apdex_threshold_ms, bounds[0], bounds[-1])
-    return [
-        PhaseBucket(bucket_start, bucket_end, figures_of(_combined(by_hour, bucket_start, bucket_end)))
-        for bucket_start, bucket_end in pairwise(bounds)
-    ]
-
-
-def site_phase_totals(site: Site, start: datetime, end: datetime) -> dict[str, PhaseFigures]:
-    """The phases of ``[start, end)`` as a whole (whole UTC hours), e.g. a report's month."""
-    monitor_ids = list(Monitor.objects.filter(site=site).values_list("pk", flat=True))
-    by_hour = read.site_hourly_rollups(monitor_ids, site.apdex_threshold_ms, start, end)
-    return figures_of(combine_all(by_hour.values()))
+    buckets = []
+    for bucket_start, bucket_end in pairwise(bounds):
+        rollup = _combined(by_hour, bucket_start, bucket_end)
+        buckets.append(PhaseBucket(bucket_start, bucket_end, rollup.latency.count, figures_of(rollup)))
+    return buckets
 
 
 def _combined(by_hour: dict[datetime, HourRollup], start: datetime, end: datetime) -> HourRollup:

@@ -19,7 +19,7 @@ from veilleur.lab.models import LabRun, LabStatus
 class PhaseLine:
     phase: str  # dns_ms, connect_ms, tls_ms, ttfb_ms
     samples: int
-    mean_ms: float
+    per_check_ms: float  # the mean over all sampled checks, one that skipped the phase counting 0
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,17 @@ class SitePerformance:
 
     @property
     def mean_to_first_byte_ms(self) -> float:
-        return sum(line.mean_ms for line in self.phases)
+        return sum(line.per_check_ms for line in self.phases)
 
     @property
     def largest(self) -> PhaseLine | None:
-        return max(self.phases, key=lambda line: line.mean_ms, default=None)
+        return max(self.phases, key=lambda line: line.per_check_ms, default=None)
 
 
 def site_performance(month: HourRollup, lab_runs: Sequence[LabRun]) -> SitePerformance:
     """``month`` is the site's month of rollups combined; ``lab_runs`` its lab rows of the month."""
     lines = tuple(
-        PhaseLine(phase, month.phases[phase].count, month.phases[phase].sum_ms / month.phases[phase].count)
+        PhaseLine(phase, month.phases[phase].count, month.phase_share_ms(phase) or 0.0)
         for phase in PHASES
         if month.phases[phase].count
     )

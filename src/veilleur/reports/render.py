@@ -172,7 +172,8 @@ def _performance_views(performance: SitePerformance | None) -> dict[str, Any]:
         return {}
     words = _phase_words()
     phases = [
-        FigureView(*words[line.phase], formatting.milliseconds(line.mean_ms)) for line in performance.phases
+        FigureView(*words[line.phase], formatting.milliseconds(line.per_check_ms))
+        for line in performance.phases
     ]
     largest = performance.largest
     lab = performance.lab

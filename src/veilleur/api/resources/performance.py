@@ -26,12 +26,19 @@ MAX_LAB_RANGE = timedelta(days=400)
 
 class PhaseOut(Schema):
     samples: int = Field(description="Successful regular checks that went through this phase.")
-    mean_ms: float | None = Field(description="Mean milliseconds, rounded to 0.1; null without samples.")
+    mean_ms: float | None = Field(
+        description="Their mean milliseconds, rounded to 0.1; null without samples."
+    )
+    per_check_ms: float | None = Field(
+        description="Mean milliseconds over all the bucket's checks, one that skipped the phase counting 0: "
+        "the four add up to the mean time to first byte. Rounded to 0.1; null without checks."
+    )
 
 
 class PhaseBucketOut(Schema):
     start: datetime = Field(description="The bucket's start, shown in the requested zone.")
     end: datetime
+    checks: int = Field(description="Successful regular checks (outside maintenance): those sampled.")
     dns: PhaseOut = Field(description="Finding the server's address.")
     connect: PhaseOut = Field(description="Opening the TCP connection.")
     tls: PhaseOut = Field(description="The TLS handshake (https only).")
@@ -85,14 +92,20 @@ def _site_of(request: HttpRequest, site_id: int) -> Site:
 def _phase_view(figures: PhaseFigures) -> dict[str, Any]:
     return {
         "samples": figures.samples,
-        "mean_ms": None if figures.mean_ms is None else round(figures.mean_ms, 1),
+        "mean_ms": _tenth(figures.mean_ms),
+        "per_check_ms": _tenth(figures.per_check_ms),
     }
+
+
+def _tenth(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _bucket_view(bucket: PhaseBucket, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "start": bucket.start.astimezone(zone),
         "end": bucket.end.astimezone(zone),
+        "checks": bucket.checks,
         **{name: _phase_view(figures) for name, figures in bucket.phases.items()},
     }
 
