@@ -18,8 +18,8 @@ when the SSRF guard (``probes.guard.AddressGuard``) accepts every address of the
 dials one of exactly those addresses. Refused requests fail in the page and are counted in
 ``blocked_requests``; the page's own address is judged before the browser even starts.
 
-Chromium is started for one page and closed after it: a browser holds 150-300 MB while it
-runs, nothing in between (issue 21). Playwright is imported only here and only when a page is
+Chromium is started for one page and closed after it: its processes hold about 390 MiB while
+it runs, nothing in between (bench/README.md, "lab"). Playwright is imported only here and only when a page is
 measured, so the checker and the worker start without it.
 """
 
