@@ -19,8 +19,8 @@ dials one of exactly those addresses. Refused requests fail in the page and are 
 ``blocked_requests``; the page's own address is judged before the browser even starts.
 
 Chromium is started for one page and closed after it: its processes hold about 390 MiB while
-it runs, nothing in between (bench/README.md, "lab"). Playwright is imported only here and only when a page is
-measured, so the checker and the worker start without it.
+it runs, nothing in between (bench/README.md, "lab"). Playwright is imported only here and only
+when a page is measured, so the checker and the worker start without it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from veilleur.probes.lab_proxy import GuardedProxy, Refused
 if TYPE_CHECKING:
     from playwright.async_api import Request
 
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
 PAGE_TIMEOUT_SECONDS = 30.0  # the whole measurement, browser start to browser closed
 QUIET_SECONDS = 5.0  # after the load event, wait at most this long for the network to go quiet
 SETTLE_SECONDS = 1.0  # then this long for late layout shifts and paint candidates
