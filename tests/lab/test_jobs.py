@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.probes.lab_site import PAGE_REQUESTS, LabSite
 from veilleur.accounts.models import Agency
@@ -83,7 +83,8 @@ def test_without_chromium_sites_are_marked_not_measured_with_one_log_line(
     lines = [r for r in caplog.records if r.name == "veilleur.lab"]
     assert len(lines) == 1 and "2 site(s)" in lines[0].getMessage()
     assert page.requests == []
-    assert str(LabStatus.NO_BROWSER.label) == "not measured: Chromium not installed"
+    with translation.override("en"):
+        assert str(LabStatus.NO_BROWSER.label) == "not measured: Chromium not installed"
 
 
 def test_a_claim_left_by_a_crashed_worker_is_taken_over_after_its_lease(
