@@ -28,7 +28,8 @@ from veilleur.api.resources import (
 DESCRIPTION = """\
 Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses,
 notification channels and status pages, post public updates on incidents, and read what
-monitoring found (monitors' state, check results, rollups, incidents, blips), with a bearer token
+monitoring found (monitors' state, check results, rollups, incidents, blips, sites' phase
+timings and lab page metrics), with a bearer token
 (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
 Lists are paginated with `limit` (at most 200; 1000 for results) and the opaque `cursor` taken
