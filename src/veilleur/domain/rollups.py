@@ -172,17 +172,13 @@ def pack_day(hours: Mapping[int, HourRollup]) -> bytes:
         rollup = hours[hour]
         for name in _NUMBERS:
             write_varint(body, getattr(rollup, name))
-        _write_histogram(body, rollup.latency)
+        histogram = rollup.latency.encode()
+        write_varint(body, len(histogram))
+        body += histogram
         for phase in PHASES:
             write_varint(body, rollup.phases[phase].count)
             write_varint(body, rollup.phases[phase].sum_ms)
     return bytes([DAY_FORMAT_VERSION]) + pack(bytes(body))
-
-
-def _write_histogram(body: bytearray, histogram: LatencyHistogram) -> None:
-    encoded = histogram.encode()
-    write_varint(body, len(encoded))
-    body += encoded
 
 
 def unpack_day(data: bytes) -> dict[int, HourRollup]:
