@@ -48,6 +48,7 @@ from veilleur.history.accounting import (
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
 from veilleur.portal.models import able_to_sign_in_during
+from veilleur.reports.performance import SitePerformance, lab_runs_by_site, site_performance
 from veilleur.statuspages.models import StatusPage
 
 
@@ -166,6 +167,8 @@ class SiteReport:
     service_credit_percent: int | None  # on the site's uptime; None without a guarantee
     # CMS versions: the changes of software seen on the site this month (plans with cms_versions).
     software_changes: tuple[ChangeRow, ...] = ()
+    # Performance monitoring: where the time goes and lab page metrics; None when the plan has none.
+    performance: SitePerformance | None = None
 
     @property
     def downtime_shown(self) -> timedelta:
@@ -256,6 +259,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     software = (
         changes_between([site.pk for site in sites], period.start, period.end) if plan.cms_versions else {}
     )
+    lab_runs = lab_runs_by_site([site.pk for site in sites], period.start, period.end)
 
     site_reports = []
     site_accounts: list[SiteAccount] = []
@@ -318,6 +322,9 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 # A credit is decided on the whole month: none while the month runs.
                 service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
                 software_changes=tuple(software.get(site.pk, ())),
+                performance=site_performance(combine_all(site_rollups), lab_runs[site.pk])
+                if plan.performance_monitoring
+                else None,
             )
         )
     combined = combine_sites(site_accounts)
