@@ -109,6 +109,10 @@ class OutboxMessage(AgencyOwned):
         SLA_WARNING = "sla_warning", "Response due soon"
         SLA_BREACH = "sla_breach", "Response overdue"
         MONTHLY_REPORT = "monthly_report", "Monthly report"
+        # Report mechanics: the quarterly review to the client's contacts, and "a draft is ready
+        # to review" to the agency.
+        QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
+        REPORT_READY = "report_ready", "Report ready to review"
         # To a status page's subscribers.
         SUBSCRIPTION_CONFIRM = "subscription_confirm", "Subscription confirmation"
         STATUS_INCIDENT_OPENED = "status_incident_opened", "Status page: incident opened"
