@@ -24,7 +24,6 @@ from veilleur.validators import (
     validate_time_zone,
 )
 
-
 # The last day of the month a report may be generated on: every month has it.
 REPORT_DAY_MAX = 28
 # A draft waits at most this long before it is sent automatically.
@@ -58,7 +57,8 @@ class Client(AgencyOwned):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(REPORT_DAY_MAX)],
-        help_text="Day of the month (1–28, the client's time) the reports are generated. Empty: the server's default.",
+        help_text="Day of the month (1–28, the client's time) the reports are generated. "
+        "Empty: the server's default.",
     )
     report_language = models.CharField(
         max_length=2,
