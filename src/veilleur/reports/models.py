@@ -63,6 +63,9 @@ class Report(AgencyOwned):
         blank=True,
         help_text="The worker publishes the draft and sends it at this time. Empty: it waits for the agency.",
     )
+    # When the schedule took the report up (generated it as due, told the agency or sent it): the
+    # compare-and-set that makes each "ready to review" notice go out once.
+    scheduled_at = models.DateTimeField(null=True, blank=True)
     intro = ParagraphField(blank=True, validators=[MaxLengthValidator(EDITORIAL_MAX_LENGTH)])
     closing_note = ParagraphField(blank=True, validators=[MaxLengthValidator(EDITORIAL_MAX_LENGTH)])
     next_steps = ParagraphField(blank=True, validators=[MaxLengthValidator(EDITORIAL_MAX_LENGTH)])

@@ -8,7 +8,7 @@ from veilleur.clients.logos import refresh_logos
 from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
-from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
+from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_scheduled_reports
 from veilleur.statuspages.domains import verify_pending
 from veilleur.worker.loop import Job, Worker
 
@@ -30,7 +30,7 @@ def jobs() -> list[Job]:
         Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
         Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
         Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
-        Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
+        Job("reports", REPORT_PERIOD_SECONDS, send_scheduled_reports),
         Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
         Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
     ]

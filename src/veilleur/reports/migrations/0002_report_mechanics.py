@@ -14,67 +14,81 @@ def existing_reports_are_published(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_agency_country'),
-        ('clients', '0008_report_mechanics'),
-        ('reports', '0001_initial'),
+        ("accounts", "0003_agency_country"),
+        ("clients", "0008_report_mechanics"),
+        ("reports", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='closing_note',
+            model_name="report",
+            name="closing_note",
             field=models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)]),
         ),
         migrations.AddField(
-            model_name='report',
-            name='hidden_sections',
-            field=models.JSONField(blank=True, default=list, validators=[veilleur.reports.models.validate_hidden_sections]),
+            model_name="report",
+            name="hidden_sections",
+            field=models.JSONField(
+                blank=True, default=list, validators=[veilleur.reports.models.validate_hidden_sections]
+            ),
         ),
         migrations.AddField(
-            model_name='report',
-            name='intro',
+            model_name="report",
+            name="intro",
             field=models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)]),
         ),
         migrations.AddField(
-            model_name='report',
-            name='next_steps',
+            model_name="report",
+            name="next_steps",
             field=models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)]),
         ),
         migrations.AddField(
-            model_name='report',
-            name='published_at',
+            model_name="report",
+            name="published_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='report',
-            name='send_after',
-            field=models.DateTimeField(blank=True, help_text='The worker publishes the draft and sends it at this time. Empty: it waits for the agency.', null=True),
+            model_name="report",
+            name="send_after",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="The worker publishes the draft and sends it at this time. Empty: it waits for the agency.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='report',
-            name='state',
-            field=models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='published', max_length=16),
+            model_name="report",
+            name="state",
+            field=models.CharField(
+                choices=[("draft", "Draft"), ("published", "Published")], default="published", max_length=16
+            ),
         ),
         migrations.RunPython(existing_reports_are_published, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='report',
-            name='state',
-            field=models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=16),
+            model_name="report",
+            name="state",
+            field=models.CharField(
+                choices=[("draft", "Draft"), ("published", "Published")], default="draft", max_length=16
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='kind',
-            field=models.CharField(choices=[('monthly', 'Monthly'), ('quarterly', 'Quarterly')], default='monthly', max_length=16),
+            model_name="report",
+            name="kind",
+            field=models.CharField(
+                choices=[("monthly", "Monthly"), ("quarterly", "Quarterly")], default="monthly", max_length=16
+            ),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='period_start',
-            field=models.DateField(help_text='The first day of the period (of the month or the quarter).'),
+            model_name="report",
+            name="period_start",
+            field=models.DateField(help_text="The first day of the period (of the month or the quarter)."),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'draft'), ('published_at__isnull', False), _connector='OR'), name='report_published_has_date'),
+            model_name="report",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state", "draft"), ("published_at__isnull", False), _connector="OR"),
+                name="report_published_has_date",
+            ),
         ),
     ]
