@@ -93,7 +93,16 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "tasks": data.recent_tasks(MaintenanceTask.objects.filter(client=client)),
             "reports": list(
                 Report.objects.filter(client=client)
-                .only("pk", "kind", "period_start", "language", "uptime_percent", "generated_at", "sent_at")
+                .only(
+                    "pk",
+                    "kind",
+                    "period_start",
+                    "language",
+                    "uptime_percent",
+                    "generated_at",
+                    "sent_at",
+                    "state",
+                )
                 .order_by("-period_start", "-pk")[:24]
             ),
             "status_page": status_page,
