@@ -5,25 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0007_contact_receives_maintenance_notices'),
+        ("clients", "0007_contact_receives_maintenance_notices"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='client',
-            name='report_day',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="Day of the month (1–28, the client's time) the reports are generated. Empty: the server's default.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(28)]),
+            model_name="client",
+            name="report_day",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Day of the month (1–28, the client's time) the reports are generated. Empty: the server's default.",
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(28),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='report_language',
-            field=models.CharField(blank=True, choices=[('fr', 'Français'), ('en', 'English')], help_text="The language of the reports and their e-mails. Empty: the client's language.", max_length=2),
+            model_name="client",
+            name="report_language",
+            field=models.CharField(
+                blank=True,
+                choices=[("fr", "Français"), ("en", "English")],
+                help_text="The language of the reports and their e-mails. Empty: the client's language.",
+                max_length=2,
+            ),
         ),
         migrations.AddField(
-            model_name='client',
-            name='report_send_after_days',
-            field=models.PositiveSmallIntegerField(blank=True, default=0, help_text="0: a report is sent as soon as it is generated. N: it waits N days as a draft for the agency's review, then is sent. Empty: it waits until the agency publishes it.", null=True, validators=[django.core.validators.MaxValueValidator(60)]),
+            model_name="client",
+            name="report_send_after_days",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                default=0,
+                help_text="0: a report is sent as soon as it is generated. N: it waits N days as a draft for the agency's review, then is sent. Empty: it waits until the agency publishes it.",
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(60)],
+            ),
         ),
     ]
