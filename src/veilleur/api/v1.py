@@ -16,6 +16,7 @@ from veilleur.api.resources import (
     on_call,
     plans,
     portal_users,
+    reports,
     results,
     sites,
     states,
@@ -26,7 +27,8 @@ from veilleur.api.resources import (
 
 DESCRIPTION = """\
 Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses,
-notification channels and status pages, post public updates on incidents, and read what
+notification channels and status pages, post public updates on incidents, review and publish
+reports, and read what
 monitoring found (monitors' state, check results, rollups, incidents, blips), with a bearer token
 (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
@@ -63,3 +65,4 @@ api.add_router("/blips", incidents.blips_router)
 api.add_router("/channels", channels.router)
 api.add_router("/on-call", on_call.router)
 api.add_router("/status-pages", status_pages.router)
+api.add_router("/reports", reports.router)
