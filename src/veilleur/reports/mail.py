@@ -81,7 +81,7 @@ def render_ready_message(row: OutboxMessage) -> RenderedMessage:
         if report.send_after is not None:
             when = formatting.local_datetime(report.send_after, ZoneInfo(agency.time_zone))
             leaves = _(
-                "Unless you publish it or keep it back before, it is sent to the client on %(when)s."
+                "Unless you publish it or keep it back before then, the client receives it on %(when)s."
             ) % {"when": when}
         else:
             leaves = _("It waits for you: the client receives it when you publish it.")

@@ -174,8 +174,12 @@ def publish_report(
     already (by another worker, or another click)."""
     content: dict[str, object] = {}
     if render:
-        client = report.client
-        built = build_report(client, report.kind, report.period_start, now, report.editorial, draft=False)
+        # The text as stored now, not as the caller's copy of the row last saw it.
+        current = Report.objects.select_related("client__agency").defer("html", "pdf").get(pk=report.pk)
+        if not current.is_draft:
+            return None
+        client = current.client
+        built = build_report(client, current.kind, current.period_start, now, current.editorial, draft=False)
         content = {
             "language": client.reports_language,
             "uptime_percent": built.uptime_percent,

@@ -38,7 +38,9 @@ class World:
     @cached_property
     def report(self) -> Report:
         """Last month's report of the client, a draft as the worker generates it for review."""
-        return generate_report(self.client, Report.Kind.MONTHLY, previous_month(timezone.now()), timezone.now())
+        return generate_report(
+            self.client, Report.Kind.MONTHLY, previous_month(timezone.now()), timezone.now()
+        )
 
     def browser(self, person: StaffUser) -> Browser:
         browser = Browser()

@@ -58,7 +58,9 @@ def test_publish_twice_delivers_once(world: World, sink: MailSink) -> None:
 
 
 def test_a_draft_is_not_sent_before_it_is_published(world: World) -> None:
-    response = world.browser(world.owner).post(f"/reports/{world.report.pk}/send", {"send_key": "page-key-1234"})
+    response = world.browser(world.owner).post(
+        f"/reports/{world.report.pk}/send", {"send_key": "page-key-1234"}
+    )
     assert response.status_code == 302
     assert not OutboxMessage.objects.filter(report=world.report).exists()
 
@@ -84,7 +86,9 @@ def test_regenerate_keeps_the_text_and_a_published_report_stays(world: World) ->
 
     browser.post(f"/reports/{world.report.pk}/publish")
     published = Report.objects.get(pk=world.report.pk)
-    refused = browser.post(f"/reports/{world.report.pk}/regenerate", follow=True, headers={"accept-language": "en"})
+    refused = browser.post(
+        f"/reports/{world.report.pk}/regenerate", follow=True, headers={"accept-language": "en"}
+    )
     assert "is published" in refused.content.decode()
     assert Report.objects.get(pk=world.report.pk).html == published.html
 
