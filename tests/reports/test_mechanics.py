@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from tests.notifications.mailsink import MailSink
+from veilleur import cli
 from veilleur.accounts.models import StaffUser
 from veilleur.clients.models import Client, Contact
 from veilleur.notifications.delivery import Deliverer
@@ -262,3 +263,31 @@ def test_two_workers_racing_to_publish_send_once(shop: Client) -> None:
     assert sum(result.sent for result in results if result is not None) == 1
     assert [row.recipient for row in mails_to_client()] == [READER]
     assert Report.objects.get().state == Report.State.PUBLISHED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_line_lists_publishes_and_resends(
+    shop: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send_scheduled_reports(AT)
+    assert cli.main(["report", "list", "--state", "draft"]) == cli.EXIT_OK
+    assert (
+        "boulangerie  monthly  2026-10-01  draft  fr  sends 2026-11-04 07:00 UTC" in capsys.readouterr().out
+    )
+
+    resend = ["report", "resend", "--client", "boulangerie", "--month", "2026-10"]
+    assert cli.main(resend) == cli.EXIT_BAD_INPUT
+    assert "is a draft: publish it first" in capsys.readouterr().err
+    assert (
+        cli.main(["report", "publish", "--client", "boulangerie", "--quarter", "2026-Q5"])
+        == cli.EXIT_BAD_INPUT
+    )
+    assert "not a quarter like 2026-Q3" in capsys.readouterr().err
+
+    publish = ["report", "publish", "--client", "boulangerie", "--month", "2026-10"]
+    assert cli.main(publish) == cli.EXIT_OK
+    assert "published, queued for 1 contact(s)" in capsys.readouterr().out
+    assert cli.main(publish) == cli.EXIT_FAILURE  # once
+    assert "already published" in capsys.readouterr().err
+    assert cli.main(resend) == cli.EXIT_OK
+    assert len(mails_to_client()) == 2
