@@ -100,3 +100,55 @@ def test_generate_all_for_a_month_in_batches(world: World) -> None:
     [report] = Report.objects.filter(agency=world.agency)
     assert f"{report.period_start:%Y-%m}" == month and report.sent_at is None
     assert not OutboxMessage.objects.exists()  # generating sends nothing
+
+
+def test_the_review_page_keeps_the_text_and_hides_sections(world: World) -> None:
+    browser = world.browser(world.owner)
+    english = {"accept-language": "en"}
+    page = browser.get(f"/reports/{world.report.pk}/review", headers=english)
+    assert page.status_code == 200
+    assert "Publish and send" in page.content.decode()
+    form = {
+        "intro": "A calm month.\n\nThank you.",
+        "next_steps": "Update the shop's theme.",
+        "closing_note": "See you next month.",
+        "hidden_sections": ["incidents"],
+    }
+    saved = browser.post(f"/reports/{world.report.pk}/text", form, headers=english)
+    assert saved.status_code == 302
+    report = Report.objects.get(pk=world.report.pk)
+    assert report.intro == "A calm month.\n\nThank you." and report.hidden_sections == ["incidents"]
+    assert "<p>A calm month.</p>" in report.html and "Update the shop" in report.html
+    assert report.is_draft and not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("intro", "Hello\x07there", "control character"),
+        ("closing_note", "x" * 4001, "at most 4000 characters"),
+        ("hidden_sections", "headline", "not one of the available choices"),
+    ],
+)
+def test_the_review_form_refuses_bad_text_and_saves_nothing(
+    world: World, field: str, value: str, message: str
+) -> None:
+    before = Report.objects.values().get(pk=world.report.pk)
+    page = world.browser(world.owner).post(
+        f"/reports/{world.report.pk}/text", {field: value}, headers={"accept-language": "en"}
+    )
+    assert page.status_code == 400
+    assert message in html.unescape(page.content.decode())
+    assert Report.objects.values().get(pk=world.report.pk) == before
+
+
+def test_a_published_report_has_no_form_and_is_kept(world: World) -> None:
+    browser = world.browser(world.owner)
+    browser.post(f"/reports/{world.report.pk}/publish")
+    published = Report.objects.values().get(pk=world.report.pk)
+    page = browser.get(f"/reports/{world.report.pk}/review", headers={"accept-language": "en"})
+    assert "Publish and send" not in page.content.decode()
+    browser.post(f"/reports/{world.report.pk}/text", {"intro": "Too late"})
+    browser.post(f"/reports/{world.report.pk}/publish")
+    assert Report.objects.values().get(pk=world.report.pk) == published
+    assert OutboxMessage.objects.filter(report=world.report).count() == 1
