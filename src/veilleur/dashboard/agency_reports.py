@@ -119,13 +119,13 @@ def reports_of(
     return reports.order_by("-period_start", "client__name", "kind", "id")
 
 
-def state_label(report: Report) -> str:
+def state_label(report: Report, zone: ZoneInfo) -> str:
     """Where the report stands, in words: to review, sent automatically later, or published."""
     if not report.is_draft:
         return _("Published")
     if report.send_after is not None:
         return _("Draft, sent automatically on %(when)s") % {
-            "when": formatting.local_datetime(report.send_after, ZoneInfo(report.agency.time_zone))
+            "when": formatting.local_datetime(report.send_after, zone)
         }
     return _("Draft, to review")
 
@@ -142,9 +142,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
     reports = reports[:LIST_LIMIT]
     deliveries = deliveries_by_report(reports)
     now = timezone.now()
+    zone = ZoneInfo(agency.time_zone)
     context = {
         "agency": agency,
-        "rows": [(report, state_label(report), deliveries.get(report.pk, [])) for report in reports],
+        "rows": [(report, state_label(report, zone), deliveries.get(report.pk, [])) for report in reports],
         "states": [(Report.State.DRAFT, _("Drafts")), (Report.State.PUBLISHED, _("Published"))],
         "chosen_state": state if state in Report.State.values else "",
         "clients": Client.objects.filter(agency=agency).order_by("name").only("id", "name"),
@@ -156,7 +157,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "list_limit": LIST_LIMIT,
         # A fresh key per page shown: the send buttons of this page queue each mail once.
         "send_key": secrets.token_urlsafe(12),
-        "zone": ZoneInfo(agency.time_zone),
+        "zone": zone,
     }
     return render(request, "dashboard/agency/reports.html", context)
 

@@ -86,7 +86,7 @@ def _page(request: HttpRequest, report: Report, form: EditorialForm, status: int
         "agency": report.agency,
         "report": report,
         "period": formatting.period_name(report.kind, report.period_start),
-        "state": state_label(report),
+        "state": state_label(report, ZoneInfo(report.agency.time_zone)),
         "form": form,
         "sections": form["hidden_sections"],
         "manages": staff_user(request).manages_agency,

@@ -317,7 +317,10 @@ def _schedule(
     days = client.report_send_after_days
     if days == 0:  # sent at once: the document is rendered final, once
         report = generate_report(client, kind, first, now, to_pdf, draft=False)
-        Report.objects.filter(pk=report.pk, scheduled_at__isnull=True).update(scheduled_at=now)
+        # Due now: should this process stop before publishing, the next run publishes it.
+        Report.objects.filter(pk=report.pk, scheduled_at__isnull=True).update(
+            scheduled_at=now, send_after=now
+        )
         written = publish_report(report, now, to_pdf, render=False)
         if written is not None:
             outcome.sent += 1
