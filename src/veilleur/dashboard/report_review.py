@@ -56,7 +56,10 @@ class EditorialForm(forms.Form):
     )
     closing_note = _paragraphs(gettext_lazy("Closing note"), gettext_lazy("The last words of the report."))
     hidden_sections = forms.MultipleChoiceField(
-        label=gettext_lazy("Sections to leave out"), required=False, choices=()
+        label=gettext_lazy("Sections to leave out"),
+        required=False,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
