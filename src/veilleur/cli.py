@@ -10,7 +10,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -28,6 +30,14 @@ def _agency_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agency", metavar="KEY", help="the agency to work on (default: the install's only one)"
     )
+
+
+def _report_period_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--client", required=True, metavar="KEY", help="the client's key")
+    period = parser.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", metavar="YYYY-MM", help="a monthly report's month, e.g. 2026-10")
+    period.add_argument("--quarter", metavar="YYYY-Qn", help="a quarterly review's quarter, e.g. 2026-Q3")
+    _agency_option(parser)
 
 
 def _wait_for_database() -> None:
@@ -339,7 +349,7 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_INPUT
     report = monthly_report(client, year, month, now)
-    language = args.language or client.language
+    language = args.language or client.reports_language
     # Both documents are rendered before either is written: a failure leaves no half of the pair.
     documents: list[tuple[str, bytes]] = []
     if args.html:
@@ -369,32 +379,65 @@ def _unwritable(path: str) -> str | None:
     return None
 
 
-def cmd_report_resend(args: argparse.Namespace) -> int:
+def _period_of(args: argparse.Namespace) -> tuple[str, date, str] | None:
+    """The kind, first day and label of the period named by --month YYYY-MM or --quarter YYYY-Qn;
+    None (after saying why) when it is not one."""
     import re
-    from datetime import UTC, date, datetime
 
+    if getattr(args, "quarter", None):
+        found = re.fullmatch(r"(\d{4})-[Qq]([1-4])", args.quarter)
+        if found is None or not 1970 <= int(found.group(1)) <= 2200:
+            print(f"error: quarter {args.quarter!r} is not a quarter like 2026-Q3", file=sys.stderr)
+            return None
+        first = date(int(found.group(1)), 3 * int(found.group(2)) - 2, 1)
+        return "quarterly", first, args.quarter.upper()
+    found = re.fullmatch(r"(\d{4})-(\d{2})", args.month)
+    if found is None or not 1 <= int(found.group(2)) <= 12 or not 1970 <= int(found.group(1)) <= 2200:
+        print(f"error: month {args.month!r} is not a month like 2026-10", file=sys.stderr)
+        return None
+    return "monthly", date(int(found.group(1)), int(found.group(2)), 1), args.month
+
+
+def _archived_report(args: argparse.Namespace) -> Any:
+    """The report named by --client and --month/--quarter, or None after saying why."""
     from veilleur.accounts.provisioning import prepare_database, resolve_agency
     from veilleur.clients.models import Client
     from veilleur.reports.models import Report
-    from veilleur.reports.sending import resend_report
 
-    match = re.fullmatch(r"(\d{4})-(\d{2})", args.month)
-    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1970 <= int(match.group(1)) <= 2200:
-        print(f"error: month {args.month!r} is not a month like 2026-10", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    period = _period_of(args)
+    if period is None:
+        return None
+    kind, first, label = period
     prepare_database()
     agency = resolve_agency(args.agency)
     client = Client.objects.filter(agency=agency, key=args.client).select_related("agency").first()
     if client is None:
         known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
         print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    report = Report.objects.filter(client=client, kind=Report.Kind.MONTHLY, period_start=first).first()
+        return None
+    report = (
+        Report.objects.filter(client=client, kind=kind, period_start=first).select_related("client").first()
+    )
     if report is None:
         print(
-            f"error: no archived report of {args.client!r} for {args.month} "
-            "(the worker archives a month's report when it sends it)",
+            f"error: no archived report of {args.client!r} for {label} "
+            "(the worker generates a report once its period is over)",
+            file=sys.stderr,
+        )
+    return report
+
+
+def cmd_report_resend(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from veilleur.reports.sending import resend_report
+
+    report = _archived_report(args)
+    if report is None:
+        return EXIT_BAD_INPUT
+    if report.is_draft:
+        print(
+            f"error: the report of {args.client!r} is a draft: publish it first (veilleur report publish)",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
@@ -402,7 +445,52 @@ def cmd_report_resend(args: argparse.Namespace) -> int:
     if not queued:
         print(f"error: no contact of {args.client!r} receives reports", file=sys.stderr)
         return EXIT_FAILURE
-    print(f"report {args.month} of {args.client} queued for {queued} contact(s)")
+    print(f"report {args.quarter or args.month} of {args.client} queued for {queued} contact(s)")
+    return EXIT_OK
+
+
+def cmd_report_publish(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from veilleur.reports.builders import ReportNotAvailable
+    from veilleur.reports.sending import publish_report
+
+    report = _archived_report(args)
+    if report is None:
+        return EXIT_BAD_INPUT
+    try:
+        queued = publish_report(report, datetime.now(UTC))
+    except ReportNotAvailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if queued is None:
+        print(
+            f"error: the report of {args.client!r} is already published; "
+            "'veilleur report resend' sends it again",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    print(f"report {args.quarter or args.month} of {args.client} published, queued for {queued} contact(s)")
+    return EXIT_OK
+
+
+def cmd_report_list(args: argparse.Namespace) -> int:
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+    from veilleur.reports.models import Report
+
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    reports = Report.objects.filter(agency=agency).select_related("client").defer("html", "pdf")
+    if args.client:
+        reports = reports.filter(client__key=args.client)
+    if args.state:
+        reports = reports.filter(state=args.state)
+    for report in reports.order_by("-period_start", "client__key", "kind"):
+        leaves = f"  sends {report.send_after:%Y-%m-%d %H:%M} UTC" if report.send_after else ""
+        print(
+            f"{report.client.key}  {report.kind}  {report.period_start:%Y-%m-%d}  {report.state}"
+            f"  {report.language}{leaves}"
+        )
     return EXIT_OK
 
 
@@ -533,13 +621,27 @@ def build_parser() -> argparse.ArgumentParser:
     _agency_option(monthly)
     resend = report_sub.add_parser(
         "resend",
-        help="send a client's archived monthly report again to its report contacts",
-        description="send a client's archived monthly report again to its report contacts",
+        help="send a client's published report again to its report contacts",
+        description="send a client's published report again to its report contacts",
     )
     resend.set_defaults(handler=cmd_report_resend)
-    resend.add_argument("--client", required=True, metavar="KEY", help="the client's key")
-    resend.add_argument("--month", required=True, metavar="YYYY-MM", help="the calendar month, e.g. 2026-10")
-    _agency_option(resend)
+    _report_period_options(resend)
+    publish = report_sub.add_parser(
+        "publish",
+        help="publish a client's draft report and send it to its report contacts",
+        description="publish a client's draft report, with the agency's text, and send it to its contacts",
+    )
+    publish.set_defaults(handler=cmd_report_publish)
+    _report_period_options(publish)
+    listing = report_sub.add_parser(
+        "list", help="the archived reports: drafts and published", description="the archived reports"
+    )
+    listing.set_defaults(handler=cmd_report_list)
+    listing.add_argument("--client", metavar="KEY", help="only this client's reports")
+    listing.add_argument(
+        "--state", choices=["draft", "published"], help="only drafts, or only published reports"
+    )
+    _agency_option(listing)
 
     statuspage = add("statuspage", lambda args: EXIT_BAD_INPUT, "status pages and their custom domains")
     statuspage_sub = statuspage.add_subparsers(dest="statuspage_command", required=True, metavar="ACTION")

@@ -93,6 +93,7 @@ def test_export_to_standard_output_is_stable_and_complete(agency: Agency, run_cl
         "plan",
         "language",
         "time_zone",
+        "reports",
         "contacts",
         "portal_users",
         "sites",

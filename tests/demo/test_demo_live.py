@@ -15,7 +15,8 @@ from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime
 from veilleur.notifications.enqueue import incident_recipients
 from veilleur.notifications.models import OutboxMessage
-from veilleur.reports.sending import archive_monthly_report, enqueue_report
+from veilleur.reports.models import Report
+from veilleur.reports.sending import enqueue_report, generate_report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +52,7 @@ def test_nothing_is_mailed_to_the_demo_s_made_up_contacts() -> None:
     client = Client.objects.filter(contacts__receives_reports=True).first()
     assert client is not None and client.demo
     previous = (now.replace(day=1) - timedelta(days=1)).date()
-    report = archive_monthly_report(client, previous.year, previous.month, now)
+    report = generate_report(client, Report.Kind.MONTHLY, previous.replace(day=1), now)
     assert enqueue_report(report, client) == 0
     incident = Incident.objects.filter(
         monitor__site__client__contacts__receives_incident_notices=True

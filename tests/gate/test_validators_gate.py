@@ -45,7 +45,10 @@ from veilleur.notifications.enqueue import enqueue_incident_notices
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.tokens import make_ack_token
 from veilleur.reports.data import monthly_report
+from veilleur.reports.editorial import EditorialText
+from veilleur.reports.models import Report
 from veilleur.reports.render import render_html
+from veilleur.reports.sending import generate_report, publish_report, save_editorial
 from veilleur.statuspages.models import StatusPage, Subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.gate, pytest.mark.django_db(transaction=True)]
@@ -210,6 +213,7 @@ def sign_in(page: Page, world: World) -> None:
 def demo_world(origin: str, tmp_path: Path) -> World:
     now = timezone.now()
     run_demo(days=DEMO_DAYS, now=now, out=lambda line: None)
+    reports_to_review(now)
     ongoing = ongoing_incidents(now)
     owner = StaffUser.objects.get(role=StaffUser.Role.OWNER)
     owner.set_password(PASSWORD)
@@ -416,13 +420,37 @@ def show_portal_in(language: str) -> None:
 
 
 def monthly_reports(now: datetime, tmp_path: Path) -> dict[str, list[Path]]:
-    """Each demo client's report of the last whole month, in each language, as HTML files."""
+    """Each demo client's report of the last whole month, in each language, as HTML files; the
+    first one also as a draft with the agency's text and two sections left out."""
     last_month = now.astimezone(UTC).replace(day=1) - timedelta(days=1)
     reports: dict[str, list[Path]] = {language: [] for language in LANGUAGES}
-    for client in Client.objects.order_by("key"):
+    for number, client in enumerate(Client.objects.order_by("key")):
         report = monthly_report(client, last_month.year, last_month.month, now)
         for language in LANGUAGES:
             path = tmp_path / f"report-{client.key}-{last_month:%Y-%m}-{language}.html"
             path.write_text(render_html(report, language))
             reports[language].append(path)
+            if number == 0:
+                draft = tmp_path / f"draft-{client.key}-{last_month:%Y-%m}-{language}.html"
+                draft.write_text(render_html(report, language, AGENCY_TEXT, draft=True))
+                reports[language].append(draft)
     return reports
+
+
+AGENCY_TEXT = EditorialText(
+    intro="Un mois calme.\n\nMerci de votre confiance.",
+    closing_note="À bientôt.",
+    next_steps="Mettre à jour WordPress.",
+    hidden_sections=frozenset({"performance", "guarantee"}),
+)
+
+
+def reports_to_review(now: datetime) -> None:
+    """The reports page lists a draft with the agency's text and a published report, so that the
+    crawl opens both review pages."""
+    month = (now.astimezone(UTC).replace(day=1) - timedelta(days=1)).date().replace(day=1)
+    first, second = Client.objects.order_by("key")[:2]
+    draft = generate_report(first, Report.Kind.MONTHLY, month, now)
+    save_editorial(draft, AGENCY_TEXT, now)
+    Report.objects.filter(pk=draft.pk).update(send_after=now + timedelta(days=3))
+    publish_report(generate_report(second, Report.Kind.MONTHLY, month, now), now)

@@ -65,6 +65,8 @@ def make_client(agency: Agency, key: str, name: str, *, plan: str = "standard") 
         client=client,
         period_start=date.today().replace(day=1),
         language="en",
+        state=Report.State.PUBLISHED,
+        published_at=timezone.now(),
         html=f"<!doctype html><title>Report</title><p>Report of {name}</p>",
         pdf=f"%PDF-1.4 report of {name}".encode(),
     )

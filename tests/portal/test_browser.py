@@ -9,7 +9,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,8 @@ from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 from veilleur.portal.mail import send_invitation
 from veilleur.portal.staff import invite
-from veilleur.reports.sending import archive_monthly_report
+from veilleur.reports.models import Report
+from veilleur.reports.sending import generate_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -101,7 +102,9 @@ def test_invitation_to_overview_pdf_and_a_site_going_down(
         description="WooCommerce 9.1 → 9.2",
     )
     year, month = last_month(timezone.now())
-    report = archive_monthly_report(client, year, month, timezone.now())
+    report = generate_report(client, Report.Kind.MONTHLY, date(year, month, 1), timezone.now(), draft=False)
+    # Published, as the client's portal shows only published reports (the mail is not the point here).
+    Report.objects.filter(pk=report.pk).update(state=Report.State.PUBLISHED, published_at=timezone.now())
     check_until(lambda: Monitor.objects.filter(pk=monitor.pk, results__ok=True).exists())
 
     user, token = invite(client, "anna@bakery.example", "Anna")

@@ -8,6 +8,7 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from tests.portal.conftest import ClientData, World, signed_in
+from veilleur.reports.models import Report
 
 PAGES = ["portal-overview", "portal-reports", "portal-plan", "portal-notifications"]
 
@@ -114,3 +115,14 @@ def test_staff_actions_on_another_agencys_client_answer_404(world: World) -> Non
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.revoked_at is None and theirs.revoked_at is None
+
+
+@pytest.mark.django_db
+def test_a_draft_report_is_not_the_clients_until_it_is_published(world: World) -> None:
+    own = world.clients[0]
+    Report.objects.filter(pk=own.report.pk).update(state=Report.State.DRAFT, published_at=None)
+    browser = signed_in(world.user_a)
+    assert browser.get(reverse("portal-report", args=[own.report.pk])).status_code == 404
+    assert browser.get(reverse("portal-report-pdf", args=[own.report.pk])).status_code == 404
+    listing = browser.get(reverse("portal-reports")).content.decode()
+    assert reverse("portal-report", args=[own.report.pk]) not in listing

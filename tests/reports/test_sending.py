@@ -1,5 +1,6 @@
-"""The worker's monthly report job: archived once, queued once per report contact at the
-configured local day and hour, delivered with its PDF; ``veilleur report resend`` on request."""
+"""The worker's report job for a client whose reports are sent at once (the default): published
+once, queued once per report contact at the configured local day and hour, delivered with its
+PDF; ``veilleur report resend`` on request. Drafts and their review: test_mechanics.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from veilleur.notifications.delivery import Deliverer
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.smtp_url import parse_smtp_url
 from veilleur.reports.models import Report
-from veilleur.reports.sending import archive_monthly_report, send_monthly_reports
+from veilleur.reports.sending import generate_report, send_scheduled_reports
 
 from .conftest import NOW
 
@@ -48,12 +49,12 @@ def report_rows() -> list[OutboxMessage]:
 
 @override_settings(VEILLEUR_REPORT_DAY=1, VEILLEUR_REPORT_HOUR=8)
 def test_nothing_before_the_local_hour_then_one_report_once(shop: Client) -> None:
-    assert send_monthly_reports(BEFORE) is None
+    assert send_scheduled_reports(BEFORE) is None
     assert not Report.objects.exists() and report_rows() == []
 
-    outcome = send_monthly_reports(AT)
+    outcome = send_scheduled_reports(AT)
     assert outcome is not None and (outcome.sent, outcome.messages) == (1, 1)
-    assert send_monthly_reports(LATER) is None
+    assert send_scheduled_reports(LATER) is None
 
     [report] = Report.objects.all()
     assert (report.client_id, report.kind, report.period_start) == (shop.pk, "monthly", date(2026, 10, 1))
@@ -66,32 +67,32 @@ def test_nothing_before_the_local_hour_then_one_report_once(shop: Client) -> Non
 
 @override_settings(VEILLEUR_REPORT_DAY=3, VEILLEUR_REPORT_HOUR=0)
 def test_the_day_and_hour_are_the_clients_local_ones(shop: Client) -> None:
-    assert send_monthly_reports(datetime(2026, 11, 2, 22, 59, tzinfo=UTC)) is None  # 23:59 on the 2nd
-    assert send_monthly_reports(datetime(2026, 11, 2, 23, 0, tzinfo=UTC)) is not None  # midnight on the 3rd
+    assert send_scheduled_reports(datetime(2026, 11, 2, 22, 59, tzinfo=UTC)) is None  # 23:59 on the 2nd
+    assert send_scheduled_reports(datetime(2026, 11, 2, 23, 0, tzinfo=UTC)) is not None  # midnight on the 3rd
     assert len(report_rows()) == 1
 
 
-def test_regenerating_replaces_the_content_of_the_same_row(shop: Client) -> None:
-    first = archive_monthly_report(shop, 2026, 10, NOW)
-    Report.objects.filter(pk=first.pk).update(html="old", sent_at=AT)
-    again = archive_monthly_report(shop, 2026, 10, LATER)
+def test_regenerating_a_draft_replaces_the_content_of_the_same_row(shop: Client) -> None:
+    first = generate_report(shop, Report.Kind.MONTHLY, date(2026, 10, 1), NOW)
+    Report.objects.filter(pk=first.pk).update(html="old")
+    again = generate_report(shop, Report.Kind.MONTHLY, date(2026, 10, 1), LATER)
     assert again.pk == first.pk and Report.objects.count() == 1
     again.refresh_from_db()
-    assert again.html != "old" and again.generated_at == LATER and again.sent_at == AT
+    assert again.html != "old" and again.generated_at == LATER and again.is_draft
 
 
 @override_settings(VEILLEUR_REPORT_DAY=1, VEILLEUR_REPORT_HOUR=8)
 def test_a_plan_without_the_monthly_report_gets_nothing(shop: Client) -> None:
     shop.plan.monthly_report = False
     shop.plan.save()
-    assert send_monthly_reports(AT) is None
+    assert send_scheduled_reports(AT) is None
     assert not Report.objects.exists() and report_rows() == []
 
 
 @override_settings(VEILLEUR_REPORT_DAY=1, VEILLEUR_REPORT_HOUR=8)
 def test_a_client_created_after_the_month_gets_no_report_of_it(shop: Client) -> None:
     Client.objects.filter(pk=shop.pk).update(created_at=datetime(2026, 11, 1, 0, 0, tzinfo=UTC))
-    assert send_monthly_reports(AT) is None
+    assert send_scheduled_reports(AT) is None
     assert not Report.objects.exists()
 
 
@@ -107,7 +108,7 @@ def test_the_mail_carries_the_pdf(
     shop: Client, language: str, filename: str, subject: str, text: str
 ) -> None:
     Client.objects.filter(pk=shop.pk).update(language=language)
-    assert send_monthly_reports(AT) is not None
+    assert send_scheduled_reports(AT) is not None
     sink = MailSink().start()
     try:
         outcome = Deliverer(parse_smtp_url(sink.url), clock=timezone.now).run()
@@ -136,12 +137,12 @@ def test_resend_queues_new_rows_on_request(shop: Client, capsys: pytest.CaptureF
     assert cli.main(command) == cli.EXIT_BAD_INPUT
     assert "no archived report" in capsys.readouterr().err
 
-    send_monthly_reports(AT)
+    send_scheduled_reports(AT)
     [first] = report_rows()
     assert cli.main(command) == cli.EXIT_OK
     rows = report_rows()
     assert len(rows) == 2 and rows[0].pk == first.pk
     assert rows[1].recipient == READER and rows[1].idempotency_key != first.idempotency_key
     assert rows[1].report_id == first.report_id and rows[1].message_id != first.message_id
-    assert send_monthly_reports(LATER) is None  # the worker never sends a month twice
+    assert send_scheduled_reports(LATER) is None  # the worker never sends a month twice
     assert len(report_rows()) == 2

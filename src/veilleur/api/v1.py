@@ -18,6 +18,7 @@ from veilleur.api.resources import (
     performance,
     plans,
     portal_users,
+    reports,
     results,
     site_facts,
     sites,
@@ -29,9 +30,10 @@ from veilleur.api.resources import (
 
 DESCRIPTION = """\
 Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses,
-notification channels and status pages, post public updates on incidents, and read what
-monitoring found (monitors' state, check results, rollups, incidents, blips, sites' certificates,
-domain registration, software, phase timings and lab page metrics), with a bearer token
+notification channels and status pages, post public updates on incidents, review and publish
+reports, and read what monitoring found (monitors' state, check results, rollups, incidents,
+blips, sites' certificates, domain registration, software, phase timings and lab page metrics),
+with a bearer token
 (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
 Lists are paginated with `limit` (at most 200; 1000 for results) and the opaque `cursor` taken
@@ -70,3 +72,4 @@ api.add_router("/blips", incidents.blips_router)
 api.add_router("/channels", channels.router)
 api.add_router("/on-call", on_call.router)
 api.add_router("/status-pages", status_pages.router)
+api.add_router("/reports", reports.router)

@@ -24,6 +24,11 @@ from veilleur.validators import (
     validate_time_zone,
 )
 
+# The last day of the month a report may be generated on: every month has it.
+REPORT_DAY_MAX = 28
+# A draft waits at most this long before it is sent automatically.
+REPORT_SEND_AFTER_DAYS_MAX = 60
+
 
 class Client(AgencyOwned):
     key = models.CharField(max_length=64, validators=[validate_key])
@@ -46,6 +51,29 @@ class Client(AgencyOwned):
         help_text="Made up by 'veilleur demo': its sites are never probed (the checker records healthy "
         "synthetic checks) and its contacts are never mailed.",
     )
+    # Report mechanics: when the client's reports are sent, in which language, and whether the
+    # agency reviews them first.
+    report_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(REPORT_DAY_MAX)],
+        help_text="Day of the month (1–28, the client's time) the reports are generated. "
+        "Empty: the server's default.",
+    )
+    report_language = models.CharField(
+        max_length=2,
+        choices=LANGUAGE_CHOICES,
+        blank=True,
+        help_text="The language of the reports and their e-mails. Empty: the client's language.",
+    )
+    report_send_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=0,
+        validators=[MaxValueValidator(REPORT_SEND_AFTER_DAYS_MAX)],
+        help_text="0: a report is sent as soon as it is generated. N: it waits N days as a draft for "
+        "the agency's review, then is sent. Empty: it waits until the agency publishes it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -53,6 +81,11 @@ class Client(AgencyOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reports_language(self) -> str:
+        """The language of the client's reports and report e-mails: its own, unless set apart."""
+        return self.report_language or self.language
 
     def clean(self) -> None:
         if self.plan_id and self.agency_id and self.plan.agency_id != self.agency_id:

@@ -79,6 +79,10 @@ CLIENT_FIELDS: FieldMap = {
     "logo_url": ("branding", "logo_url"),
     "primary_color": ("branding", "primary_color"),
     "accent_color": ("branding", "accent_color"),
+    # Report mechanics.
+    "report_day": ("reports", "day"),
+    "report_language": ("reports", "language"),
+    "report_send_after_days": ("reports", "send_after_days"),
 }
 CONTACT_FIELDS: FieldMap = {name: (name,) for name in ContactSpec.model_fields}
 PORTAL_USER_FIELDS: FieldMap = {"email": ("email",), "name": ("name",)}
@@ -441,6 +445,9 @@ class Applier:
             "logo_url": spec.branding.logo_url,
             "primary_color": spec.branding.primary_color,
             "accent_color": spec.branding.accent_color,
+            "report_day": spec.reports.day,
+            "report_language": spec.reports.language or "",
+            "report_send_after_days": spec.reports.send_after_days,
         }
         differences = assign(client, wanted, CLIENT_FIELDS)
         current_plan = client.plan if client.plan_id else None

@@ -142,6 +142,9 @@ def client_entry(client: Client) -> dict[str, Any]:
     }
     if branding:
         entry["branding"] = branding
+    reports = {"day": client.report_day, "language": client.report_language or None}
+    entry["reports"] = {name: value for name, value in reports.items() if value is not None}
+    entry["reports"]["send_after_days"] = client.report_send_after_days
     entry["contacts"] = [contact_entry(contact) for contact in Contact.objects.filter(client=client)]
     # Who may sign in to the portal (revoked people are left out); never a password.
     users = ClientUser.objects.filter(client=client, revoked_at__isnull=True).order_by("email")

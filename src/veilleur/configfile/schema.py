@@ -21,7 +21,14 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
 from veilleur.accounts.models import Agency, BusinessCalendar
-from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
+from veilleur.clients.models import (
+    REPORT_DAY_MAX,
+    REPORT_SEND_AFTER_DAYS_MAX,
+    Client,
+    Contact,
+    MaintenanceWindow,
+    Site,
+)
 from veilleur.configfile.issues import Issue
 from veilleur.domain import validators as checks
 from veilleur.domain.plans import DEFAULT_DOMAIN_WARNING_DAYS, MAX_DOMAIN_WARNING_DAYS
@@ -261,6 +268,16 @@ class ClientBranding(Strict):
     accent_color: OptionalColour = ""
 
 
+# Report mechanics: when a client's reports are generated, their language, automatic sending.
+class ClientReports(Strict):
+    # Day of the month, the client's time; none: the server's VEILLEUR_REPORT_DAY.
+    day: Annotated[int, Field(ge=1, le=REPORT_DAY_MAX)] | None = None
+    # None: the client's language.
+    language: Language | None = None
+    # 0: sent at once; N: a draft for N days, then sent; null: waits until the agency publishes it.
+    send_after_days: Annotated[int, Field(ge=0, le=REPORT_SEND_AFTER_DAYS_MAX)] | None = 0
+
+
 class ContactSpec(Strict):
     email: Annotated[str, AfterValidator(_email), model_rules(Contact, "email")]
     name: Annotated[str, model_rules(Contact, "name")] = ""
@@ -352,6 +369,7 @@ class ClientSpec(Strict):
     language: Language | None = None
     time_zone: TimeZone | None = None
     branding: ClientBranding = Field(default_factory=ClientBranding)
+    reports: ClientReports = Field(default_factory=ClientReports)
     contacts: Annotated[list[ContactSpec], EmptyIfNull] = []
     portal_users: Annotated[list[PortalUserSpec], EmptyIfNull] = []
     sites: Annotated[list[SiteSpec], EmptyIfNull] = []

@@ -1,10 +1,12 @@
-"""The reports page: the archive per client and month, preview, PDF, regenerate, send now or
-resend, and "generate every client's report of a month".
+"""The reports page: the archive per client and period (drafts to review, drafts sent
+automatically later, published reports), the review page of a report (preview, PDF, the agency's
+text, hidden sections, publish), generate again, send again, and "generate every client's report
+of a month".
 
-Everything goes through the reports app (``archive_monthly_report``, ``enqueue_report``): the
-page never builds a report or a mail of its own. Sending only queues outbox rows, which the
-worker delivers; a send's rows carry the key of the form that asked for it, so a double click
-(or a form sent twice) queues each mail once.
+Everything goes through the reports app (``generate_report``, ``save_editorial``,
+``publish_report``, ``enqueue_report``): the page never builds a report or a mail of its own.
+Sending only queues outbox rows, which the worker delivers; a send's rows carry the key of the
+form that asked for it, so a double click (or a form sent twice) queues each mail once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,9 +35,15 @@ from veilleur.clients.models import Client
 from veilleur.dashboard.access import agency_object, manager_view, staff_agency, staff_user, staff_view
 from veilleur.notifications.models import OutboxMessage
 from veilleur.reports import formatting
+from veilleur.reports.builders import ReportNotAvailable
 from veilleur.reports.mail import attachment_name
 from veilleur.reports.models import Report
-from veilleur.reports.sending import archive_monthly_report, enqueue_report
+from veilleur.reports.sending import (
+    MAIL_KINDS,
+    ReportPublished,
+    enqueue_report,
+    generate_report,
+)
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SEND_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -77,7 +85,7 @@ class Delivery:
 def deliveries_by_report(reports: list[Report]) -> dict[int, list[Delivery]]:
     """What the outbox holds for each report: who it went to, and when (one query)."""
     found: dict[int, list[Delivery]] = defaultdict(list)
-    rows = OutboxMessage.objects.filter(report__in=reports, kind=OutboxMessage.Kind.MONTHLY_REPORT).order_by(
+    rows = OutboxMessage.objects.filter(report__in=reports, kind__in=set(MAIL_KINDS.values())).order_by(
         "created_at", "id"
     )
     for row in rows:
@@ -98,13 +106,28 @@ def _delivery_state(state: str) -> str:
     return labels.get(state, state)
 
 
-def reports_of(agency: Agency, client_id: str | None, month: date | None) -> QuerySet[Report]:
+def reports_of(
+    agency: Agency, client_id: str | None, month: date | None, state: str = ""
+) -> QuerySet[Report]:
     reports = Report.objects.filter(agency=agency).select_related("client").defer("html", "pdf")
     if client_id:
         reports = reports.filter(client_id=int(client_id)) if client_id.isdigit() else reports.none()
     if month is not None:
         reports = reports.filter(period_start=month)
-    return reports.order_by("-period_start", "client__name", "id")
+    if state in Report.State.values:
+        reports = reports.filter(state=state)
+    return reports.order_by("-period_start", "client__name", "kind", "id")
+
+
+def state_label(report: Report, zone: ZoneInfo) -> str:
+    """Where the report stands, in words: to review, sent automatically later, or published."""
+    if not report.is_draft:
+        return _("Published")
+    if report.send_after is not None:
+        return _("Draft, sent automatically on %(when)s") % {
+            "when": formatting.local_datetime(report.send_after, zone)
+        }
+    return _("Draft, to review")
 
 
 @require_GET
@@ -113,14 +136,18 @@ def report_list(request: HttpRequest) -> HttpResponse:
     agency = staff_agency(request)
     client_id = request.GET.get("client", "")
     month = parse_month(request.GET.get("month"))
-    reports = list(reports_of(agency, client_id, month)[: LIST_LIMIT + 1])
+    state = request.GET.get("state", "")
+    reports = list(reports_of(agency, client_id, month, state)[: LIST_LIMIT + 1])
     truncated = len(reports) > LIST_LIMIT
     reports = reports[:LIST_LIMIT]
     deliveries = deliveries_by_report(reports)
     now = timezone.now()
+    zone = ZoneInfo(agency.time_zone)
     context = {
         "agency": agency,
-        "rows": [(report, deliveries.get(report.pk, [])) for report in reports],
+        "rows": [(report, state_label(report, zone), deliveries.get(report.pk, [])) for report in reports],
+        "states": [(Report.State.DRAFT, _("Drafts")), (Report.State.PUBLISHED, _("Published"))],
+        "chosen_state": state if state in Report.State.values else "",
         "clients": Client.objects.filter(agency=agency).order_by("name").only("id", "name"),
         "months": recent_months(agency, now),
         "chosen_client": client_id,
@@ -130,7 +157,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "list_limit": LIST_LIMIT,
         # A fresh key per page shown: the send buttons of this page queue each mail once.
         "send_key": secrets.token_urlsafe(12),
-        "zone": ZoneInfo(agency.time_zone),
+        "zone": zone,
     }
     return render(request, "dashboard/agency/reports.html", context)
 
@@ -161,16 +188,36 @@ def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 @manager_view
 def report_regenerate(request: HttpRequest, report_id: int) -> HttpResponse:
-    """Build the report again from today's data; when it was sent, and to whom, stays."""
+    """Build a draft again from today's data, with the agency's text kept; a published report is
+    what the client received and is not generated again."""
     report = agency_object(Report.objects.select_related("client"), staff_agency(request), pk=report_id)
-    first = report.period_start
-    archive_monthly_report(report.client, first.year, first.month, timezone.now())
-    messages.success(
-        request,
-        _("The report of %(client)s for %(month)s was generated again.")
-        % {"client": report.client.name, "month": formatting.month_name(first)},
-    )
-    return _back_to_list(request)
+    names = _names(report)
+    before = report.uptime_percent
+    try:
+        again = generate_report(report.client, report.kind, report.period_start, timezone.now())
+    except (ReportPublished, ReportNotAvailable) as refusal:
+        messages.error(request, str(refusal))
+        return _back(request, report)
+    if again.uptime_percent != before:
+        names["before"], names["after"] = formatting.percent(before), formatting.percent(again.uptime_percent)
+        messages.success(
+            request,
+            _(
+                "The report of %(client)s for %(period)s was generated again, your text kept. "
+                "Uptime changed from %(before)s to %(after)s."
+            )
+            % names,
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "The report of %(client)s for %(period)s was generated again, your text kept; "
+                "its uptime is unchanged."
+            )
+            % names,
+        )
+    return _back(request, report)
 
 
 @require_POST
@@ -180,14 +227,17 @@ def report_send(request: HttpRequest, report_id: int) -> HttpResponse:
     send_key = request.POST.get("send_key", "")
     if not SEND_KEY.match(send_key):
         raise Http404  # not a form of this page
+    names = _names(report)
+    if report.is_draft:
+        messages.error(request, _("This report is a draft: publish it to send it."))
+        return _back(request, report)
     queued = send_report(report, send_key, timezone.now())
-    names = {"client": report.client.name, "month": formatting.month_name(report.period_start)}
     if queued:
         messages.success(
             request,
             ngettext(
-                "The report of %(client)s for %(month)s is on its way to %(count)s contact.",
-                "The report of %(client)s for %(month)s is on its way to %(count)s contacts.",
+                "The report of %(client)s for %(period)s is on its way to %(count)s contact.",
+                "The report of %(client)s for %(period)s is on its way to %(count)s contacts.",
                 queued,
             )
             % {**names, "count": queued},
@@ -196,16 +246,26 @@ def report_send(request: HttpRequest, report_id: int) -> HttpResponse:
         messages.error(request, _("No contact of %(client)s receives reports: nothing was sent.") % names)
     else:
         messages.info(request, _("This report was already queued by this page: it is sent once."))
-    return _back_to_list(request)
+    return _back(request, report)
 
 
 def send_report(report: Report, send_key: str, now: datetime) -> int:
-    """Queue the report for the client's report contacts; the number of mails queued. The first
-    send also marks the report sent (so the worker does not send that month again); the same
-    ``send_key`` queues nothing more."""
+    """Queue a published report again for the client's report contacts; the number of mails
+    queued. The same ``send_key`` queues nothing more."""
     with transaction.atomic():
         Report.objects.filter(pk=report.pk, sent_at__isnull=True).update(sent_at=now)
         return enqueue_report(report, report.client, suffix=f":dashboard:{send_key}")
+
+
+def _names(report: Report) -> dict[str, object]:
+    return {"client": report.client.name, "period": formatting.period_name(report.kind, report.period_start)}
+
+
+def _back(request: HttpRequest, report: Report) -> HttpResponse:
+    """Back to the review page when the form came from it, else to the list."""
+    if request.POST.get("from") == "review":
+        return redirect("report-review", report.pk)
+    return _back_to_list(request)
 
 
 def _back_to_list(request: HttpRequest) -> HttpResponse:
@@ -226,7 +286,9 @@ def clients_due(agency: Agency, month: date, since: datetime) -> QuerySet[Client
     """The clients whose plan includes the monthly report, who existed during ``month``, and
     whose report of that month was not generated since ``since`` (the click on "generate")."""
     after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    fresh = Report.objects.filter(kind=Report.Kind.MONTHLY, period_start=month, generated_at__gte=since)
+    fresh = Report.objects.filter(kind=Report.Kind.MONTHLY, period_start=month).filter(
+        Q(generated_at__gte=since) | Q(state=Report.State.PUBLISHED)  # a published report stays as sent
+    )
     return (
         Client.objects.filter(agency=agency, plan__monthly_report=True, created_at__date__lt=after)
         .exclude(pk__in=fresh.values("client_id"))
@@ -248,7 +310,10 @@ def report_generate(request: HttpRequest) -> HttpResponse:
     done = int(request.POST["done"]) if request.POST.get("done", "").isdigit() else 0
     started = time.monotonic()
     for client in clients_due(agency, month, since):
-        archive_monthly_report(client, month.year, month.month, now)
+        try:
+            generate_report(client, Report.Kind.MONTHLY, month, now)
+        except ReportPublished:
+            continue  # published by someone else meanwhile: it stays as it was sent
         done += 1
         if time.monotonic() - started > BATCH_BUDGET_SECONDS:
             break

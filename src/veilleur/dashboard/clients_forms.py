@@ -81,7 +81,20 @@ class ScopedForm(forms.ModelForm):
 class ClientForm(ScopedForm):
     class Meta:
         model = Client
-        fields = ["name", "key", "plan", "language", "time_zone", "logo_url", "primary_color", "accent_color"]
+        fields = [
+            "name",
+            "key",
+            "plan",
+            "language",
+            "time_zone",
+            "logo_url",
+            "primary_color",
+            "accent_color",
+            # Report mechanics.
+            "report_day",
+            "report_language",
+            "report_send_after_days",
+        ]
         labels = {
             "name": _("Name"),
             "key": _("Key"),
@@ -91,6 +104,9 @@ class ClientForm(ScopedForm):
             "logo_url": _("Logo address"),
             "primary_color": _("Primary colour"),
             "accent_color": _("Accent colour"),
+            "report_day": _("Report day"),
+            "report_language": _("Language of reports, if different"),
+            "report_send_after_days": _("Send reports automatically after (days)"),
         }
         help_texts = {
             "key": _(
@@ -99,6 +115,15 @@ class ClientForm(ScopedForm):
             "time_zone": _("An IANA name such as Europe/Paris: reports and maintenance windows follow it."),
             "primary_color": _("#RRGGBB; empty: the agency's colour."),
             "accent_color": _("#RRGGBB; empty: the agency's colour."),
+            "report_day": _(
+                "Day of the month (1–28, the client's time) the report of the month just ended is generated; "
+                "empty: the server's default."
+            ),
+            "report_language": _("Empty: the reports and their e-mails are in the client's language."),
+            "report_send_after_days": _(
+                "0: each report is sent as soon as it is generated. A number of days: it waits that long "
+                "as a draft you review, then leaves by itself. Empty: it waits until you publish it."
+            ),
         }
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:

@@ -98,7 +98,16 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "facts_rows": site_facts_rows(client, sites, now, changes=1),
             "reports": list(
                 Report.objects.filter(client=client)
-                .only("pk", "kind", "period_start", "language", "uptime_percent", "generated_at", "sent_at")
+                .only(
+                    "pk",
+                    "kind",
+                    "period_start",
+                    "language",
+                    "uptime_percent",
+                    "generated_at",
+                    "sent_at",
+                    "state",
+                )
                 .order_by("-period_start", "-pk")[:24]
             ),
             "status_page": status_page,

@@ -112,6 +112,10 @@ class OutboxMessage(AgencyOwned):
         PERFORMANCE_DEGRADED = "performance_degraded", "Performance degraded"
         PERFORMANCE_RESTORED = "performance_restored", "Performance back to normal"
         MONTHLY_REPORT = "monthly_report", "Monthly report"
+        # Report mechanics: the quarterly review to the client's contacts, and "a draft is ready
+        # to review" to the agency.
+        QUARTERLY_REVIEW = "quarterly_review", "Quarterly review"
+        REPORT_READY = "report_ready", "Report ready to review"
         # To a status page's subscribers.
         SUBSCRIPTION_CONFIRM = "subscription_confirm", "Subscription confirmation"
         STATUS_INCIDENT_OPENED = "status_incident_opened", "Status page: incident opened"

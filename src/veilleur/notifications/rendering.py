@@ -90,11 +90,15 @@ class RenderedMessage:
 
 
 def render_message(row: OutboxMessage) -> RenderedMessage:
-    if row.kind == Kind.MONTHLY_REPORT:
+    if row.kind in (Kind.MONTHLY_REPORT, Kind.QUARTERLY_REVIEW):
         # Imported here: the report's wording lives with the reports, which import this module.
         from veilleur.reports.mail import render_report_message
 
         return render_report_message(row)
+    if row.kind == Kind.REPORT_READY:
+        from veilleur.reports.mail import render_ready_message
+
+        return render_ready_message(row)
     if row.kind in SUBSCRIBER_KINDS:
         return render_subscriber_message(row)
     if row.kind == Kind.STAFF_INVITATION:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -80,14 +81,19 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
 @portal_view
 def report_list(request: HttpRequest) -> HttpResponse:
     user = portal_user(request)
-    reports = Report.objects.filter(client=user.client).defer("html", "pdf").order_by("-period_start", "kind")
-    return _page(request, "reports.html", {"reports": reports}, "reports")
+    reports = published(Report.objects.filter(client=user.client)).defer("html", "pdf")
+    return _page(request, "reports.html", {"reports": reports.order_by("-period_start", "kind")}, "reports")
+
+
+def published(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """The client reads its published reports only: a draft is the agency's until it publishes it."""
+    return reports.filter(state=Report.State.PUBLISHED)
 
 
 @require_GET
 @portal_view
 def report_html(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = client_object(Report.objects.defer("pdf"), portal_user(request), pk=report_id)
+    report = client_object(published(Report.objects.defer("pdf")), portal_user(request), pk=report_id)
     return HttpResponse(report.html, content_type="text/html; charset=utf-8")
 
 
@@ -95,7 +101,7 @@ def report_html(request: HttpRequest, report_id: int) -> HttpResponse:
 @portal_view
 def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
     report = client_object(
-        Report.objects.defer("html").select_related("client"), portal_user(request), pk=report_id
+        published(Report.objects.defer("html").select_related("client")), portal_user(request), pk=report_id
     )
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{attachment_name(report)}"'

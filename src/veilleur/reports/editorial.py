@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 # Sections an agency may hide. The headline figures and "how these figures are counted" are not
 # optional: a report without them would state figures no reader can check.
-HIDEABLE_SECTIONS: dict[str, str] = {
-    "deliverables": "What the plan did",
-    "guarantee": "Uptime guarantee",
-    "incidents": "Incidents",
-    "maintenance": "Maintenance windows and work done",
-    "performance": "Performance",
-    "certificates": "Certificates and domains",
-    "software": "Software versions",
-    "trends": "Trends",
-    "patterns": "Incident patterns",
-    "recommendations": "Recommendations",
+HIDEABLE_SECTIONS = {
+    "deliverables": _("What the plan did"),
+    "guarantee": _("Uptime guarantee"),
+    "incidents": _("Incidents"),
+    "maintenance": _("Maintenance windows and work done"),
+    "performance": _("Performance"),
+    "certificates": _("Certificates and domains"),
+    "software": _("Software versions"),
+    "trends": _("Trends"),
+    "patterns": _("Incident patterns"),
+    "recommendations": _("Recommendations"),
 }
 
 

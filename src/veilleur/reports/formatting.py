@@ -100,3 +100,13 @@ def short_datetime(value: datetime | None, zone: ZoneInfo) -> str:
     if value is None:
         return "—"
     return formats.date_format(value.astimezone(zone), _("j M, H:i"))
+
+
+def quarter_name(first: date) -> str:
+    """ "Q4 2026", "T4 2026": the calendar quarter starting on ``first``."""
+    return _("Q%(quarter)d %(year)d") % {"quarter": (first.month - 1) // 3 + 1, "year": first.year}
+
+
+def period_name(kind: str, first: date) -> str:
+    """The period a report covers, by its kind: "October 2026" (monthly), "Q4 2026" (quarterly)."""
+    return quarter_name(first) if kind == "quarterly" else month_name(first)

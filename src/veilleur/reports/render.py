@@ -22,6 +22,7 @@ from veilleur.domain.sla import SlaOutcome
 from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
+from veilleur.reports.editorial import HIDEABLE_SECTIONS, NO_EDITORIAL_TEXT, EditorialText
 from veilleur.reports.pdf import pdf_from_html
 from veilleur.reports.performance import SitePerformance
 
@@ -73,19 +74,35 @@ class SiteView:
     lab: list[FigureView] = field(default_factory=list)
 
 
-def render_html(report: MonthlyReport, language: str | None = None) -> str:
+def render_html(
+    report: MonthlyReport,
+    language: str | None = None,
+    editorial: EditorialText = NO_EDITORIAL_TEXT,
+    *,
+    draft: bool = False,
+) -> str:
+    """The report's document. ``editorial`` is the agency's text (its introduction on the first
+    page, next steps and closing note at the end, the sections it hides left out); a ``draft``
+    says on its first page that the client does not see it yet."""
     with translation.override(language or report.language):
-        return render_to_string(TEMPLATE, _context(report))
+        return render_to_string(TEMPLATE, _context(report, editorial, draft))
 
 
-def render_pdf(report: MonthlyReport, language: str | None = None) -> bytes:
-    return pdf_from_html(render_html(report, language))
+def render_pdf(
+    report: MonthlyReport, language: str | None = None, editorial: EditorialText = NO_EDITORIAL_TEXT
+) -> bytes:
+    return pdf_from_html(render_html(report, language, editorial))
 
 
-def _context(report: MonthlyReport) -> dict[str, Any]:
+def _context(report: MonthlyReport, editorial: EditorialText, draft: bool) -> dict[str, Any]:
     target = report.plan.uptime_target_percent
     return {
         "report": report,
+        "editorial": editorial,
+        # The monthly has no certificates, software, trends, patterns or recommendations sections:
+        # hiding them changes nothing here. The headline and "how these figures are counted" stay.
+        "shows": {section: editorial.shows(section) for section in HIDEABLE_SECTIONS},
+        "draft": draft,
         # The stored copy of the logo ("" when none could be loaded: the cover shows the name).
         "logo_src": logo_data_uri(report.agency.logo_url),
         "zone": report.zone,

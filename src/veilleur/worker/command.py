@@ -14,7 +14,7 @@ from veilleur.incidents.degraded import DEGRADED_PERIOD_SECONDS, evaluate_degrad
 from veilleur.lab.jobs import LAB_PERIOD_SECONDS, measure_next_site
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
-from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
+from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_scheduled_reports
 from veilleur.statuspages.domains import verify_pending
 from veilleur.worker.loop import Job, Worker
 
@@ -41,7 +41,7 @@ def jobs() -> list[Job]:
         Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
         Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
         Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
-        Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
+        Job("reports", REPORT_PERIOD_SECONDS, send_scheduled_reports),
         Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
         Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
         Job("degraded performance", DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance),

@@ -21,7 +21,7 @@ from veilleur.notifications.delivery import Deliverer
 from veilleur.notifications.smtp_url import parse_smtp_url
 from veilleur.plans.models import Plan
 from veilleur.reports.models import Report
-from veilleur.reports.sending import archive_monthly_report
+from veilleur.reports.sending import generate_report
 
 PASSWORD = "correct horse battery"
 READER = "marie@boulangerie-martin.example"
@@ -37,9 +37,10 @@ class World:
 
     @cached_property
     def report(self) -> Report:
-        """Last month's report of the client, archived as the worker archives it."""
-        month = previous_month(timezone.now())
-        return archive_monthly_report(self.client, month.year, month.month, timezone.now())
+        """Last month's report of the client, a draft as the worker generates it for review."""
+        return generate_report(
+            self.client, Report.Kind.MONTHLY, previous_month(timezone.now()), timezone.now()
+        )
 
     def browser(self, person: StaffUser) -> Browser:
         browser = Browser()

@@ -1,21 +1,25 @@
-"""In Chromium, from the keyboard and at phone width: preview a report, send it (one mail per
-contact), and open and print the offer sheet."""
+"""In Chromium, from the keyboard and at phone width: review a draft report, write the agency's
+text, publish it (one mail per contact), and open and print the offer sheet."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page
 
 from tests.browser import chromium
 from veilleur.accounts.models import Agency
 from veilleur.notifications.models import OutboxMessage
+from veilleur.reports.models import Report
+from veilleur.reports.sending import generate_report
 
-from .conftest import PASSWORD, make_world
+from .conftest import PASSWORD, make_world, previous_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +39,7 @@ def shoot(page: Page, name: str) -> None:
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
-def test_preview_send_and_offer_sheet(
+def test_review_publish_and_offer_sheet(
     chromium_path: str, live_server: Any, make_agency: Callable[..., Agency]
 ) -> None:
     world = make_world(make_agency, "atelier", "Atelier Lumière")
@@ -51,19 +55,33 @@ def test_preview_send_and_offer_sheet(
 
         desk.goto(f"{base}/reports/")
         shoot(desk, "reports-fr-desktop")
-        desk.locator(f"a[href='/reports/{world.report.pk}/']").focus()
+        review = f"/reports/{world.report.pk}/review"
+        desk.locator(f"a[href='{review}']").focus()
         with desk.expect_navigation():
             desk.keyboard.press("Enter")
-        assert world.client.name in desk.content()
-        desk.go_back()
+        assert desk.url == f"{base}{review}"
+        desk.locator("#id_intro").focus()
+        desk.keyboard.type("Un mois calme.")
+        desk.locator("input[name=hidden_sections][value=incidents]").focus()
+        desk.keyboard.press("Space")
+        save = desk.locator(f"form[action='/reports/{world.report.pk}/text'] button")
+        save.focus()
+        with desk.expect_navigation():
+            desk.keyboard.press("Enter")
+        assert "Un mois calme." in desk.frame_locator("iframe.report-preview").locator("body").inner_text()
+        shoot(desk, "review-fr-desktop")
+        assert not OutboxMessage.objects.exists()
 
-        send = desk.locator(f"form[action='/reports/{world.report.pk}/send'] button")
-        send.focus()
+        publish = desk.locator(f"form[action='/reports/{world.report.pk}/publish'] button")
+        publish.focus()
         with desk.expect_navigation():
             desk.keyboard.press("Enter")
         assert desk.locator("p.notice").count() == 1
         assert OutboxMessage.objects.filter(report=world.report).count() == 1
-        assert world.client.contacts.get().email in desk.locator("table").inner_text()
+        assert world.client.contacts.get().email in desk.locator("ul.deliveries").inner_text()
+        shoot(desk, "review-published-fr-desktop")
+        desk.goto(f"{base}/reports/{world.report.pk}/")
+        shoot(desk, "report-published-fr-desktop")
 
         desk.goto(f"{base}/settings/")
         desk.fill("#id_agency-name", "Atelier Soleil")  # the preview follows without saving
@@ -90,6 +108,8 @@ def test_preview_send_and_offer_sheet(
         ).new_page()
         for path, name in (
             ("/reports/", "reports"),
+            (f"/reports/{world.report.pk}/review", "review-published"),
+            (f"/reports/{world.report.pk}/", "report-published"),
             ("/team/", "team"),
             ("/settings/", "settings"),
             ("/plans/", "plans"),
@@ -98,3 +118,20 @@ def test_preview_send_and_offer_sheet(
             phone.goto(f"{base}{path}")
             fits(phone, PHONE_WIDTH)
             shoot(phone, f"{name}-en-phone")
+
+        # A second draft, read and written at phone width.
+        earlier = previous_month(timezone.now()) - timedelta(days=1)
+        draft = generate_report(world.client, Report.Kind.MONTHLY, earlier.replace(day=1), timezone.now())
+        phone.goto(f"{base}/reports/{draft.pk}/review")
+        fits(phone, PHONE_WIDTH)
+        phone.fill("#id_next_steps", "Update the theme.")
+        with phone.expect_navigation():
+            phone.locator(f"form[action='/reports/{draft.pk}/text'] button").click()
+        fits(phone, PHONE_WIDTH)
+        shoot(phone, "review-draft-en-phone")
+        desk.goto(f"{base}/reports/{draft.pk}/review")
+        shoot(desk, "review-draft-fr-desktop")
+        desk.goto(f"{base}/reports/{draft.pk}/")
+        shoot(desk, "report-draft-fr-desktop")
+        phone.goto(f"{base}/reports/{draft.pk}/")
+        shoot(phone, "report-draft-en-phone")

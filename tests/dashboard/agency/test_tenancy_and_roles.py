@@ -21,11 +21,20 @@ def test_another_agencys_objects_answer_404_and_stay(world: World, rival: World)
     plan = Plan.objects.filter(agency=world.agency).first()
     assert plan is not None
     report_before = Report.objects.values().get(pk=world.report.pk)
-    for url in (f"/reports/{world.report.pk}/", f"/reports/{world.report.pk}/pdf", f"/plans/{plan.pk}/"):
+    pages = (
+        f"/reports/{world.report.pk}/",
+        f"/reports/{world.report.pk}/pdf",
+        f"/reports/{world.report.pk}/review",
+        f"/plans/{plan.pk}/",
+    )
+    for url in pages:
         assert browser.get(url).status_code == 404, url
     posts = {
         f"/reports/{world.report.pk}/send": {"send_key": "page-key-12345678"},
         f"/reports/{world.report.pk}/regenerate": {},
+        f"/reports/{world.report.pk}/text": {"intro": "Stolen"},
+        f"/reports/{world.report.pk}/publish": {},
+        f"/reports/{world.report.pk}/hold": {},
         f"/plans/{plan.pk}/": {"name": "Stolen"},
         f"/team/{world.member.pk}/role": {"role": "owner"},
         f"/team/{world.member.pk}/remove": {},
@@ -44,8 +53,16 @@ def test_another_agencys_objects_answer_404_and_stay(world: World, rival: World)
 
 def test_members_read_and_change_nothing(world: World) -> None:
     browser = world.browser(world.member)
-    for url in ("/reports/", "/team/", "/settings/", "/plans/", "/offer/"):
+    for url in (
+        "/reports/",
+        f"/reports/{world.report.pk}/review",
+        "/team/",
+        "/settings/",
+        "/plans/",
+        "/offer/",
+    ):
         assert browser.get(url).status_code == 200, url
+    report_before = Report.objects.values().get(pk=world.report.pk)
     assert browser.get("/plans/new").status_code == 404
     for url, data in {
         "/team/invite": {"email": "new@atelier.example", "role": "admin"},
@@ -53,8 +70,12 @@ def test_members_read_and_change_nothing(world: World) -> None:
         f"/team/{world.admin.pk}/remove": {},
         f"/reports/{world.report.pk}/send": {"send_key": "page-key-12345678"},
         "/reports/generate": {"month": f"{previous_month(timezone.now()):%Y-%m}"},
+        f"/reports/{world.report.pk}/text": {"intro": "Written by a member"},
+        f"/reports/{world.report.pk}/publish": {},
+        f"/reports/{world.report.pk}/hold": {},
     }.items():
         assert browser.post(url, data).status_code == 404, url
+    assert Report.objects.values().get(pk=world.report.pk) == report_before
     browser.post("/settings/", {"agency-name": "Renamed by a member"})
     world.agency.refresh_from_db()
     assert world.agency.name == "Atelier Lumière"

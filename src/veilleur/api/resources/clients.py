@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from pydantic import Field, Strict
 
 from veilleur.accounts.models import Agency
 from veilleur.api.auth import agency_of
@@ -21,14 +22,20 @@ from veilleur.api.fields import (
     ObjectId,
     OptionalColor,
     OptionalHttpUrl,
+    OptionalLanguage,
     QueryId,
     TimeZone,
 )
 from veilleur.api.pagination import Page, PageQuery, paginate
-from veilleur.clients.models import Client
+from veilleur.clients.models import REPORT_DAY_MAX, REPORT_SEND_AFTER_DAYS_MAX, Client
 from veilleur.plans.models import Plan
 
 router = Router(tags=["clients"])
+
+# Report mechanics: the day of the month (the client's time; null: the server's default) and the
+# days a report waits as a draft before it is sent (0: at once; null: until the agency publishes).
+ReportDay = Annotated[int, Strict(), Field(ge=1, le=REPORT_DAY_MAX)]
+ReportSendAfterDays = Annotated[int, Strict(), Field(ge=0, le=REPORT_SEND_AFTER_DAYS_MAX)]
 
 
 class ClientOut(Schema):
@@ -42,6 +49,10 @@ class ClientOut(Schema):
     logo_url: str
     primary_color: str
     accent_color: str
+    # Report mechanics.
+    report_day: int | None
+    report_language: str
+    report_send_after_days: int | None
     created_at: datetime
 
     @staticmethod
@@ -59,6 +70,9 @@ class ClientCreate(InputSchema):
     logo_url: OptionalHttpUrl = ""
     primary_color: OptionalColor = ""
     accent_color: OptionalColor = ""
+    report_day: ReportDay | None = None
+    report_language: OptionalLanguage = ""
+    report_send_after_days: ReportSendAfterDays | None = 0
 
 
 class ClientPatch(InputSchema):
@@ -71,6 +85,9 @@ class ClientPatch(InputSchema):
     logo_url: OptionalHttpUrl | None = None
     primary_color: OptionalColor | None = None
     accent_color: OptionalColor | None = None
+    report_day: ReportDay | None = None
+    report_language: OptionalLanguage | None = None
+    report_send_after_days: ReportSendAfterDays | None = None
 
 
 def clients_of(agency: Agency) -> QuerySet[Client]:
@@ -123,7 +140,7 @@ def update_client(request: HttpRequest, id: QueryId, payload: ClientPatch) -> Cl
     agency = agency_of(request)
     client = get_or_404(clients_of(agency), id, "client")
     changes = payload.changes()
-    refuse_nulls(changes)
+    refuse_nulls(changes, nullable=("report_day", "report_send_after_days"))
     plan = plan_from(agency, changes)
     if plan is not None:
         client.plan = plan

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from veilleur.dashboard import agency_plans, agency_reports, agency_settings, agency_team
+from veilleur.dashboard import agency_plans, agency_reports, agency_settings, agency_team, report_review
 
 urlpatterns: list[URLPattern] = [
     path("reports/", agency_reports.report_list, name="report-list"),
@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern] = [
     path("reports/<int:report_id>/pdf", agency_reports.report_pdf, name="report-pdf"),
     path("reports/<int:report_id>/regenerate", agency_reports.report_regenerate, name="report-regenerate"),
     path("reports/<int:report_id>/send", agency_reports.report_send, name="report-send"),
+    # Report mechanics: review a draft, write the agency's text, publish.
+    path("reports/<int:report_id>/review", report_review.report_review, name="report-review"),
+    path("reports/<int:report_id>/text", report_review.report_save_text, name="report-text"),
+    path("reports/<int:report_id>/publish", report_review.report_publish, name="report-publish"),
+    path("reports/<int:report_id>/hold", report_review.report_hold, name="report-hold"),
     path("team/", agency_team.team, name="team"),
     path("team/invite", agency_team.team_invite, name="team-invite"),
     path("team/<int:person_id>/invite-again", agency_team.team_reinvite, name="team-reinvite"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -79,3 +80,9 @@ def num(value: int) -> str:
 def seconds(value: int) -> str:
     """A whole number of seconds as a duration: the incident rows' printed downtime."""
     return formatting.duration(timedelta(seconds=value))
+
+
+@register.filter
+def report_period(report: Any) -> str:
+    """A report's period in words: "October 2026", "Q4 2026"."""
+    return formatting.period_name(report.kind, report.period_start)
