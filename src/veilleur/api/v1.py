@@ -18,6 +18,7 @@ from veilleur.api.resources import (
     plans,
     portal_users,
     results,
+    site_facts,
     sites,
     states,
     status_pages,
@@ -53,6 +54,7 @@ api.add_router("/contacts", contacts.router)
 api.add_router("/portal-users", portal_users.router)
 api.add_router("/sites", sites.router)
 api.add_router("/sites", certificates.router)
+api.add_router("/sites", site_facts.router)  # domain registration and software
 # Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
 api.add_router("/monitors", states.router)
 api.add_router("/monitors", results.router)

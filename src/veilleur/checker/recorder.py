@@ -353,9 +353,10 @@ def _apply_event(monitor_id: int, event: object, proof: list[dict[str, object]])
             proof=proof,
         )
     elif isinstance(event, IncidentRecovered):
-        Incident.objects.filter(monitor_id=monitor_id, resolved_at__isnull=True).update(
-            recovered_at=event.recovered_at, resolved_at=event.resolved_at, recovery_proof=proof
+        open_down = Incident.objects.filter(
+            monitor_id=monitor_id, kind=Incident.Kind.DOWN, resolved_at__isnull=True
         )
+        open_down.update(recovered_at=event.recovered_at, resolved_at=event.resolved_at, recovery_proof=proof)
     elif isinstance(event, BlipEvent):
         Blip.objects.create(
             monitor_id=monitor_id,

@@ -113,6 +113,9 @@ def plan_entry(plan: Plan) -> dict[str, Any]:
         "confirmation_checks": plan.confirmation_checks,
         "certificate_warning_days": list(plan.certificate_warning_days),
         "certificate_lifetime_fraction": float(plan.certificate_lifetime_fraction),
+        # Domains and CMS versions.
+        "cms_versions": plan.cms_versions,
+        "domain_warning_days": list(plan.domain_warning_days),
     }
 
 

@@ -24,6 +24,7 @@ from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
 from veilleur.configfile.issues import Issue
 from veilleur.domain import validators as checks
+from veilleur.domain.plans import DEFAULT_DOMAIN_WARNING_DAYS, MAX_DOMAIN_WARNING_DAYS
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
@@ -224,6 +225,13 @@ class PlanSpec(Strict):
     certificate_lifetime_fraction: Annotated[Decimal, BeforeValidator(_lifetime_fraction)] = model_default(
         Plan, "certificate_lifetime_fraction"
     )
+    # Domains and CMS versions.
+    cms_versions: bool = model_default(Plan, "cms_versions")
+    domain_warning_days: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_DOMAIN_WARNING_DAYS)]],
+        EmptyIfNull,
+        model_rules(Plan, "domain_warning_days"),
+    ] = Field(default_factory=lambda: list(DEFAULT_DOMAIN_WARNING_DAYS))
 
 
 class ClientBranding(Strict):

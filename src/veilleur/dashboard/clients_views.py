@@ -36,6 +36,7 @@ from veilleur.dashboard.clients_forms import (
     TaskForm,
     WindowForm,
 )
+from veilleur.dashboard.site_facts import site_facts_rows
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 from veilleur.portal.staff import client_users
@@ -92,6 +93,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "incidents": data.recent_incidents(monitors),
             "windows": data.windows_of(client),
             "tasks": data.recent_tasks(MaintenanceTask.objects.filter(client=client)),
+            "facts_rows": site_facts_rows(client, sites, now, changes=1),
             "reports": list(
                 Report.objects.filter(client=client)
                 .only("pk", "kind", "period_start", "language", "uptime_percent", "generated_at", "sent_at")
@@ -136,6 +138,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
             "incidents": data.recent_incidents(Monitor.objects.filter(site=site)),
             "windows": windows,
             "tasks": data.recent_tasks(MaintenanceTask.objects.filter(site=site)),
+            "facts_rows": site_facts_rows(client, [site], now, changes=10),
             "can_manage": _manages(request),
             "certificates": site_certificates(site, now),
         },

@@ -15,6 +15,7 @@ from veilleur.api.auth import agency_of
 from veilleur.api.crud import assign, get_or_404, refuse_nulls, save_validated
 from veilleur.api.fields import InputSchema, Key, Name, NonNegativeInt, PositiveInt, QueryId, StrictBoolean
 from veilleur.api.pagination import Page, PageQuery, paginate
+from veilleur.domain.plans import MAX_DOMAIN_WARNING_DAYS
 from veilleur.plans.models import Plan
 
 router = Router(tags=["plans"])
@@ -48,6 +49,9 @@ class PlanOut(Schema):
     # Certificate monitoring: expiry warnings (docs/certificates.md).
     certificate_warning_days: list[int]
     certificate_lifetime_fraction: float
+    # Domains and CMS versions.
+    cms_versions: bool
+    domain_warning_days: list[int]
 
 
 @router.get("", response=Page[PlanOut], summary="List plans")
@@ -86,6 +90,11 @@ class PlanPatch(InputSchema):
     # Certificate monitoring: expiry warnings.
     certificate_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=365)]] | None = None
     certificate_lifetime_fraction: Annotated[float, Field(ge=0.01, le=0.9)] | None = None
+    # Domains and CMS versions.
+    cms_versions: StrictBoolean | None = None
+    domain_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=MAX_DOMAIN_WARNING_DAYS)]] | None = (
+        None
+    )
 
 
 class PlanCreate(PlanPatch):

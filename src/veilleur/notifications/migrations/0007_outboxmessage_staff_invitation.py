@@ -4,28 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("notifications", "0006_outboxmessage_subscription_alter_outboxmessage_kind"),
+        ('notifications', '0006_outboxmessage_subscription_alter_outboxmessage_kind'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="outboxmessage",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("incident_confirmed", "Incident confirmed"),
-                    ("incident_recovered", "Incident recovered"),
-                    ("sla_warning", "Response due soon"),
-                    ("sla_breach", "Response overdue"),
-                    ("monthly_report", "Monthly report"),
-                    ("subscription_confirm", "Subscription confirmation"),
-                    ("status_incident_opened", "Status page: incident opened"),
-                    ("status_incident_updated", "Status page: incident update"),
-                    ("status_incident_resolved", "Status page: incident resolved"),
-                    ("staff_invitation", "Staff invitation"),
-                ],
-                max_length=32,
-            ),
+            model_name='outboxmessage',
+            name='kind',
+            field=models.CharField(choices=[('incident_confirmed', 'Incident confirmed'), ('incident_recovered', 'Incident recovered'), ('sla_warning', 'Response due soon'), ('sla_breach', 'Response overdue'), ('monthly_report', 'Monthly report'), ('subscription_confirm', 'Subscription confirmation'), ('status_incident_opened', 'Status page: incident opened'), ('status_incident_updated', 'Status page: incident update'), ('status_incident_resolved', 'Status page: incident resolved'), ('staff_invitation', 'Staff invitation')], max_length=32),
         ),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("plans", "0002_alter_plan_confirmation_checks"),
+        ("plans", "0003_degraded_thresholds"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0002_monitorruntime_checkresult_nodatagap"),
+        ("monitoring", "0003_paused_spans"),
     ]
 
     operations = [
