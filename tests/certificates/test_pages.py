@@ -116,3 +116,20 @@ def test_the_plans_editor_sets_the_thresholds_and_names_a_bad_one(agency: Agency
     assert plan.certificate_warning_days == [21, 7, 2] and str(plan.certificate_lifetime_fraction) == "0.2500"
     page = browser.get(reverse("plan-edit", args=[plan.pk])).content.decode()
     assert 'value="21, 7, 2"' in page
+
+
+def test_every_finding_has_words_in_both_languages() -> None:
+    from django.utils import translation
+
+    from veilleur.certificates.wording import finding_in_words
+    from veilleur.probes.tls_audit import FINDING_CODES
+
+    params = {"host": "h", "reason": "r", "issuer": "i", "key": "k", "hash": "SHA1", "version": "TLS 1.0"}
+    for language in ("en", "fr"):
+        with translation.override(language):
+            words = {code: finding_in_words(code, params) for code in FINDING_CODES}
+        assert all(text != code and "%(" not in text for code, text in words.items()), words
+    with translation.override("fr"):
+        assert "TLS 1.0" in finding_in_words("tls1_0_enabled", {}) and "accepte encore" in finding_in_words(
+            "tls1_0_enabled", {}
+        )

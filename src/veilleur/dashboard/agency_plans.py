@@ -41,6 +41,15 @@ class PlanForm(forms.ModelForm):
             'One step per line, "below % : credit %": "99.9 : 10" credits 10 % of the fee below 99.9 %.'
         ),
     )
+    # Certificate monitoring: expiry warnings.
+    certificate_warning_days = forms.CharField(
+        label=gettext_lazy("Certificate expiry warnings (days before)"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy(
+            "With certificate monitoring; separated by commas, e.g. 30, 14, 7, 3, 1. Empty: left as it is."
+        ),
+    )
     # Domains and CMS versions.
     domain_warning_days = forms.CharField(
         label=gettext_lazy("Domain expiry warnings (days before)"),
@@ -49,13 +58,6 @@ class PlanForm(forms.ModelForm):
             'Comma-separated, e.g. "30, 14, 7": the agency is warned that a domain registration runs '
             "out at each of these. Empty: no warnings. Watched with SSL certificate monitoring."
         ),
-    )
-    # Certificate monitoring: expiry warnings.
-    certificate_warning_days = forms.CharField(
-        label=gettext_lazy("Certificate expiry warnings (days before)"),
-        required=True,
-        max_length=200,
-        help_text=gettext_lazy("With certificate monitoring; separated by commas, e.g. 30, 14, 7, 3, 1."),
     )
 
     class Meta:
@@ -82,10 +84,6 @@ class PlanForm(forms.ModelForm):
             "confirmation_checks",
             "certificate_warning_days",
             "certificate_lifetime_fraction",
-            # Degraded performance
-            "degraded_above_ms",
-            "degraded_after_checks",
-            "degraded_baseline_factor",
         ]
         labels = {
             "key": gettext_lazy("Key"),
@@ -109,9 +107,6 @@ class PlanForm(forms.ModelForm):
             "certificate_lifetime_fraction": gettext_lazy(
                 "Certificate warning at this share of its lifetime left"
             ),
-            "degraded_above_ms": gettext_lazy("Slow above (ms)"),
-            "degraded_after_checks": gettext_lazy("Slow checks in a row before an incident"),
-            "degraded_baseline_factor": gettext_lazy("Slow above this many times the usual speed"),
         }
         help_texts = {
             "key": gettext_lazy(
@@ -122,17 +117,6 @@ class PlanForm(forms.ModelForm):
             "certificate_lifetime_fraction": gettext_lazy(
                 "0.3333: a third, when automatic (ACME) renewals happen; earlier day warnings are "
                 "skipped for short-lived certificates."
-            ),
-            "degraded_above_ms": gettext_lazy(
-                "With performance monitoring: a check slower than this is slow (a site may set its own)."
-            ),
-            "degraded_after_checks": gettext_lazy(
-                "A degraded-performance incident opens after this many slow checks in a row, and closes "
-                "after as many normal ones. Slow is never counted as downtime."
-            ),
-            "degraded_baseline_factor": gettext_lazy(
-                "Also slow when the last 15 minutes' slowest responses (p95) take this many times longer "
-                "than over the previous 14 days. Needs 3 days of history."
             ),
         }
 
@@ -152,13 +136,20 @@ class PlanForm(forms.ModelForm):
                 f"{step['below_percent']} : {step['credit_percent']}"
                 for step in self.instance.service_credits
             )
+        self.fields["certificate_lifetime_fraction"].required = False  # left out: kept as it is
         self.initial["certificate_warning_days"] = ", ".join(
             str(days) for days in (self.instance.certificate_warning_days or [])
         )
 
+    def clean_certificate_lifetime_fraction(self) -> Decimal:
+        share = self.cleaned_data.get("certificate_lifetime_fraction")
+        return self.instance.certificate_lifetime_fraction if share is None else share
+
     def clean_certificate_warning_days(self) -> list[int]:
         """The typed days as the plan stores them; the plan's own validator checks their values."""
         text = str(self.cleaned_data.get("certificate_warning_days") or "")
+        if not text.strip():  # left out: the plan keeps its days (a new plan, the defaults)
+            return list(self.instance.certificate_warning_days)
         try:
             return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
         except ValueError:
