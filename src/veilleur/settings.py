@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "veilleur.monitoring",
     "veilleur.incidents",
     "veilleur.history",
+    "veilleur.certificates",
     "veilleur.notifications",
     "veilleur.api",
     "veilleur.reports",

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from veilleur.certificates.summary import site_certificates
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.dashboard import clients_data as data
 from veilleur.dashboard.access import agency_object, manager_view, staff_agency, staff_user, staff_view
@@ -139,6 +140,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
             "tasks": data.recent_tasks(MaintenanceTask.objects.filter(site=site)),
             "facts_rows": site_facts_rows(client, [site], now, changes=10),
             "can_manage": _manages(request),
+            "certificates": site_certificates(site, now),
         },
     )
 

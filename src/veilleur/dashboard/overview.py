@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import Agency
+from veilleur.certificates.summary import Expiry, soonest_expiries
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.accounting import (
     Period,
@@ -45,6 +46,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
 )
 from veilleur.history.jobs import HOUR, RESULT_FIELDS, floor_hour, record_of_row
 from veilleur.history.models import RollupDay
@@ -98,6 +100,8 @@ class SiteRow:
     p95_ms: float | None = None
     beats: list[Beat] = field(default_factory=list)  # the last HEARTBEAT_HOURS hours, oldest first
     open_incidents: list[tuple[Incident, ResponseState]] = field(default_factory=list)
+    # Certificate monitoring: the site's certificate that expires first (None: not watched).
+    certificate: Expiry | None = None
     # Domains: the registration expiry, where the plan watches it (filled by ``page_details``).
     watches_domain: bool = False
     domain: DomainFacts | None = None
@@ -129,7 +133,7 @@ class SiteFilter:
 
 def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow]:
     """Every site of ``agency`` matching ``chosen`` (and every such client without a site), with
-    its state at ``now``. Seven queries whatever the number of sites."""
+    its state at ``now``. Eight queries whatever the number of sites."""
     sites = _sites(agency, chosen)
     site_values = list(
         sites.values(
@@ -177,6 +181,9 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
                 watches_domain=site["client__plan__ssl_monitoring"] and not site["client__demo"],
             )
         )
+    expiries = soonest_expiries(agency, [site["id"] for site in site_values], now)
+    for row in rows:
+        row.certificate = expiries.get(row.site_id) if row.site_id is not None else None
     rows += _clients_without_sites(agency, chosen)
     return rows
 
@@ -307,13 +314,14 @@ def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
     start = min(earliest, now - DAY)
     created = dict(Monitor.objects.filter(id__in=monitor_ids).values_list("id", "created_at"))
     gaps = gaps_by_monitor(monitor_ids, start, now)
+    pauses = pauses_by_monitor(monitor_ids, start, now)
     incidents = incidents_by_monitor(monitor_ids, start, now)
     hours = _hourly_figures(monitor_ids, rows, now)
     first_hour = floor_hour(now) - (HEARTBEAT_HOURS - 1) * HOUR
     for row in rows:
         if not row.monitors:
             continue
-        _fill_uptime(row, created, gaps, incidents, now)
+        _fill_uptime(row, created, gaps, pauses, incidents, now)
         site_hours = [hours.get(line.id, {}) for line in row.monitors]
         row.p95_ms = _p95(
             figures for by_hour in site_hours for listed in by_hour.values() for figures in listed
@@ -344,6 +352,7 @@ def _fill_uptime(
     row: SiteRow,
     created: dict[int, datetime],
     gaps: dict[int, list[tuple[datetime, datetime]]],
+    pauses: dict[int, list[tuple[datetime, datetime]]],
     incidents: dict[int, list[Incident]],
     now: datetime,
 ) -> None:
@@ -354,7 +363,9 @@ def _fill_uptime(
     accounts = []
     for line in row.monitors:
         monitor = Monitor(id=line.id, created_at=created[line.id])
-        history = monitor_history(monitor, row.windows, gaps[line.id], incidents[line.id])
+        history = monitor_history(
+            monitor, row.windows, gaps[line.id], incidents[line.id], paused=pauses[line.id]
+        )
         accounts.append(account_period(period, history, now))
     site = account_site(period, now, accounts)
     row.uptime_24h = _percent(*site_totals_between(site, now - DAY, now))

@@ -15,6 +15,7 @@ from django.utils.dates import WEEKDAYS
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veilleur.accounts.models import BusinessCalendar
+from veilleur.certificates.summary import client_certificates
 from veilleur.clients.models import Contact, Site
 from veilleur.cms.facts import change_in_words, software_facts
 from veilleur.domains.facts import domain_facts
@@ -70,6 +71,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
         "tasks": data.work_done(site),
         "chart": data.response_time_chart(site, now),
         "page": page,
+        "certificates": client_certificates(site, ZoneInfo(site.client.time_zone), now),
     }
     return _page(request, "site.html", context, "overview")
 

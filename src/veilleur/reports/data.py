@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from veilleur.certificates.report import CertificateLine, certificate_lines
 from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.cms.facts import ChangeRow, changes_between
 from veilleur.domain.accounting import (
@@ -41,6 +42,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
@@ -205,6 +207,8 @@ class MonthlyReport:
     tasks: tuple[TaskRow, ...]  # every task shown to the client this month, the newest last
     incidents_handled: int  # incidents of the month that recovered
     deliverables: tuple[DeliverableLine, ...]  # what the plan did, each line backed by a fact
+    # Certificate monitoring (plans with ssl_monitoring): served, renewed, expiring soon.
+    certificates: tuple[CertificateLine, ...] = ()
 
     @property
     def in_progress(self) -> bool:
@@ -244,6 +248,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     monitors = list(Monitor.objects.filter(site__client=client).order_by("key", "id"))
     monitor_ids = [monitor.pk for monitor in monitors]
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     blips = blips_by_monitor(monitor_ids, period.start, period.end)
     windows = windows_by_site(client, sites, period.start, period.end, zone)
@@ -262,7 +267,14 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         site_incidents: list[IncidentRow] = []
         for monitor in site_monitors:
             rows = incidents[monitor.pk]
-            history = monitor_history(monitor, windows[site.pk], gaps[monitor.pk], rows, blips[monitor.pk])
+            history = monitor_history(
+                monitor,
+                windows[site.pk],
+                gaps[monitor.pk],
+                rows,
+                blips[monitor.pk],
+                paused=pauses[monitor.pk],
+            )
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
             # One read of the month's hours serves the month's figures and the daily buckets.
             bounds = read.bucket_bounds(period.start, period.end, "day", client.time_zone)
@@ -354,6 +366,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         tasks=tuple(tasks),
         incidents_handled=handled,
         deliverables=deliverables_of_the_month(facts),
+        certificates=certificate_lines(client, period.start, period.end, now),
     )
 
 

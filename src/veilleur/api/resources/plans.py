@@ -46,6 +46,9 @@ class PlanOut(Schema):
     uptime_target_percent: float | None
     service_credits: list[CreditStepOut]
     confirmation_checks: int
+    # Certificate monitoring: expiry warnings (docs/certificates.md).
+    certificate_warning_days: list[int]
+    certificate_lifetime_fraction: float
     # Domains and CMS versions.
     cms_versions: bool
     domain_warning_days: list[int]
@@ -84,6 +87,9 @@ class PlanPatch(InputSchema):
     uptime_target_percent: Annotated[float, Field(ge=0, le=100)] | None = None
     service_credits: list[CreditStepIn] | None = None
     confirmation_checks: Annotated[int, Field(ge=0, le=5)] | None = None
+    # Certificate monitoring: expiry warnings.
+    certificate_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=365)]] | None = None
+    certificate_lifetime_fraction: Annotated[float, Field(ge=0.01, le=0.9)] | None = None
     # Domains and CMS versions.
     cms_versions: StrictBoolean | None = None
     domain_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=MAX_DOMAIN_WARNING_DAYS)]] | None = (
@@ -102,6 +108,8 @@ class PlanCreate(PlanPatch):
 def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("uptime_target_percent") is not None:
         changes["uptime_target_percent"] = Decimal(str(changes["uptime_target_percent"]))
+    if changes.get("certificate_lifetime_fraction") is not None:
+        changes["certificate_lifetime_fraction"] = Decimal(str(changes["certificate_lifetime_fraction"]))
     return changes
 
 

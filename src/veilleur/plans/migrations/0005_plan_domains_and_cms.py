@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("plans", "0002_alter_plan_confirmation_checks"),
+        ("plans", "0004_certificate_thresholds"),
     ]
 
     operations = [
