@@ -23,6 +23,11 @@ class PlanAdmin(ScopedAdmin):
         ("Checks", {"fields": ("check_interval_seconds", "confirmation_checks")}),
         # Certificate monitoring: expiry warnings.
         ("Certificates", {"fields": ("certificate_warning_days", "certificate_lifetime_fraction")}),
+        # Degraded performance
+        (
+            "Degraded performance",
+            {"fields": ("degraded_above_ms", "degraded_after_checks", "degraded_baseline_factor")},
+        ),
         (
             "Deliverables",
             {
