@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veilleur.probes.cms import MAX_VERSION_CHARS, Detection, detect, is_change
+from veilleur.probes.cms import KNOWN_PRODUCTS, MAX_VERSION_CHARS, Detection, detect, is_change
 
 
 def page(*generators: str, body: str = "") -> bytes:
@@ -90,6 +90,7 @@ def test_whatever_a_site_sends_the_result_is_bounded_and_plain(generator: str, h
     body = f'<meta name="generator" content="{generator}"><p>{generator}</p>'.encode("utf-8", "replace")
     found = detect([("X-Generator", header), ("X-Powered-By", header)], body)
     if found is not None:
+        assert found.product in KNOWN_PRODUCTS
         assert len(found.version) <= MAX_VERSION_CHARS
         assert all(char.isalnum() or char in ".-" for char in found.version)
         assert found.evidence.isprintable() and "<" not in found.evidence
