@@ -84,6 +84,10 @@ class PlanForm(forms.ModelForm):
             "confirmation_checks",
             "certificate_warning_days",
             "certificate_lifetime_fraction",
+            # Degraded performance
+            "degraded_above_ms",
+            "degraded_after_checks",
+            "degraded_baseline_factor",
         ]
         labels = {
             "key": gettext_lazy("Key"),
@@ -107,6 +111,9 @@ class PlanForm(forms.ModelForm):
             "certificate_lifetime_fraction": gettext_lazy(
                 "Certificate warning at this share of its lifetime left"
             ),
+            "degraded_above_ms": gettext_lazy("Slow above (ms)"),
+            "degraded_after_checks": gettext_lazy("Slow checks in a row before an incident"),
+            "degraded_baseline_factor": gettext_lazy("Slow above this many times the usual speed"),
         }
         help_texts = {
             "key": gettext_lazy(
@@ -117,6 +124,17 @@ class PlanForm(forms.ModelForm):
             "certificate_lifetime_fraction": gettext_lazy(
                 "0.3333: a third, when automatic (ACME) renewals happen; earlier day warnings are "
                 "skipped for short-lived certificates."
+            ),
+            "degraded_above_ms": gettext_lazy(
+                "With performance monitoring: a check slower than this is slow (a site may set its own)."
+            ),
+            "degraded_after_checks": gettext_lazy(
+                "A degraded-performance incident opens after this many slow checks in a row, and closes "
+                "after as many normal ones. Slow is never counted as downtime."
+            ),
+            "degraded_baseline_factor": gettext_lazy(
+                "Also slow when the last 15 minutes' slowest responses (p95) take this many times longer "
+                "than over the previous 14 days. Needs 3 days of history."
             ),
         }
 
