@@ -4,8 +4,9 @@ Every :data:`DEGRADED_PERIOD_SECONDS`, for each monitor of a site whose plan has
 monitoring, the recent regular checks are judged by ``domain.degradation`` and the spans found
 become incidents of kind DEGRADED (slow, not down: never downtime, no response SLA clock). The
 evaluation is stateless: it starts from the monitor's open DEGRADED incident (its clearing streak
-is looked for after its confirmation) or, without one, from the later of the last resolved one and
-:func:`lookback` ago, so a run repeated or interrupted at any line finds the same spans again.
+is looked for after its confirmation, within :func:`lookback`) or, without one, from the later
+of the last resolved one and :func:`lookback` ago, so a run repeated or interrupted at any line
+finds the same spans again.
 
 Cost: a run first picks, in two queries for all monitors, those worth a close look (an open
 slowdown, or a recent check slower than one of the monitor's limits); only those are read and
@@ -227,9 +228,11 @@ def regular_checks(monitor_id: int, start: datetime, end: datetime) -> Iterator[
 
 
 def _since(monitor: Monitor, rule: SlownessRule, open_incident: Incident | None, now: datetime) -> datetime:
-    if open_incident is not None:
-        return open_incident.confirmed_at  # its clearing streak starts after the check that confirmed it
     since = now - lookback(rule.after_checks, monitor.effective_interval_seconds())
+    if open_incident is not None:
+        # Its clearing streak starts after the check that confirmed it, and is recent: a run every
+        # 30 s has seen the older checks already (a slowdown of days is not read from its start).
+        return max(since, open_incident.confirmed_at)
     last = Incident.objects.filter(monitor=monitor, kind=DEGRADED).aggregate(last=Max("resolved_at"))["last"]
     return max(since, last) if last is not None else since
 
