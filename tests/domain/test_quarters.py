@@ -31,11 +31,11 @@ ZONES = [
 
 def test_parse_and_print() -> None:
     assert Quarter.parse("2026Q3") == Quarter(2026, 3)
-    assert Quarter.parse(" 2026-q1 ") == Quarter(2026, 1)
+    assert Quarter.parse("2026-q1") == Quarter(2026, 1)
     assert str(Quarter(2026, 4)) == "2026Q4"
 
 
-@pytest.mark.parametrize("text", ["2026Q5", "2026Q0", "2026", "Q3", "26Q3", "2026Q3x", "2026Q\n3"])
+@pytest.mark.parametrize("text", ["2026Q5", "2026Q0", "2026", "Q3", "26Q3", "2026Q3x", "2026Q\n3", " 2026Q3", "2026Q3\n"])
 def test_parse_refuses_what_is_not_a_quarter(text: str) -> None:
     with pytest.raises(ValueError, match="quarter"):
         Quarter.parse(text)

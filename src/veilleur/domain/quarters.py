@@ -31,7 +31,7 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         """ "2026Q3" or "2026-Q3" (case does not matter)."""
-        found = _PATTERN.fullmatch(text.strip().upper())
+        found = _PATTERN.fullmatch(text.upper())
         if found is None:
             raise ValueError(f"a quarter is written like 2026Q3, not {text!r}")
         return cls(int(found.group(1)), int(found.group(2)))

@@ -218,7 +218,7 @@ def _shift_evidence(shift: LatencyShift) -> dict[str, str]:
         "site": shift.site,
         "before": formatting.milliseconds(shift.before_ms),
         "after": formatting.milliseconds(shift.after_ms),
-        "percent": formatting.number(shift.rise_percent),
+        "percent": formatting.percent(shift.rise_percent),
         "change": shift.change,
         "date": formatting.long_date(shift.since) if shift.since else "",
     }
@@ -238,7 +238,8 @@ def _advice(recommendation: Recommendation, review: QuarterlyReview) -> Advice:
     rule = recommendation.rule
     if rule == "uptime_below_target":
         advice = _(
-            "Find and fix what keeps your sites under their target: the causes below are the place to start."
+            "Find and fix what keeps your sites under their target: the causes in the incident "
+            "patterns are where to start."
         )
         evidence = [
             _("Uptime below the %(target)s target in %(months)s months of %(of)s.")
@@ -289,7 +290,7 @@ def _advice(recommendation: Recommendation, review: QuarterlyReview) -> Advice:
         evidence = [
             _(
                 "%(site)s: 19 responses in 20 under %(after)s since %(change)s on %(date)s, against "
-                "%(before)s before (+%(percent)s %%)."
+                "%(before)s before (+%(percent)s)."
             )
             % _shift_evidence(e["shift"])
         ]
@@ -301,7 +302,7 @@ def _advice(recommendation: Recommendation, review: QuarterlyReview) -> Advice:
         evidence = [
             _(
                 "%(site)s: 19 responses in 20 under %(after)s this quarter, against %(before)s the "
-                "quarter before (+%(percent)s %%)."
+                "quarter before (+%(percent)s)."
             )
             % _shift_evidence(e["shift"])
         ]
