@@ -35,7 +35,9 @@ def test_parse_and_print() -> None:
     assert str(Quarter(2026, 4)) == "2026Q4"
 
 
-@pytest.mark.parametrize("text", ["2026Q5", "2026Q0", "2026", "Q3", "26Q3", "2026Q3x", "2026Q\n3", " 2026Q3", "2026Q3\n"])
+@pytest.mark.parametrize(
+    "text", ["2026Q5", "2026Q0", "2026", "Q3", "26Q3", "2026Q3x", "2026Q\n3", " 2026Q3", "2026Q3\n"]
+)
 def test_parse_refuses_what_is_not_a_quarter(text: str) -> None:
     with pytest.raises(ValueError, match="quarter"):
         Quarter.parse(text)
