@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veilleur.clients.logos import logo_data_uri
+from veilleur.clients.models import Client
 from veilleur.domain.accounting import DurationStats
 from veilleur.domain.contrast import WHITE, readable_text_colour
 from veilleur.domain.quarters import Quarter
@@ -31,10 +32,10 @@ from veilleur.domain.recommendations import (
 )
 from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
-from veilleur.reports.editorial import NO_EDITORIAL_TEXT, EditorialText
+from veilleur.reports.editorial import HIDEABLE_SECTIONS, NO_EDITORIAL_TEXT, EditorialText
 from veilleur.reports.pdf import pdf_from_html
 from veilleur.reports.render import _category, _incident_view
-from veilleur.reports.review import Highlight, QuarterlyReview, SpanFigures
+from veilleur.reports.review import Highlight, QuarterlyReview, SpanFigures, quarterly_review
 
 TEMPLATE = "reports/quarterly.html"
 
@@ -53,16 +54,35 @@ class TrendRow:
 
 
 def render_html(
-    review: QuarterlyReview, editorial: EditorialText = NO_EDITORIAL_TEXT, language: str | None = None
+    review: QuarterlyReview,
+    editorial: EditorialText = NO_EDITORIAL_TEXT,
+    language: str | None = None,
+    *,
+    draft: bool = False,
 ) -> str:
+    """The review's document. ``editorial`` is the agency's text (its introduction in the summary,
+    next steps and closing note at the end, the sections it hides left out); a ``draft`` says on
+    its first page that the client does not see it yet."""
     with translation.override(language or review.language):
-        return render_to_string(TEMPLATE, _context(review, editorial))
+        return render_to_string(TEMPLATE, _context(review, editorial, draft))
 
 
 def render_pdf(
     review: QuarterlyReview, editorial: EditorialText = NO_EDITORIAL_TEXT, language: str | None = None
 ) -> bytes:
     return pdf_from_html(render_html(review, editorial, language))
+
+
+def quarterly_document(
+    client: Client, first: date, now: datetime, language: str, editorial: EditorialText, draft: bool
+) -> tuple[str, Decimal | None]:
+    """The review of the quarter starting ``first`` as HTML in ``language``, and its headline
+    uptime: what a stored report keeps (the report mechanics' builder for quarterly reviews)."""
+    quarter = Quarter.of(first)
+    if first != quarter.first_day:
+        raise ValueError(f"a quarter starts on its first day, not on {first:%Y-%m-%d}")
+    review = quarterly_review(client, quarter.year, quarter.number, now)
+    return render_html(review, editorial, language, draft=draft), review.figures.combined.uptime_percent
 
 
 def quarter_label(quarter: Quarter) -> str:
@@ -76,7 +96,7 @@ def quarter_label(quarter: Quarter) -> str:
     }
 
 
-def _context(review: QuarterlyReview, editorial: EditorialText) -> dict[str, Any]:
+def _context(review: QuarterlyReview, editorial: EditorialText, draft: bool) -> dict[str, Any]:
     target = review.plan.uptime_target_percent
     trend_columns = [(review.quarter, review.figures)]
     for quarter, figures in (
@@ -88,6 +108,9 @@ def _context(review: QuarterlyReview, editorial: EditorialText) -> dict[str, Any
     return {
         "review": review,
         "editorial": editorial,
+        "shows": {section: editorial.shows(section) for section in HIDEABLE_SECTIONS},
+        "show_performance": review.plan.performance_monitoring and editorial.shows("performance"),
+        "draft": draft,
         "logo_src": logo_data_uri(review.agency.logo_url),
         "zone": review.zone,
         "brand_text_colour": readable_text_colour(review.agency.primary_color, (WHITE,)),
@@ -99,7 +122,10 @@ def _context(review: QuarterlyReview, editorial: EditorialText) -> dict[str, Any
         "went_well": [_highlight(point, review) for point in review.went_well],
         "went_badly": [_highlight(point, review) for point in review.went_badly],
         "trend_headers": [_short(quarter) for quarter, _figures in trend_columns],
-        "trend_rows": _trend_rows([figures for _quarter, figures in trend_columns], review),
+        "trend_rows": _trend_rows(
+            [figures for _quarter, figures in trend_columns],
+            review.plan.performance_monitoring and editorial.shows("performance"),
+        ),
         "uptime_chart": mark_safe(_uptime_chart(review)),  # the charts escape every text they draw
         "outage_chart": mark_safe(_outage_chart(review)),
         "latency_chart": mark_safe(_latency_chart(review)),
@@ -335,7 +361,7 @@ def _advice(recommendation: Recommendation, review: QuarterlyReview) -> Advice:
     return Advice(rule, advice, evidence)
 
 
-def _trend_rows(columns: Sequence[SpanFigures], review: QuarterlyReview) -> list[TrendRow]:
+def _trend_rows(columns: Sequence[SpanFigures], performance: bool) -> list[TrendRow]:
     def stats(value: DurationStats | None) -> str:
         return (
             _("n/a") if value is None else formatting.duration(timedelta(seconds=round(value.mean_seconds)))
@@ -343,12 +369,13 @@ def _trend_rows(columns: Sequence[SpanFigures], review: QuarterlyReview) -> list
 
     rows = [
         TrendRow(_("Uptime"), [formatting.percent(f.combined.uptime_percent) for f in columns]),
+        TrendRow(_("Coverage"), [formatting.percent(f.combined.coverage) for f in columns]),
         TrendRow(_("Downtime"), [formatting.duration(_whole(f.combined.downtime)) for f in columns]),
         TrendRow(_("Outages"), [formatting.number(f.outages) for f in columns]),
         TrendRow(_("Average time to acknowledge"), [stats(f.mtta) for f in columns]),
         TrendRow(_("Average time to recover"), [stats(f.mttr) for f in columns]),
     ]
-    if review.plan.performance_monitoring:
+    if performance:
         rows += [
             TrendRow(
                 _("19 in 20 responses under"), [formatting.milliseconds(f.latency.p95_ms) for f in columns]

@@ -27,7 +27,7 @@ from veilleur.domain.recommendations import (
 from veilleur.incidents.models import Incident
 from veilleur.reports.editorial import HIDEABLE_SECTIONS, EditorialText
 from veilleur.reports.review import Highlight, QuarterlyReview, quarterly_review
-from veilleur.reports.review_render import _advice, _highlight, render_html
+from veilleur.reports.review_render import _advice, _highlight, quarterly_document, render_html
 
 GOLDEN = Path(__file__).parent / "golden"
 EDITORIAL = EditorialText(
@@ -205,3 +205,18 @@ def test_a_quarter_in_progress_says_so(client_with_a_quarter: Client) -> None:
     text = text_of(render_html(review, language="en"))
     assert "The quarter is not over: this review covers its days so far." in text
     assert "decided when the month ends" in text
+
+
+@pytest.mark.django_db
+def test_the_stored_document_a_draft_and_hidden_performance(client_with_a_quarter: Client) -> None:
+    html, uptime = quarterly_document(client_with_a_quarter, date(2026, 10, 1), NOW, "en", EDITORIAL, True)
+    review = quarterly_review(client_with_a_quarter, 2026, 4, NOW)
+    assert uptime == review.figures.combined.uptime_percent
+    assert "Draft: the agency has not published this report yet." in html
+    assert "Draft:" not in render_html(review, EDITORIAL, "en")
+    assert "19 in 20 responses under" in text_of(html)
+    hidden = render_html(review, replace(EDITORIAL, hidden_sections=frozenset({"performance"})), "en")
+    assert "19 in 20 responses under" not in text_of(hidden)
+    assert "Response time month by month" not in hidden
+    with pytest.raises(ValueError, match="first day"):
+        quarterly_document(client_with_a_quarter, date(2026, 11, 1), NOW, "en", EDITORIAL, False)

@@ -13,7 +13,6 @@ from django.utils.safestring import SafeString, mark_safe
 
 from veilleur.domain import escaping
 from veilleur.reports import formatting
-from veilleur.reports.editorial import EditorialText
 
 register = template.Library()
 
@@ -80,9 +79,3 @@ def num(value: int) -> str:
 def seconds(value: int) -> str:
     """A whole number of seconds as a duration: the incident rows' printed downtime."""
     return formatting.duration(timedelta(seconds=value))
-
-
-@register.filter
-def shows(editorial: EditorialText, section: str) -> bool:
-    """Whether the agency left ``section`` in the report (``reports.editorial``)."""
-    return editorial.shows(section)
