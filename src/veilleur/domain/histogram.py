@@ -78,9 +78,11 @@ class LatencyHistogram:
     @classmethod
     def merge_all(cls, histograms: Iterable[LatencyHistogram]) -> LatencyHistogram:
         total = cls()
-        for histogram in histograms:
-            for index, count in enumerate(histogram._counts):
-                total._counts[index] += count
+        columns = [histogram._counts for histogram in histograms]
+        if columns:
+            # Bucket by bucket in one pass (zip and sum run in C): a quarter of a client's hours
+            # is tens of thousands of histograms.
+            total._counts = [sum(bucket) for bucket in zip(*columns, strict=True)]
         return total
 
     @property

@@ -210,7 +210,8 @@ class _MonitorQuarter:
     monitor: Monitor
     quarter: PeriodAccount
     months: tuple[PeriodAccount, ...]
-    hours: dict[datetime, HourRollup]
+    hours: dict[datetime, HourRollup]  # the quarter's, by UTC hour
+    month_rollups: tuple[HourRollup, ...]  # the hours of each month combined, read once
     rows: dict[int, Incident]  # by id
 
 
@@ -241,6 +242,7 @@ def _read_quarter(client: Client, sites: Sequence[Site], quarter: Quarter, now: 
         history = monitor_history(
             monitor, windows[monitor.site_id], gaps[monitor.pk], rows, blips[monitor.pk]
         )
+        hours = read.hourly_rollups(monitor.pk, period.start, period.end) if period.start < now else {}
         by_site[monitor.site_id].append(
             _MonitorQuarter(
                 monitor=monitor,
@@ -248,7 +250,11 @@ def _read_quarter(client: Client, sites: Sequence[Site], quarter: Quarter, now: 
                     period, history, now, uptime_target_percent=target, credit_steps=steps
                 ),
                 months=tuple(account_period(month, history, now) for month in months),
-                hours=read.hourly_rollups(monitor.pk, period.start, period.end) if period.start < now else {},
+                hours=hours,
+                month_rollups=tuple(
+                    combine_all(rollup for hour, rollup in hours.items() if month.start <= hour < month.end)
+                    for month in months
+                ),
                 rows={row.pk: row for row in rows},
             )
         )
@@ -275,8 +281,7 @@ def _span(
         rollup
         for monitors in data.monitors.values()
         for monitor in monitors
-        for hour, rollup in monitor.hours.items()
-        if period.start <= hour < period.end
+        for rollup in (monitor.month_rollups if index is None else monitor.month_rollups[index : index + 1])
     ]
     return SpanFigures(
         first_day=first_day,
@@ -390,7 +395,7 @@ def _site_quarter(
         apdex_threshold_ms=site.apdex_threshold_ms,
         combined=combined,
         credits=_credits(client.plan, current, monitors, now),
-        latency=_latency(combine_all(rollup for monitor in monitors for rollup in monitor.hours.values())),
+        latency=_latency(combine_all(rollup for monitor in monitors for rollup in monitor.month_rollups)),
         incidents=_with_shown_seconds(rows),
         windows=tuple(current.windows.get(site.pk, ())),
         tasks=tuple(task for task in tasks if task.site_name == site.name),
@@ -499,9 +504,9 @@ def _facts(
     since_last_quarter: list[LatencyShift] = []
     for site_id, monitors in current.monitors.items():
         name = names[site_id]
-        hours = [item for monitor in monitors for item in monitor.hours.items()]
         updates = [task for task in tasks if task.site_name == name and task.category == "cms_core"]
         if updates:
+            hours = [item for monitor in monitors for item in monitor.hours.items()]
             update = updates[-1]
             split = Period.local_days(
                 update.day, update.day + timedelta(days=1), ZoneInfo(client.time_zone)
@@ -515,10 +520,10 @@ def _facts(
             )
             if shift is not None:
                 after_update.append(shift)
-        earlier = [
-            rollup for monitor in before.monitors.get(site_id, []) for rollup in monitor.hours.values()
-        ]
-        shift = _p95_shift(name, earlier, (rollup for _hour, rollup in hours))
+        earlier = [rollup for monitor in before.monitors.get(site_id, []) for rollup in monitor.month_rollups]
+        shift = _p95_shift(
+            name, earlier, (rollup for monitor in monitors for rollup in monitor.month_rollups)
+        )
         if shift is not None:
             since_last_quarter.append(shift)
     causes: Counter[tuple[str, str, int | None]] = Counter()
