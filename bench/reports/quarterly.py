@@ -85,6 +85,7 @@ def run(backend: str, repeat: int) -> None:
     from django.core.management import call_command
 
     from veilleur.clients.models import Client
+    from veilleur.reports.data import monthly_report
     from veilleur.reports.review import quarterly_review
     from veilleur.reports.review_render import render_html, render_pdf
 
@@ -96,9 +97,11 @@ def run(backend: str, repeat: int) -> None:
         f"{backend}: history written in {time.perf_counter() - began:.1f} s: {monthly_bench.describe(stored)}"
     )
 
+    def review_client() -> Any:
+        return Client.objects.select_related("plan", "agency").get(pk=client_id)
+
     def figures() -> Any:
-        client = Client.objects.select_related("plan", "agency").get(pk=client_id)
-        return quarterly_review(client, YEAR, QUARTER, REVIEW_NOW)
+        return quarterly_review(review_client(), YEAR, QUARTER, REVIEW_NOW)
 
     review = figures()  # warm-up: imports, template loading, first connection
     html = render_html(review)
@@ -110,6 +113,14 @@ def run(backend: str, repeat: int) -> None:
             "PDF (render_pdf, HTML included)", monthly_bench.measure(lambda: render_pdf(review), repeat)
         ),
     ]
+    # The monthly report of the quarter's first month on the same data, timed in the same run: the
+    # ratio says what the quarter costs whatever else the machine is doing.
+    month = monthly_bench.Timing(
+        "for comparison: one month's figures (monthly_report)",
+        monthly_bench.measure(
+            lambda: monthly_report(review_client(), YEAR, 3 * QUARTER - 2, REVIEW_NOW), repeat
+        ),
+    )
     print()
     print(
         f"{backend}, {YEAR}Q{QUARTER}, {len(review.sites)} sites, {review.figures.latency.checks:,} checks "
@@ -126,6 +137,9 @@ def run(backend: str, repeat: int) -> None:
             f"| {timing.label} | {monthly_bench.seconds(timing.minimum)} | "
             f"{monthly_bench.seconds(timing.median)} | {target:.0f} s |"
         )
+    print(
+        f"| {month.label} | {monthly_bench.seconds(month.minimum)} | {monthly_bench.seconds(month.median)} | — |"
+    )
     print()
     print(f"quarterly_review: {queries} SQL queries; tables read: {monthly_bench.describe(tables)}")
     met = (
