@@ -138,7 +138,8 @@ def run(backend: str, repeat: int) -> None:
             f"{monthly_bench.seconds(timing.median)} | {target:.0f} s |"
         )
     print(
-        f"| {month.label} | {monthly_bench.seconds(month.minimum)} | {monthly_bench.seconds(month.median)} | — |"
+        f"| {month.label} | {monthly_bench.seconds(month.minimum)} | "
+        f"{monthly_bench.seconds(month.median)} | — |"
     )
     print()
     print(f"quarterly_review: {queries} SQL queries; tables read: {monthly_bench.describe(tables)}")
