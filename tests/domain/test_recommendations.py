@@ -13,6 +13,7 @@ from veilleur.domain.recommendations import (
     RULES,
     Expiry,
     LatencyShift,
+    LongCertificate,
     RecurringCause,
     ReviewFacts,
     SiteFlakiness,
@@ -119,7 +120,11 @@ def test_visitors_wait() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
-        ("certificates_renewed_by_hand", ("www.example.fr",), "certificate_renewed_by_hand"),
+        (
+            "certificates_renewed_by_hand",
+            (LongCertificate("www.example.fr", "Sectigo RSA Domain Validation", 365),),
+            "certificate_renewed_by_hand",
+        ),
         (
             "certificates_expiring",
             (Expiry("www.example.fr", date(2027, 2, 1)),),

@@ -22,6 +22,9 @@ RECURRING_CAUSE = 3  # outages of one site with the same cause
 SLOWER_PERCENT = 25  # rise of the p95 response time that is worth acting on
 SLOW_APDEX = Decimal("0.85")  # below this, a visitor in seven or so waits too long
 MINIMUM_CHECKS = 100  # checks on each side of a comparison of response times
+# Certificates renewed automatically (ACME: Let's Encrypt, ZeroSSL, …) last 90 days, 180 at most;
+# one valid longer than this was bought, and is renewed by hand.
+HAND_RENEWED_DAYS = 200
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,15 @@ class RecurringCause:
 
 
 @dataclass(frozen=True)
+class LongCertificate:
+    """A certificate valid so long that it was bought, not issued automatically."""
+
+    host: str
+    issuer: str
+    lifetime_days: int
+
+
+@dataclass(frozen=True)
 class Expiry:
     subject: str  # a hostname or a domain
     expires_on: date
@@ -80,7 +92,7 @@ class ReviewFacts:
     apdex: float | None = None
     performance_monitoring: bool = False
     # Filled from the certificate, domain and CMS checks when they are stored for this client.
-    certificates_renewed_by_hand: tuple[str, ...] | None = None
+    certificates_renewed_by_hand: tuple[LongCertificate, ...] | None = None
     certificates_expiring: tuple[Expiry, ...] | None = None
     domains_expiring: tuple[Expiry, ...] | None = None
     outdated_cms: tuple[str, ...] | None = None  # "Site vitrine: WordPress 6.7 (6.9 available)"
@@ -160,7 +172,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "certificate_renewed_by_hand",
         lambda f: bool(f.certificates_renewed_by_hand),
-        lambda f: {"hosts": f.certificates_renewed_by_hand},
+        lambda f: {"certificates": f.certificates_renewed_by_hand},
     ),
     Rule(
         "certificate_expires_next_quarter",

@@ -26,6 +26,7 @@ from veilleur.domain.quarters import Quarter
 from veilleur.domain.recommendations import (
     Expiry,
     LatencyShift,
+    LongCertificate,
     Recommendation,
     RecurringCause,
     SiteFlakiness,
@@ -343,10 +344,18 @@ def _advice(recommendation: Recommendation, review: QuarterlyReview) -> Advice:
         ]
     elif rule == "certificate_renewed_by_hand":
         advice = _(
-            "Automate the renewal of the security certificate: one renewed by hand is a forgotten "
-            "renewal away from an outage."
+            "Automate the renewal of your security certificates: one renewed by hand is a forgotten "
+            "renewal away from an outage, and automatic certificates (such as Let's Encrypt) cost nothing."
         )
-        evidence = [_("Renewed by hand this quarter: %(host)s.") % {"host": host} for host in e["hosts"]]
+        evidence = [
+            _(
+                "%(host)s: valid %(days)s days, issued by %(issuer)s: a certificate this long is "
+                "bought and renewed by hand."
+            )
+            % {"host": c.host, "days": formatting.number(c.lifetime_days), "issuer": c.issuer}
+            for c in e["certificates"]
+            if isinstance(c, LongCertificate)
+        ]
     elif rule == "certificate_expires_next_quarter":
         advice = _("Plan the renewal of these security certificates ahead.")
         evidence = _expiries(e["expiries"])
