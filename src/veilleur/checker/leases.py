@@ -65,6 +65,7 @@ LEASE_FIELDS = (
     "monitor__site__client__plan__check_interval_seconds",
     "monitor__site__client__plan__confirmation_checks",
     "monitor__site__client__demo",
+    "monitor__site__client__plan__ssl_monitoring",
 )
 
 
@@ -139,13 +140,30 @@ def release_dead_local_owners(hostname: str) -> int:
 
 
 def _process_alive(pid_text: str) -> bool:
+    """Whether the checker process ``pid_text`` on this host still runs.
+
+    A killed process stays a zombie until its parent reaps it, and signal 0 still reaches a
+    zombie: an orchestrator that restarts a checker at once would otherwise wait for the dead
+    one's leases to expire. Where /proc exists, its state letter tells a zombie apart.
+    """
     try:
-        os.kill(int(pid_text), 0)
+        pid = int(pid_text)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (ValueError, PermissionError):
         return True  # not ours to judge: leave it to the lease expiry
-    return True
+    return _proc_state(pid) not in {"Z", "X"}
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of /proc/PID/stat ("R", "S", "Z"…), or None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            # The command name in parentheses may hold spaces and parentheses: the state follows the last ")".
+            return stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _leased(row: dict[str, Any], maintenance: list[tuple[datetime, datetime]]) -> LeasedCheck:
@@ -171,6 +189,7 @@ def _leased(row: dict[str, Any], maintenance: list[tuple[datetime, datetime]]) -
             timeout_seconds=row["monitor__timeout_seconds"],
             follow_redirects=row["monitor__follow_redirects"],
             demo=row["monitor__site__client__demo"],
+            watch_certificate=row["monitor__site__client__plan__ssl_monitoring"],
         ),
         state=MonitorState(
             phase=Phase(row["phase"]),

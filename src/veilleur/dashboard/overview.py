@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import Agency
+from veilleur.certificates.summary import Expiry, soonest_expiries
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.accounting import (
     Period,
@@ -39,11 +40,13 @@ from veilleur.domain.maintenance import occurrences
 from veilleur.domain.overview import Beat, MonitorFacts, SiteState, beat_of, site_state
 from veilleur.domain.resultcodec import ResultRecord
 from veilleur.domain.rollups import HourRollup, rollup_hour, unpack_day
+from veilleur.domains.facts import DomainFacts, domain_facts_of
 from veilleur.history.accounting import (
     WindowOccurrence,
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
 )
 from veilleur.history.jobs import HOUR, RESULT_FIELDS, floor_hour, record_of_row
 from veilleur.history.models import RollupDay
@@ -97,6 +100,11 @@ class SiteRow:
     p95_ms: float | None = None
     beats: list[Beat] = field(default_factory=list)  # the last HEARTBEAT_HOURS hours, oldest first
     open_incidents: list[tuple[Incident, ResponseState]] = field(default_factory=list)
+    # Certificate monitoring: the site's certificate that expires first (None: not watched).
+    certificate: Expiry | None = None
+    # Domains: the registration expiry, where the plan watches it (filled by ``page_details``).
+    watches_domain: bool = False
+    domain: DomainFacts | None = None
 
     @property
     def state_label(self) -> str:
@@ -125,7 +133,7 @@ class SiteFilter:
 
 def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow]:
     """Every site of ``agency`` matching ``chosen`` (and every such client without a site), with
-    its state at ``now``. Seven queries whatever the number of sites."""
+    its state at ``now``. Eight queries whatever the number of sites."""
     sites = _sites(agency, chosen)
     site_values = list(
         sites.values(
@@ -139,6 +147,7 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
             "client__time_zone",
             "client__plan__name",
             "client__plan__check_interval_seconds",
+            "client__plan__ssl_monitoring",
         )
     )
     plan_intervals = {site["id"]: site["client__plan__check_interval_seconds"] for site in site_values}
@@ -169,8 +178,12 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
                 checked_within_a_minute=bool(checks) and now - max(checks) < timedelta(minutes=1),
                 monitors=lines,
                 windows=site_windows,
+                watches_domain=site["client__plan__ssl_monitoring"] and not site["client__demo"],
             )
         )
+    expiries = soonest_expiries(agency, [site["id"] for site in site_values], now)
+    for row in rows:
+        row.certificate = expiries.get(row.site_id) if row.site_id is not None else None
     rows += _clients_without_sites(agency, chosen)
     return rows
 
@@ -291,7 +304,9 @@ def _clients_without_sites(agency: Agency, chosen: SiteFilter) -> list[SiteRow]:
 
 
 def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
-    """Fill uptime, p95, heartbeat bars and open incidents of ``rows`` (one page): five queries."""
+    """Fill uptime, p95, heartbeat bars, open incidents and domain expiry of ``rows`` (one
+    page): six queries."""
+    _fill_domains(rows, now)
     monitor_ids = [line.id for row in rows for line in row.monitors]
     if not monitor_ids:
         return
@@ -299,13 +314,14 @@ def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
     start = min(earliest, now - DAY)
     created = dict(Monitor.objects.filter(id__in=monitor_ids).values_list("id", "created_at"))
     gaps = gaps_by_monitor(monitor_ids, start, now)
+    pauses = pauses_by_monitor(monitor_ids, start, now)
     incidents = incidents_by_monitor(monitor_ids, start, now)
     hours = _hourly_figures(monitor_ids, rows, now)
     first_hour = floor_hour(now) - (HEARTBEAT_HOURS - 1) * HOUR
     for row in rows:
         if not row.monitors:
             continue
-        _fill_uptime(row, created, gaps, incidents, now)
+        _fill_uptime(row, created, gaps, pauses, incidents, now)
         site_hours = [hours.get(line.id, {}) for line in row.monitors]
         row.p95_ms = _p95(
             figures for by_hour in site_hours for listed in by_hour.values() for figures in listed
@@ -319,6 +335,13 @@ def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
         ]
 
 
+def _fill_domains(rows: Sequence[SiteRow], now: datetime) -> None:
+    with_site = [row for row in rows if row.site_id is not None]
+    facts = domain_facts_of([(row.watches_domain, row.site_url) for row in with_site], now)
+    for row, found in zip(with_site, facts, strict=True):
+        row.domain = found
+
+
 def _month_start(row: SiteRow, now: datetime) -> datetime:
     zone = ZoneInfo(row.client_zone)
     local = now.astimezone(zone).date()
@@ -329,6 +352,7 @@ def _fill_uptime(
     row: SiteRow,
     created: dict[int, datetime],
     gaps: dict[int, list[tuple[datetime, datetime]]],
+    pauses: dict[int, list[tuple[datetime, datetime]]],
     incidents: dict[int, list[Incident]],
     now: datetime,
 ) -> None:
@@ -339,7 +363,9 @@ def _fill_uptime(
     accounts = []
     for line in row.monitors:
         monitor = Monitor(id=line.id, created_at=created[line.id])
-        history = monitor_history(monitor, row.windows, gaps[line.id], incidents[line.id])
+        history = monitor_history(
+            monitor, row.windows, gaps[line.id], incidents[line.id], paused=pauses[line.id]
+        )
         accounts.append(account_period(period, history, now))
     site = account_site(period, now, accounts)
     row.uptime_24h = _percent(*site_totals_between(site, now - DAY, now))

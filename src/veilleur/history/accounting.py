@@ -27,7 +27,7 @@ from veilleur.domain.accounting import (
 )
 from veilleur.domain.maintenance import Interval, occurrences
 from veilleur.incidents.models import Blip, Incident
-from veilleur.monitoring.models import Monitor, NoDataGap
+from veilleur.monitoring.models import Monitor, NoDataGap, PausedSpan
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,17 @@ def gaps_by_monitor(monitor_ids: list[int], start: datetime, end: datetime) -> d
     ).values_list("monitor_id", "started_at", "ended_at")
     for monitor_id, started_at, ended_at in rows:
         by_monitor[monitor_id].append((started_at, ended_at))
+    return by_monitor
+
+
+def pauses_by_monitor(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+    """Each monitor's paused spans meeting [start, end); a pause still running ends at ``end``."""
+    by_monitor: dict[int, list[Interval]] = defaultdict(list)
+    rows = PausedSpan.objects.filter(monitor_id__in=monitor_ids, started_at__lt=end).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start)
+    )
+    for monitor_id, started_at, ended_at in rows.values_list("monitor_id", "started_at", "ended_at"):
+        by_monitor[monitor_id].append((started_at, ended_at or end))
     return by_monitor
 
 
@@ -102,12 +113,12 @@ def monitor_history(
     gaps: Sequence[Interval],
     incidents: Sequence[Incident],
     blips: Sequence[Blip] = (),
+    paused: Sequence[Interval] = (),
 ) -> MonitorHistory:
     """What the accounting engine needs of one monitor: the same for reports, pages and the API."""
     return MonitorHistory(
         created_at=monitor.created_at,
-        # Pauses are not stored with their times yet, so no paused span can be excluded.
-        paused=[],
+        paused=paused,
         maintenance=[(window.start, window.end) for window in windows],
         no_data_gaps=gaps,
         incidents=[incident_record(row) for row in incidents],
@@ -123,10 +134,15 @@ def site_account(site: Site, period: Period, now: datetime) -> SiteAccount:
     monitor_ids = [monitor.pk for monitor in monitors]
     windows = windows_by_site(site.client, [site], period.start, period.end, zone)[site.pk]
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     accounts = [
         account_period(
-            period, monitor_history(monitor, windows, gaps[monitor.pk], incidents[monitor.pk]), now
+            period,
+            monitor_history(
+                monitor, windows, gaps[monitor.pk], incidents[monitor.pk], paused=pauses[monitor.pk]
+            ),
+            now,
         )
         for monitor in monitors
     ]

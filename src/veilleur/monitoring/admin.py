@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from veilleur.accounts.admin import RelatedOnly, ScopedAdmin, ScopedTabularInline, shows_credentials
-from veilleur.monitoring.models import Monitor
+from veilleur.monitoring.models import Monitor, set_paused
 from veilleur.notifications.channels import HIDDEN, password_masked
 
 
@@ -80,8 +80,12 @@ class MonitorAdmin(MaskedUrlForMembers, ScopedAdmin):
 
     @admin.action(description="Pause the selected monitors", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Monitor]) -> None:
-        self.message_user(request, f"{queryset.update(paused=True)} monitor(s) paused.")
+        self.message_user(
+            request, f"{set_paused(list(queryset.values_list('pk', flat=True)), True)} monitor(s) paused."
+        )
 
     @admin.action(description="Resume the selected monitors", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Monitor]) -> None:
-        self.message_user(request, f"{queryset.update(paused=False)} monitor(s) resumed.")
+        self.message_user(
+            request, f"{set_paused(list(queryset.values_list('pk', flat=True)), False)} monitor(s) resumed."
+        )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from veilleur.accounts.models import AgencyOwned
@@ -47,6 +47,9 @@ class Monitor(AgencyOwned):
     )
     paused = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The pause flag as the database last held it (None: not loaded), so that ``save`` records
+    # when a pause begins or ends.
+    _paused_in_db: bool | None = None
 
     class Meta:
         ordering = ["site", "key"]
@@ -55,10 +58,20 @@ class Monitor(AgencyOwned):
     def __str__(self) -> str:
         return f"{self.site} — {self.key}"
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Monitor:
+        monitor = super().from_db(db, field_names, values)
+        monitor._paused_in_db = monitor.__dict__.get("paused")
+        return monitor
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.agency_id = self.site.agency_id
         self.method = self.method.upper()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if self.paused != bool(self._paused_in_db):
+                record_pauses([self.pk], self.paused)
+        self._paused_in_db = self.paused
 
     def clean(self) -> None:
         interval = self.effective_interval_seconds() if self.site_id else None
@@ -104,6 +117,9 @@ class MonitorRuntime(models.Model):
     last_ok = models.BooleanField(null=True, blank=True)
     last_error_class = models.CharField(max_length=24, blank=True)
     last_total_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The SHA-256 of the leaf certificate the last check was served (upper-case hex), for plans
+    # with certificate monitoring: a change makes the deep certificate check run at once.
+    served_certificate_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["due_at"], name="runtime_due")]
@@ -158,3 +174,58 @@ class NoDataGap(models.Model):
 
     def __str__(self) -> str:
         return f"no data {self.started_at:%Y-%m-%d %H:%M}–{self.ended_at:%H:%M}"
+
+
+class PausedSpan(models.Model):
+    """A span during which a monitor was paused: excluded from its monitored time (DESIGN.md §5),
+    never counted as up or down. ``ended_at`` is empty while the pause lasts."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="pauses", db_index=False)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["monitor", "started_at"], name="pause_monitor_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="pause_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["monitor"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_pause_per_monitor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"paused from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+def set_paused(monitor_ids: list[int], paused: bool) -> int:
+    """Pause or resume several monitors at once (bulk actions), recording their spans.
+
+    Compare-and-set on the flag: only the monitors whose flag changes here open or close a span.
+    Returns how many changed."""
+    with transaction.atomic():
+        changed = list(
+            Monitor.objects.select_for_update()
+            .filter(pk__in=monitor_ids, paused=not paused)
+            .values_list("pk", flat=True)
+        )
+        Monitor.objects.filter(pk__in=changed).update(paused=paused)
+        record_pauses(changed, paused)
+    return len(changed)
+
+
+def record_pauses(monitor_ids: list[int], paused: bool) -> None:
+    """Open a pause span now (for monitors without one open), or close the open ones. Idempotent:
+    a repeated call changes nothing, so two requests pausing one monitor record one pause."""
+    now = timezone.now()
+    if not paused:
+        PausedSpan.objects.filter(monitor_id__in=monitor_ids, ended_at__isnull=True).update(ended_at=now)
+        return
+    # The database keeps one open span per monitor: a pause already open is left as it began.
+    PausedSpan.objects.bulk_create(
+        [PausedSpan(monitor_id=pk, started_at=now) for pk in monitor_ids], ignore_conflicts=True
+    )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from veilleur.clients.models import Client, MaintenanceTask, Site
+from veilleur.cms.facts import ChangeRow, changes_between
 from veilleur.domain.accounting import (
     CombinedAccount,
     DayAccount,
@@ -40,6 +41,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
@@ -161,6 +163,8 @@ class SiteReport:
     windows: tuple[WindowOccurrence, ...]
     tasks: tuple[TaskRow, ...]
     service_credit_percent: int | None  # on the site's uptime; None without a guarantee
+    # CMS versions: the changes of software seen on the site this month (plans with cms_versions).
+    software_changes: tuple[ChangeRow, ...] = ()
 
     @property
     def downtime_shown(self) -> timedelta:
@@ -241,10 +245,14 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     monitors = list(Monitor.objects.filter(site__client=client).order_by("key", "id"))
     monitor_ids = [monitor.pk for monitor in monitors]
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     blips = blips_by_monitor(monitor_ids, period.start, period.end)
     windows = windows_by_site(client, sites, period.start, period.end, zone)
     tasks = _tasks(client, year, month)
+    software = (
+        changes_between([site.pk for site in sites], period.start, period.end) if plan.cms_versions else {}
+    )
 
     site_reports = []
     site_accounts: list[SiteAccount] = []
@@ -256,7 +264,14 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         site_incidents: list[IncidentRow] = []
         for monitor in site_monitors:
             rows = incidents[monitor.pk]
-            history = monitor_history(monitor, windows[site.pk], gaps[monitor.pk], rows, blips[monitor.pk])
+            history = monitor_history(
+                monitor,
+                windows[site.pk],
+                gaps[monitor.pk],
+                rows,
+                blips[monitor.pk],
+                paused=pauses[monitor.pk],
+            )
             account = account_period(period, history, now, uptime_target_percent=target, credit_steps=steps)
             # One read of the month's hours serves the month's figures and the daily buckets.
             bounds = read.bucket_bounds(period.start, period.end, "day", client.time_zone)
@@ -299,6 +314,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 tasks=tuple(task for task in tasks if task.site_name == site.name),
                 # A credit is decided on the whole month: none while the month runs.
                 service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
+                software_changes=tuple(software.get(site.pk, ())),
             )
         )
     combined = combine_sites(site_accounts)

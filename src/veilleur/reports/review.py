@@ -55,6 +55,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
@@ -232,6 +233,7 @@ def _read_quarter(client: Client, sites: Sequence[Site], quarter: Quarter, now: 
     monitors = list(Monitor.objects.filter(site__client=client).order_by("key", "id"))
     ids = [monitor.pk for monitor in monitors]
     gaps = gaps_by_monitor(ids, period.start, period.end)
+    pauses = pauses_by_monitor(ids, period.start, period.end)
     incidents = incidents_by_monitor(ids, period.start, period.end)
     blips = blips_by_monitor(ids, period.start, period.end)
     windows = windows_by_site(client, sites, period.start, period.end, zone)
@@ -240,7 +242,12 @@ def _read_quarter(client: Client, sites: Sequence[Site], quarter: Quarter, now: 
     for monitor in monitors:
         rows = incidents[monitor.pk]
         history = monitor_history(
-            monitor, windows[monitor.site_id], gaps[monitor.pk], rows, blips[monitor.pk]
+            monitor,
+            windows[monitor.site_id],
+            gaps[monitor.pk],
+            rows,
+            blips[monitor.pk],
+            paused=pauses[monitor.pk],
         )
         hours = read.hourly_rollups(monitor.pk, period.start, period.end) if period.start < now else {}
         by_site[monitor.site_id].append(

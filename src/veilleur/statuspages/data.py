@@ -44,6 +44,7 @@ from veilleur.history.accounting import (
     gaps_by_monitor,
     incidents_by_monitor,
     monitor_history,
+    pauses_by_monitor,
     windows_by_site,
 )
 from veilleur.incidents.models import Incident, IncidentUpdate
@@ -185,6 +186,7 @@ def components_data(client: Client, components: Sequence[Component], now: dateti
     period = _history_period(now, zone)
     windows = windows_by_site(client, sites, period.start, now + UPCOMING_MAINTENANCE, zone)
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     updates = _updates_by_incident(row.pk for rows in incidents.values() for row in rows)
 
@@ -195,7 +197,15 @@ def components_data(client: Client, components: Sequence[Component], now: dateti
         site_monitors = [m for m in monitors if m.site_id == component.site_id]
         site_windows = windows.get(component.site_id, [])
         accounts = [
-            _account(monitor, period, site_windows, gaps[monitor.pk], incidents[monitor.pk], now)
+            _account(
+                monitor,
+                period,
+                site_windows,
+                gaps[monitor.pk],
+                pauses[monitor.pk],
+                incidents[monitor.pk],
+                now,
+            )
             for monitor in site_monitors
         ]
         site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
@@ -230,13 +240,22 @@ def site_day_bars(
     monitor_ids = [monitor.pk for monitor in monitors]
     windows = windows_by_site(client, sites, period.start, period.end, zone)
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
+    pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
     incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
     bars = {}
     for site in sites:
         site_monitors = [m for m in monitors if m.site_id == site.pk]
         site_windows = windows.get(site.pk, [])
         accounts = [
-            _account(monitor, period, site_windows, gaps[monitor.pk], incidents[monitor.pk], now)
+            _account(
+                monitor,
+                period,
+                site_windows,
+                gaps[monitor.pk],
+                pauses[monitor.pk],
+                incidents[monitor.pk],
+                now,
+            )
             for monitor in site_monitors
         ]
         site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
@@ -261,10 +280,11 @@ def _account(
     period: Period,
     windows: Sequence[WindowOccurrence],
     gaps: Sequence[tuple[datetime, datetime]],
+    pauses: Sequence[tuple[datetime, datetime]],
     incidents: Sequence[Incident],
     now: datetime,
 ) -> PeriodAccount:
-    return account_period(period, monitor_history(monitor, windows, gaps, incidents), now)
+    return account_period(period, monitor_history(monitor, windows, gaps, incidents, paused=pauses), now)
 
 
 def _component_view(

@@ -1,7 +1,7 @@
 """A client with the fourth quarter of 2026 in Europe/Paris: the monthly fixture's October, then
 November and December with outages (one across the October–November edge, one at night, one
-answered late), a CMS update after which the site answers more slowly, and a September of fast
-answers for the previous quarter."""
+answered late), a pause across the November–December edge, a CMS update after which the site
+answers more slowly, and a September of fast answers for the previous quarter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.incidents.models import Incident
-from veilleur.monitoring.models import CheckResult, Monitor
+from veilleur.monitoring.models import CheckResult, Monitor, PausedSpan
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 UPDATE_DAY = date(2026, 11, 12)
@@ -83,6 +83,12 @@ def client_with_a_quarter(client_with_history: Client) -> Client:
         cause_status_code=503,
         acknowledged_at=datetime(2026, 12, 3, 14, 0, tzinfo=UTC),
         sla_due_at=datetime(2026, 12, 3, 13, 31, tzinfo=UTC),
+    )
+    # Paused from 30 November to 2 December, across the month's edge: not monitored, not counted.
+    PausedSpan.objects.create(
+        monitor=monitor,
+        started_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+        ended_at=datetime(2026, 12, 2, 8, 0, tzinfo=UTC),
     )
     MaintenanceTask.objects.create(
         client=client_with_history,
