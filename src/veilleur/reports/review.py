@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from veilleur.accounts.models import BusinessCalendar as StoredCalendar
+from veilleur.certificates.models import CertificateChange, CertificateTarget
 from veilleur.clients.models import Client, MaintenanceTask, Site
+from veilleur.cms.facts import ChangeRow, changes_between, software_facts
 from veilleur.domain.accounting import (
     CombinedAccount,
     DurationStats,
@@ -38,8 +40,11 @@ from veilleur.domain.businesstime import BusinessCalendar
 from veilleur.domain.plans import credit_due_percent
 from veilleur.domain.quarters import Quarter
 from veilleur.domain.recommendations import (
+    HAND_RENEWED_DAYS,
     SLOWER_PERCENT,
+    Expiry,
     LatencyShift,
+    LongCertificate,
     Recommendation,
     RecurringCause,
     ReviewFacts,
@@ -48,6 +53,7 @@ from veilleur.domain.recommendations import (
 )
 from veilleur.domain.rollups import HourRollup, combine_all
 from veilleur.domain.sla import SlaOutcome
+from veilleur.domains.facts import domain_facts
 from veilleur.history import read
 from veilleur.history.accounting import (
     WindowOccurrence,
@@ -126,6 +132,36 @@ class SiteQuarter:
 
 
 @dataclass(frozen=True)
+class CertificateLine:
+    """A certificate a site serves, as last audited, and what changed during the quarter."""
+
+    address: str
+    issuer: str
+    valid_until: date | None  # in the client's zone
+    lifetime_days: int | None
+    changes: tuple[tuple[date, str], ...]  # (day, CertificateChange kind) within the quarter
+    expires_soon: bool  # before the end of the next quarter
+
+
+@dataclass(frozen=True)
+class SiteWatch:
+    """What the certificate, domain and software checks stored for a site (empty when the plan
+    does not include them)."""
+
+    site: str
+    certificates: tuple[CertificateLine, ...] = ()
+    domain: str = ""
+    domain_until: date | None = None
+    domain_expires_soon: bool = False
+    software: str = ""  # "WordPress 6.9", as last seen
+    software_changes: tuple[ChangeRow, ...] = ()  # within the quarter
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.certificates or self.domain_until or self.software or self.software_changes)
+
+
+@dataclass(frozen=True)
 class CauseCount:
     cause: str  # the probe's error class
     status_code: int | None
@@ -178,6 +214,7 @@ class QuarterlyReview:
     previous_months: tuple[SpanFigures, ...]
     last_year: SpanFigures
     sites: tuple[SiteQuarter, ...]
+    watch: tuple[SiteWatch, ...]  # certificates, domains and software, site by site
     patterns: Patterns
     tasks: tuple[TaskRow, ...]
     responses_met: int
@@ -346,8 +383,12 @@ def quarterly_review(client: Client, year: int, quarter_number: int, now: dateti
         maintenance_log=plan.maintenance_log,
         performance_monitoring=plan.performance_monitoring,
     )
+    watch = _watch(client, sites, current.period, quarter.following.period(zone), now)
     names = {site.pk: site.name for site in sites}
     facts = _facts(client, plan, figures, months, patterns, site_quarters, names, current, before, tasks)
+    if figures.has_data:  # what the checks stored is today's state: it speaks for a quarter watched
+        facts = _with_watch(facts, plan, watch)
+
     agency = client.agency
     return QuarterlyReview(
         quarter=quarter,
@@ -369,6 +410,7 @@ def quarterly_review(client: Client, year: int, quarter_number: int, now: dateti
         previous_months=previous_months,
         last_year=last_year,
         sites=tuple(site_quarters),
+        watch=watch,
         patterns=patterns,
         tasks=tuple(tasks),
         responses_met=met,
@@ -473,6 +515,97 @@ def _patterns(
         outside_hours=None
         if calendar is None
         else sum(1 for _site, row in outages if not calendar.is_open(row.confirmed_at)),
+    )
+
+
+# --- Certificates, domains and software (stored by their own checks) --------------------------
+
+
+def _watch(
+    client: Client, sites: Sequence[Site], period: Period, following: Period, now: datetime
+) -> tuple[SiteWatch, ...]:
+    zone = ZoneInfo(client.time_zone)
+    plan = client.plan
+    if not (plan.ssl_monitoring or plan.cms_versions):
+        return ()
+    ids = [site.pk for site in sites]
+    targets: dict[int, list[CertificateTarget]] = {site_id: [] for site_id in ids}
+    changes: dict[int, list[tuple[date, str]]] = {}
+    if plan.ssl_monitoring:
+        for target in CertificateTarget.objects.filter(site_id__in=ids).order_by("host", "port"):
+            targets[target.site_id].append(target)
+        for change in CertificateChange.objects.filter(
+            target__site_id__in=ids, seen_at__gte=period.start, seen_at__lt=period.end
+        ).order_by("seen_at", "id"):
+            changes.setdefault(change.target_id, []).append(
+                (change.seen_at.astimezone(zone).date(), change.kind)
+            )
+    software = changes_between(ids, period.start, period.end) if plan.cms_versions else {}
+    watched = []
+    for site in sites:
+        domain = domain_facts(site, now) if plan.ssl_monitoring else None
+        current = software_facts(site, changes=0) if plan.cms_versions else None
+        domain_until = (
+            domain.expires_at.astimezone(zone).date() if domain is not None and domain.expires_at else None
+        )
+        watched.append(
+            SiteWatch(
+                site=site.name,
+                certificates=tuple(
+                    _certificate_line(target, changes.get(target.pk, []), following, zone)
+                    for target in targets.get(site.pk, [])
+                ),
+                domain=(domain.domain or "") if domain is not None and domain_until else "",
+                domain_until=domain_until,
+                domain_expires_soon=domain is not None
+                and domain.expires_at is not None
+                and domain.expires_at < following.end,
+                software=current.current() if current is not None else "",
+                software_changes=tuple(software.get(site.pk, ())),
+            )
+        )
+    return tuple(watched)
+
+
+def _certificate_line(
+    target: CertificateTarget, changes: Sequence[tuple[date, str]], following: Period, zone: ZoneInfo
+) -> CertificateLine:
+    lifetime = None
+    if target.not_before is not None and target.not_after is not None:
+        lifetime = (target.not_after - target.not_before) // timedelta(days=1)
+    return CertificateLine(
+        address=target.host if target.port == 443 else f"{target.host}:{target.port}",
+        issuer=target.issuer_cn or target.issuer,
+        valid_until=target.not_after.astimezone(zone).date() if target.not_after else None,
+        lifetime_days=lifetime,
+        changes=tuple(changes),
+        expires_soon=target.not_after is not None and target.not_after < following.end,
+    )
+
+
+def _with_watch(facts: ReviewFacts, plan: Plan, watch: Sequence[SiteWatch]) -> ReviewFacts:
+    """The certificate and domain facts, known only on plans whose checks store them. Whether a
+    site's software is out of date is not stored anywhere: that fact stays unknown."""
+    if not plan.ssl_monitoring:
+        return facts
+    certificates = [line for site in watch for line in site.certificates]
+    return replace(
+        facts,
+        certificates_renewed_by_hand=tuple(
+            LongCertificate(line.address, line.issuer, line.lifetime_days)
+            for line in certificates
+            if line.lifetime_days is not None and line.lifetime_days > HAND_RENEWED_DAYS
+        ),
+        certificates_expiring=tuple(
+            Expiry(line.address, line.valid_until)
+            for line in certificates
+            if line.expires_soon and line.valid_until is not None
+        ),
+        domains_expiring=tuple(
+            Expiry(site.domain, site.domain_until)
+            for site in watch
+            if site.domain_expires_soon and site.domain_until is not None
+        ),
     )
 
 

@@ -18,8 +18,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from veilleur.certificates.wording import change_in_words as certificate_change_in_words
 from veilleur.clients.logos import logo_data_uri
 from veilleur.clients.models import Client
+from veilleur.cms.facts import change_in_words
 from veilleur.domain.accounting import DurationStats
 from veilleur.domain.contrast import WHITE, readable_text_colour
 from veilleur.domain.quarters import Quarter
@@ -140,6 +142,27 @@ def _context(review: QuarterlyReview, editorial: EditorialText, draft: bool) -> 
         "sites": [(site, [_incident_view(row) for row in site.incidents]) for site in review.sites],
         "tasks": [(task, _category(task.category)) for task in review.tasks],
         "has_windows": any(site.windows for site in review.sites),
+        "certificates": [
+            (site.site, line, [(day, certificate_change_in_words(kind)) for day, kind in line.changes])
+            for site in review.watch
+            for line in site.certificates
+        ],
+        "domains": [site for site in review.watch if site.domain_until],
+        "software": [
+            (
+                site,
+                [
+                    (
+                        change.detected_at.astimezone(review.zone).date(),
+                        change_in_words(change, with_day=False),
+                    )
+                    for change in site.software_changes
+                ],
+            )
+            for site in review.watch
+            if site.software or site.software_changes
+        ],
+        "following_end": review.quarter.following.end_day - timedelta(days=1),
         "has_guarantee": target is not None,
         "credit_months": [
             formatting.month_name(date(year, month, 1)) for year, month in review.quarter.months

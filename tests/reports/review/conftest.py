@@ -9,7 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from veilleur.certificates.models import CertificateChange, CertificateTarget
 from veilleur.clients.models import Client, MaintenanceTask, Site
+from veilleur.cms.models import SoftwareChange, SoftwareCheck
+from veilleur.domains.models import DomainRegistration
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import CheckResult, Monitor, PausedSpan
 
@@ -96,5 +99,42 @@ def client_with_a_quarter(client_with_history: Client) -> Client:
         date=UPDATE_DAY,
         category="cms_core",
         description="WordPress 6.9 → 7.0",
+    )
+    # What the certificate, domain and software checks stored: a bought certificate renewed in
+    # November, expiring next quarter; the domain's registration; a WordPress update seen.
+    agency = client_with_history.agency
+    target = CertificateTarget.objects.create(
+        agency=agency,
+        site=site,
+        host="boulangerie.example",
+        issuer_cn="Sectigo RSA Domain Validation Secure Server CA",
+        not_before=datetime(2026, 2, 20, tzinfo=UTC),
+        not_after=datetime(2027, 2, 20, 23, 59, tzinfo=UTC),
+    )
+    CertificateChange.objects.create(
+        agency=agency,
+        target=target,
+        seen_at=datetime(2026, 11, 18, 9, 0, tzinfo=UTC),
+        kind=CertificateChange.Kind.RENEWED,
+        fingerprint_sha256="ab" * 32,
+        not_before=target.not_before,
+        not_after=target.not_after,
+    )
+    DomainRegistration.objects.create(
+        domain="boulangerie.example",
+        state=DomainRegistration.State.FOUND,
+        expires_at=datetime(2027, 9, 1, tzinfo=UTC),
+        registrar="Gandi",
+    )
+    SoftwareCheck.objects.create(agency=agency, site=site, product="WordPress", version="7.0")
+    SoftwareChange.objects.create(
+        agency=agency,
+        site=site,
+        product="WordPress",
+        version="7.0",
+        previous_product="WordPress",
+        previous_version="6.9",
+        detected_at=datetime(2026, 11, 12, 6, 0, tzinfo=UTC),
+        evidence="meta generator",
     )
     return client_with_history

@@ -9,6 +9,7 @@ import pytest
 from tests.reports.review.conftest import NOW, UPDATE_DAY
 from veilleur.clients.models import Client
 from veilleur.domain.accounting import IncidentKind, uptime_of
+from veilleur.plans.models import Plan
 from veilleur.reports.data import monthly_report
 from veilleur.reports.review import quarterly_review
 
@@ -68,3 +69,25 @@ def test_patterns_responses_and_recommendations_follow_the_rows(client_with_a_qu
     assert shift.since == UPDATE_DAY  # type: ignore[attr-defined]
     assert review.previous.has_data
     assert not review.last_year.has_data
+
+
+@pytest.mark.django_db
+def test_certificates_domains_and_software_come_from_their_checks(client_with_a_quarter: Client) -> None:
+    review = quarterly_review(client_with_a_quarter, 2026, 4, NOW)
+    [watch] = review.watch
+    [line] = watch.certificates
+    assert line.lifetime_days == 365 and line.expires_soon  # 20 February 2027: next quarter
+    assert [kind for _day, kind in line.changes] == ["renewed"]
+    assert watch.domain == "boulangerie.example" and not watch.domain_expires_soon
+    assert watch.software == "WordPress 7.0" and len(watch.software_changes) == 1
+    rules = {r.rule: r.evidence for r in review.recommendations}
+    assert "certificate_renewed_by_hand" in rules and "certificate_expires_next_quarter" in rules
+    assert "domain_expires_next_quarter" not in rules
+    # A plan without certificate monitoring: no certificate, no domain, no advice about them.
+    Plan.objects.filter(pk=client_with_a_quarter.plan_id).update(ssl_monitoring=False, cms_versions=False)
+    client = Client.objects.select_related("plan", "agency").get(pk=client_with_a_quarter.pk)
+    plain = quarterly_review(client, 2026, 4, NOW)
+    assert plain.watch == ()
+    assert not {"certificate_renewed_by_hand", "certificate_expires_next_quarter"} & {
+        r.rule for r in plain.recommendations
+    }
