@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "veilleur.incidents",
     "veilleur.history",
     "veilleur.certificates",
+    "veilleur.lab",  # daily lab page metrics in headless Chromium (lab/jobs.py)
     "veilleur.notifications",
     "veilleur.api",
     "veilleur.reports",
@@ -286,6 +287,9 @@ VEILLEUR_HSTS_SECONDS = _env_int(
 VEILLEUR_MIN_INTERVAL_SECONDS = _env_int("VEILLEUR_MIN_INTERVAL_SECONDS", 10)
 VEILLEUR_SETUP_LINK_HOURS = _env_int("VEILLEUR_SETUP_LINK_HOURS", 24)
 VEILLEUR_ALLOW_PRIVATE_TARGETS = _env_bool("VEILLEUR_ALLOW_PRIVATE_TARGETS", False)
+# The Chromium the worker loads pages with once a day for lab page metrics (lab/jobs.py); where it
+# is missing, sites are marked "not measured" and nothing else changes.
+VEILLEUR_CHROMIUM_PATH = os.environ.get("VEILLEUR_CHROMIUM_PATH") or "/usr/bin/chromium"
 VEILLEUR_CHECKER_CONCURRENCY = _env_int("VEILLEUR_CHECKER_CONCURRENCY", 400)
 VEILLEUR_CHECKER_PER_HOST = _env_int("VEILLEUR_CHECKER_PER_HOST", 4)
 VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)

@@ -43,7 +43,7 @@ def now() -> datetime:
 def check_once(driver: Driver, pki: CertPki, monitor: Monitor) -> None:
     """One regular check, probed for real: the served certificate lands on the runtime."""
     driver.lease(now())
-    MonitorRuntime.objects.filter(pk=monitor.pk).update(due_at=now() - timedelta(seconds=1))
+    MonitorRuntime.objects.filter(pk=monitor.pk).update(due_at=now() - timedelta(seconds=1), lease_owner="")
     leased = [item for item in driver.lease(now()) if item.monitor_id == monitor.pk]
     prober = HttpProber(tls_context=pki.client_context(), allow_private=True)
     seen = asyncio.run(prober(leased[0].spec))

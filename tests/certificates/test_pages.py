@@ -74,3 +74,45 @@ def test_the_portal_says_until_when_the_certificate_is_valid(agency: Agency) -> 
     other = signed_in(make_user(standard.client, "bruno@florist.example"))
     page = other.get(reverse("portal-site", args=[standard.site.pk])).content.decode()
     assert "Security certificate" not in page  # not in this client's plan
+
+
+def _plan_form(**changes: object) -> dict[str, object]:
+    return {
+        "key": "watch",
+        "name": "Watch",
+        "check_interval_seconds": 60,
+        "price_min_eur": 0,
+        "price_max_eur": 0,
+        "response_target_minutes": 60,
+        "response_calendar": "business",
+        "confirmation_checks": 2,
+        "ssl_monitoring": "on",
+        "certificate_warning_days": "21, 7, 2",
+        "certificate_lifetime_fraction": "0.25",
+        "degraded_above_ms": 3000,
+        "degraded_after_checks": 3,
+        "degraded_baseline_factor": "2",
+        "domain_warning_days": "30, 14, 7",
+        **changes,
+    }
+
+
+def test_the_plans_editor_sets_the_thresholds_and_names_a_bad_one(agency: Agency, owner: StaffUser) -> None:
+    from veilleur.plans.models import Plan
+
+    browser = HttpClient(headers={"Accept-Language": "en"})
+    browser.force_login(owner)
+    for bad, message in (
+        ({"certificate_warning_days": "30, soon"}, "is not a list of whole numbers of days"),
+        ({"certificate_warning_days": "7, 7"}, "a number of days is listed twice"),
+        ({"certificate_lifetime_fraction": "1.5"}, "less than or equal to 0.9"),
+    ):
+        answer = browser.post(reverse("plan-new"), _plan_form(**bad))
+        assert answer.status_code == 400 and message in answer.content.decode(), message
+    assert not Plan.objects.filter(agency=agency, key="watch").exists()
+    answer = browser.post(reverse("plan-new"), _plan_form())
+    assert answer.status_code == 302
+    plan = Plan.objects.get(agency=agency, key="watch")
+    assert plan.certificate_warning_days == [21, 7, 2] and str(plan.certificate_lifetime_fraction) == "0.2500"
+    page = browser.get(reverse("plan-edit", args=[plan.pk])).content.decode()
+    assert 'value="21, 7, 2"' in page

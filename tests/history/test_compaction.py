@@ -62,6 +62,11 @@ def test_block_and_rollup_contents(monitor: Monitor, add_results: AddResults) ->
     assert hour.apdex_threshold_ms == 500
     assert hour.latency.count == 120 - failures
     assert len(block.data) < 120 * 10  # a few bytes per check instead of a row each
+    successes = [r for r in rows if r.ok]
+    for phase in ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms"):
+        values = [getattr(r, phase) for r in successes]
+        assert hour.phases[phase].count == len(values)
+        assert hour.phases[phase].sum_ms == sum(values)
 
 
 def test_rerun_changes_nothing(monitor: Monitor, add_results: AddResults) -> None:

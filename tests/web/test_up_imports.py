@@ -20,8 +20,9 @@ django.setup()
 import {module}
 print(json.dumps(sorted(sys.modules)))
 """
-# The PDF renderer, Pillow, the API's schema machinery, Apprise, the holiday tables, the admin.
-HEAVY = ("weasyprint", "PIL", "ninja", "pydantic", "apprise", "holidays", "veilleur.api.v1")
+# The PDF renderer, Pillow, the API's schema machinery, Apprise, the holiday tables, the admin,
+# Playwright (loaded by the lab job only when it measures a page).
+HEAVY = ("weasyprint", "PIL", "ninja", "pydantic", "apprise", "holidays", "veilleur.api.v1", "playwright")
 
 
 def modules_at_start_up(module: str, data_dir: Path) -> set[str]:

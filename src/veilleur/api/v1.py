@@ -15,6 +15,7 @@ from veilleur.api.resources import (
     incidents,
     monitors,
     on_call,
+    performance,
     plans,
     portal_users,
     results,
@@ -29,8 +30,9 @@ from veilleur.api.resources import (
 DESCRIPTION = """\
 Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses,
 notification channels and status pages, post public updates on incidents, and read what
-monitoring found (monitors' state, check results, rollups, incidents, blips, certificates), with a
-bearer token (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
+monitoring found (monitors' state, check results, rollups, incidents, blips, sites' certificates,
+domain registration, software, phase timings and lab page metrics), with a bearer token
+(`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
 Lists are paginated with `limit` (at most 200; 1000 for results) and the opaque `cursor` taken
 from the previous page's `next_cursor`; incidents and blips come newest first, results oldest
@@ -55,6 +57,7 @@ api.add_router("/portal-users", portal_users.router)
 api.add_router("/sites", sites.router)
 api.add_router("/sites", certificates.router)
 api.add_router("/sites", site_facts.router)  # domain registration and software
+api.add_router("/sites", performance.router)  # phase timings and lab page metrics
 # Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
 api.add_router("/monitors", states.router)
 api.add_router("/monitors", results.router)

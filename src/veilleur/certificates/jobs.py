@@ -85,7 +85,10 @@ def run_certificate_job(now: datetime) -> CertificateJobReport:
 def watched_monitors() -> QuerySet[Monitor]:
     """The monitors whose certificates are watched: HTTPS, not paused, on a plan that has it."""
     return Monitor.objects.filter(
-        site__client__plan__ssl_monitoring=True, paused=False, url__istartswith="https://"
+        site__client__plan__ssl_monitoring=True,
+        site__client__demo=False,  # made-up sites: never probed (veilleur.demo.live)
+        paused=False,
+        url__istartswith="https://",
     )
 
 
@@ -98,8 +101,9 @@ def host_and_port(url: str) -> tuple[str, int] | None:
 
 
 def watched_targets() -> QuerySet[CertificateTarget]:
-    """Targets still watched (a site whose plan lost certificate monitoring keeps its history)."""
-    return CertificateTarget.objects.filter(site__client__plan__ssl_monitoring=True)
+    """Targets still watched (a site whose plan lost certificate monitoring keeps its history;
+    the demo's made-up ones are shown, never audited)."""
+    return CertificateTarget.objects.filter(site__client__plan__ssl_monitoring=True, site__client__demo=False)
 
 
 def sync_targets(now: datetime) -> int:

@@ -17,7 +17,7 @@ class ContactInline(ScopedTabularInline):
 
 class SiteInline(MaskedUrlForMembers, ScopedTabularInline):
     model = Site
-    fields = ("key", "name", "url", "apdex_threshold_ms")
+    fields = ("key", "name", "url", "apdex_threshold_ms", "degraded_above_ms")
     show_change_link = True
 
 
@@ -57,7 +57,7 @@ class SiteAdmin(MaskedUrlForMembers, ScopedAdmin):
     list_filter = (("client__plan", RelatedOnly), ("client", RelatedOnly))
     search_fields = ("name", "key", "url", "client__name")
     list_select_related = ("client",)
-    fields = ("client", "key", "name", "url", "apdex_threshold_ms")
+    fields = ("client", "key", "name", "url", "apdex_threshold_ms", "degraded_above_ms")
     inlines = (MonitorInline,)
 
 

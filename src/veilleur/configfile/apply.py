@@ -82,7 +82,9 @@ CLIENT_FIELDS: FieldMap = {
 }
 CONTACT_FIELDS: FieldMap = {name: (name,) for name in ContactSpec.model_fields}
 PORTAL_USER_FIELDS: FieldMap = {"email": ("email",), "name": ("name",)}
-SITE_FIELDS: FieldMap = {name: (name,) for name in ("key", "name", "url", "apdex_threshold_ms")}
+SITE_FIELDS: FieldMap = {
+    name: (name,) for name in ("key", "name", "url", "apdex_threshold_ms", "degraded_above_ms")
+}
 MONITOR_FIELDS: FieldMap = {
     "key": ("key",),
     "url": ("url",),
@@ -518,7 +520,12 @@ class Applier:
             if site is None:
                 site = Site(agency=self.agency, key=spec.key)
             site.client = client
-            wanted = {"name": spec.name, "url": spec.url, "apdex_threshold_ms": spec.apdex_threshold_ms}
+            wanted = {
+                "name": spec.name,
+                "url": spec.url,
+                "apdex_threshold_ms": spec.apdex_threshold_ms,
+                "degraded_above_ms": spec.degraded_above_ms,
+            }
             differences = assign(site, wanted, SITE_FIELDS)
             path = (*client_path, "sites", index)
             label = f"{client.key}/{spec.key}"

@@ -116,6 +116,10 @@ def plan_entry(plan: Plan) -> dict[str, Any]:
         # Domains and CMS versions.
         "cms_versions": plan.cms_versions,
         "domain_warning_days": list(plan.domain_warning_days),
+        # Degraded performance
+        "degraded_above_ms": plan.degraded_above_ms,
+        "degraded_after_checks": plan.degraded_after_checks,
+        "degraded_baseline_factor": float(plan.degraded_baseline_factor),
     }
 
 
@@ -191,6 +195,7 @@ def site_entry(site: Site) -> dict[str, Any]:
         "name": site.name,
         "url": site.url,
         "apdex_threshold_ms": site.apdex_threshold_ms,
+        "degraded_above_ms": site.degraded_above_ms,
         "monitors": [monitor_entry(monitor) for monitor in monitors],
     }
 

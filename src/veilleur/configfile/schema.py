@@ -117,6 +117,15 @@ def _lifetime_fraction(value: Any) -> Any:
     return share
 
 
+def _baseline_factor(value: Any) -> Any:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValueError(f"expected a number such as 2 or 1.5, got {value!r}") from exc
+    return value
+
+
 def _email(value: str) -> str:
     return value.strip().lower()
 
@@ -147,6 +156,10 @@ RRule = Annotated[str, AfterValidator(_optional(checks.check_rrule))]
 
 
 UptimePercent = Annotated[Decimal, BeforeValidator(_uptime_percent), Field(ge=0, le=100)]
+# Degraded performance: "slow above this many times the usual p95".
+BaselineFactor = Annotated[
+    Decimal, BeforeValidator(_baseline_factor), Field(ge=Decimal("1.2"), le=Decimal(20), decimal_places=2)
+]
 # Lists that may be left empty in the file ("contacts:" alone is YAML null: no contacts).
 EmptyIfNull = BeforeValidator(_none_as_empty_list)
 HoursList = Annotated[list[HoursRange], EmptyIfNull]
@@ -232,6 +245,14 @@ class PlanSpec(Strict):
         EmptyIfNull,
         model_rules(Plan, "domain_warning_days"),
     ] = Field(default_factory=lambda: list(DEFAULT_DOMAIN_WARNING_DAYS))
+    # Degraded performance
+    degraded_above_ms: Annotated[int, model_rules(Plan, "degraded_above_ms")] = model_default(
+        Plan, "degraded_above_ms"
+    )
+    degraded_after_checks: Annotated[int, model_rules(Plan, "degraded_after_checks")] = model_default(
+        Plan, "degraded_after_checks"
+    )
+    degraded_baseline_factor: BaselineFactor = model_default(Plan, "degraded_baseline_factor")
 
 
 class ClientBranding(Strict):
@@ -280,6 +301,7 @@ class SiteSpec(Strict):
     apdex_threshold_ms: Annotated[int, model_rules(Site, "apdex_threshold_ms")] = model_default(
         Site, "apdex_threshold_ms"
     )
+    degraded_above_ms: Annotated[int | None, model_rules(Site, "degraded_above_ms")] = None
     monitors: Annotated[list[MonitorSpec], EmptyIfNull] = []
 
 

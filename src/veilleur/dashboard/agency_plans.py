@@ -50,6 +50,13 @@ class PlanForm(forms.ModelForm):
             "out at each of these. Empty: no warnings. Watched with SSL certificate monitoring."
         ),
     )
+    # Certificate monitoring: expiry warnings.
+    certificate_warning_days = forms.CharField(
+        label=gettext_lazy("Certificate expiry warnings (days before)"),
+        required=True,
+        max_length=200,
+        help_text=gettext_lazy("With certificate monitoring; separated by commas, e.g. 30, 14, 7, 3, 1."),
+    )
 
     class Meta:
         model = Plan
@@ -73,6 +80,12 @@ class PlanForm(forms.ModelForm):
             "response_calendar",
             "uptime_target_percent",
             "confirmation_checks",
+            "certificate_warning_days",
+            "certificate_lifetime_fraction",
+            # Degraded performance
+            "degraded_above_ms",
+            "degraded_after_checks",
+            "degraded_baseline_factor",
         ]
         labels = {
             "key": gettext_lazy("Key"),
@@ -93,6 +106,12 @@ class PlanForm(forms.ModelForm):
             "response_calendar": gettext_lazy("Response clock runs"),
             "uptime_target_percent": gettext_lazy("Uptime guarantee (% per month)"),
             "confirmation_checks": gettext_lazy("Confirmation checks"),
+            "certificate_lifetime_fraction": gettext_lazy(
+                "Certificate warning at this share of its lifetime left"
+            ),
+            "degraded_above_ms": gettext_lazy("Slow above (ms)"),
+            "degraded_after_checks": gettext_lazy("Slow checks in a row before an incident"),
+            "degraded_baseline_factor": gettext_lazy("Slow above this many times the usual speed"),
         }
         help_texts = {
             "key": gettext_lazy(
@@ -100,6 +119,21 @@ class PlanForm(forms.ModelForm):
             ),
             "uptime_target_percent": gettext_lazy("Empty: no guarantee."),
             "price_max_eur": gettext_lazy("0 for both prices: the offer sheet shows no price."),
+            "certificate_lifetime_fraction": gettext_lazy(
+                "0.3333: a third, when automatic (ACME) renewals happen; earlier day warnings are "
+                "skipped for short-lived certificates."
+            ),
+            "degraded_above_ms": gettext_lazy(
+                "With performance monitoring: a check slower than this is slow (a site may set its own)."
+            ),
+            "degraded_after_checks": gettext_lazy(
+                "A degraded-performance incident opens after this many slow checks in a row, and closes "
+                "after as many normal ones. Slow is never counted as downtime."
+            ),
+            "degraded_baseline_factor": gettext_lazy(
+                "Also slow when the last 15 minutes' slowest responses (p95) take this many times longer "
+                "than over the previous 14 days. Needs 3 days of history."
+            ),
         }
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
@@ -118,6 +152,20 @@ class PlanForm(forms.ModelForm):
                 f"{step['below_percent']} : {step['credit_percent']}"
                 for step in self.instance.service_credits
             )
+        self.initial["certificate_warning_days"] = ", ".join(
+            str(days) for days in (self.instance.certificate_warning_days or [])
+        )
+
+    def clean_certificate_warning_days(self) -> list[int]:
+        """The typed days as the plan stores them; the plan's own validator checks their values."""
+        text = str(self.cleaned_data.get("certificate_warning_days") or "")
+        try:
+            return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(
+                _('"%(text)s" is not a list of whole numbers of days, e.g. "30, 14, 7, 3, 1".')
+                % {"text": text}
+            ) from None
 
     def clean_domain_warning_days(self) -> list[int]:
         """The typed days as the plan stores them; the plan's own validator checks their values."""

@@ -123,17 +123,23 @@ class ContactForm(ScopedForm):
 class SiteForm(ScopedForm):
     class Meta:
         model = Site
-        fields = ["name", "key", "url", "apdex_threshold_ms"]
+        fields = ["name", "key", "url", "apdex_threshold_ms", "degraded_above_ms"]
         labels = {
             "name": _("Name"),
             "key": _("Key"),
             "url": _("Address of the home page"),
             "apdex_threshold_ms": _("Satisfying response time (ms)"),
+            "degraded_above_ms": _("Slow above (ms)"),
         }
         help_texts = {
             "key": _("Lower-case letters, digits and dashes, unique for this client."),
             "apdex_threshold_ms": _(
                 "Responses up to this time satisfy visitors, up to four times it are tolerable."
+            ),
+            "degraded_above_ms": _(
+                "With performance monitoring: checks slower than this, several in a row, open a "
+                "degraded-performance incident (slow, never counted as downtime). "
+                "Empty: the plan's threshold."
             ),
             "url": _(
                 "The site's home page; a new site gets a monitor of it, checked at the plan's interval."

@@ -9,6 +9,7 @@ page and every POST, and nothing of it changes. Owners and admins change things
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -26,6 +27,7 @@ from django.utils.translation import ngettext
 from veilleur.certificates.summary import site_certificates
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.dashboard import clients_data as data
+from veilleur.dashboard import site_performance
 from veilleur.dashboard.access import agency_object, manager_view, staff_agency, staff_user, staff_view
 from veilleur.dashboard.clients_forms import (
     ClientForm,
@@ -141,8 +143,22 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
             "facts_rows": site_facts_rows(client, [site], now, changes=10),
             "can_manage": _manages(request),
             "certificates": site_certificates(site, now),
+            # Performance monitoring (docs/performance.md): phase timings and lab page metrics.
+            **_performance_context(site, monitors, now, range_key),
         },
     )
+
+
+def _performance_context(
+    site: Site, monitors: list[Monitor], now: datetime, range_key: str
+) -> dict[str, object]:
+    if not site.client.plan.performance_monitoring:
+        return {"performance": False}
+    return {
+        "performance": True,
+        "phases": site_performance.phase_section(site, monitors, now, range_key),
+        "lab_runs": site_performance.recent_lab_runs(site, now.date()),
+    }
 
 
 @staff_view

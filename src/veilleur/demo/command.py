@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from veilleur.accounts.models import Agency, BusinessCalendar, StaffUser
 from veilleur.accounts.provisioning import create_agency, first_run_link
+from veilleur.certificates.demo import demo_certificates
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.demo import catalogue
 from veilleur.demo.synth import FAILURES, Failure, MonitorScenario, Outage, Simulation, simulate
@@ -214,6 +215,8 @@ def _client(
             )
             simulation = simulate(scenario, start, end, rng)
             _store(monitor, owner, simulation, end, rng, summary)
+    if plan.ssl_monitoring:
+        demo_certificates(list(sites.values()), start, end, rng)
     if plan.status_page:
         summary.status_pages.append(_status_page(client, list(sites.values())))
 

@@ -27,7 +27,9 @@ the exact uptime. Coverage is rounded down the same way; the share of the downti
 rounded UP, for the same reason: never understate what went wrong.
 
 Statistics (MTTA, MTTR) are over the incidents listed for the period, of every kind: both measure
-how incidents were handled, and the response SLA applies to both kinds. MTTA counts an
+how incidents were handled. The response SLA applies where the incident carries a due time: the
+degraded-performance incidents the worker opens carry none (slow is not down), so their outcome
+is "none" and they are in no met or breached count. MTTA counts an
 acknowledgement only when it stopped the response clock (at or before the recovery, as in
 ``domain.sla``): an acknowledgement after the recovery is recorded and changes nothing. The p90 is the
 nearest-rank percentile: the smallest value with at least 90 % of the values at or below it,

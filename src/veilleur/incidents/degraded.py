@@ -7,6 +7,10 @@ evaluation is stateless: it starts from the monitor's open DEGRADED incident (it
 is looked for after its confirmation) or, without one, from the later of the last resolved one and
 :func:`lookback` ago, so a run repeated or interrupted at any line finds the same spans again.
 
+Cost: a run first picks, in two queries for all monitors, those worth a close look (an open
+slowdown, or a recent check slower than one of the monitor's limits); only those are read and
+judged one by one (bench/README.md, "degraded").
+
 Several workers: each monitor is evaluated in its own transaction holding its row
 (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL, which the checker's inserts never wait on;
 SQLite's IMMEDIATE transactions serialise writers), the database keeps one open incident per
@@ -17,11 +21,11 @@ agency's on-call, once each way) are outbox rows written in the same transaction
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
 from veilleur.domain.degradation import (
     BASELINE_DAYS,
@@ -34,19 +38,24 @@ from veilleur.domain.degradation import (
     slowness,
 )
 from veilleur.domain.histogram import LatencyHistogram
-from veilleur.domain.rollups import combine_all, unpack_day
+from veilleur.domain.rollups import unpack_day
 from veilleur.history.models import RollupDay
 from veilleur.history.read import MAX_LIMIT, results
 from veilleur.incidents.models import Incident
-from veilleur.monitoring.models import Monitor
+from veilleur.monitoring.models import CheckResult, Monitor
 from veilleur.notifications.enqueue import enqueue_performance_notice
 from veilleur.notifications.models import OutboxMessage
+from veilleur.plans.models import Plan
 from veilleur.statuspages.models import bump_pages_of_clients
 
 DEGRADED_PERIOD_SECONDS = 30
 # Without an open incident, a slow streak is looked for this far back (at least): long enough
 # for the longest streak a plan can ask for, short enough to read little each run.
 MIN_LOOKBACK = timedelta(hours=1)
+# Reading a monitor's 14 days of rollups takes some tens of milliseconds: at most this many are
+# read by the pre-selection of one run, so the first runs of a UTC day stay short (1,000
+# monitors are all read within the first ten runs, five minutes).
+BASELINES_PER_RUN = 100
 PROOF_CHECKS = 20  # the checks cited in an incident's proof, at most
 DEGRADED = Incident.Kind.DEGRADED
 
@@ -63,7 +72,8 @@ class DegradedReport:
 def evaluate_degraded_performance(now: datetime) -> DegradedReport:
     opened = cleared = 0
     watched = Monitor.objects.filter(paused=False, site__client__plan__performance_monitoring=True)
-    for monitor in watched.select_related("site__client__plan").order_by("pk"):
+    monitors = list(watched.select_related("site__client__plan").order_by("pk"))
+    for monitor in _worth_a_look(monitors, watched, now):
         outcome = _evaluate(monitor, now)
         opened += outcome.opened
         cleared += outcome.cleared
@@ -73,6 +83,60 @@ def evaluate_degraded_performance(now: datetime) -> DegradedReport:
 
 def lookback(after_checks: int, interval_seconds: int) -> timedelta:
     return max(MIN_LOOKBACK, timedelta(seconds=2 * after_checks * interval_seconds))
+
+
+def _worth_a_look(monitors: list[Monitor], watched: QuerySet[Monitor], now: datetime) -> Iterator[Monitor]:
+    """The monitors whose checks could change something: those with an open slowdown, and those
+    with a check in reach slower than the lower of their two limits (a 15-minute p95 above a
+    limit needs one check above it). Two queries for all the others, which are most of them.
+
+    The slowest check comes from the raw rows, which hold the last hour or so until compaction:
+    a slow check is seen by many runs before its hour is compacted."""
+    if not monitors:
+        return
+    # Subqueries, not lists of ids: a thousand ids would pass SQLite's oldest parameter limit.
+    in_scope = watched.values("pk")
+    open_ids = set(
+        Incident.objects.filter(monitor__in=in_scope, kind=DEGRADED, resolved_at__isnull=True).values_list(
+            "monitor_id", flat=True
+        )
+    )
+    reach = max(lookback(_plan_of(m).degraded_after_checks, m.effective_interval_seconds()) for m in monitors)
+    slowest = dict(
+        CheckResult.objects.filter(
+            checked_at__gte=now - reach - BASELINE_WINDOW,
+            ok=True,
+            confirmation=False,
+            in_maintenance=False,
+            monitor__in=in_scope,
+        )
+        .values("monitor_id")
+        .annotate(slowest=Max("total_ms"))
+        .values_list("monitor_id", "slowest")
+    )
+    budget = BASELINES_PER_RUN
+    for monitor in monitors:
+        if monitor.pk in open_ids:
+            yield monitor
+            continue
+        top = slowest.get(monitor.pk)
+        if top is None:
+            continue
+        if top > (monitor.site.degraded_above_ms or _plan_of(monitor).degraded_above_ms):
+            yield monitor
+            continue
+        if not has_usual_p95(monitor.pk, now.date()):
+            if budget <= 0:
+                continue  # read on a later run: judged on its threshold only until then
+            budget -= 1
+        usual = usual_p95(monitor.pk, now.date())
+        if usual is not None and top > float(_plan_of(monitor).degraded_baseline_factor) * usual:
+            yield monitor
+
+
+def _plan_of(monitor: Monitor) -> Plan:
+    plan: Plan = monitor.site.client.plan
+    return plan
 
 
 def _evaluate(monitor: Monitor, now: datetime) -> DegradedReport:
@@ -108,12 +172,42 @@ def slowness_rule(monitor: Monitor, now: datetime) -> SlownessRule:
 
 def usual_p95(monitor_id: int, today: date) -> float | None:
     """The monitor's p95 over the :data:`BASELINE_DAYS` full UTC days before ``today`` (today's
-    slowness must not raise its own yardstick), from the daily rollups."""
+    slowness must not raise its own yardstick), from the daily rollups.
+
+    It changes once a day, so each process keeps it for the day (a cache: any process computes
+    the same value from the rows; a new UTC day starts a new cache)."""
+    if _baselines.day != today:
+        _baselines.day, _baselines.values = today, {}
+    if monitor_id not in _baselines.values:
+        _baselines.values[monitor_id] = _usual_p95_from_rollups(monitor_id, today)
+    return _baselines.values[monitor_id]
+
+
+def has_usual_p95(monitor_id: int, today: date) -> bool:
+    return _baselines.day == today and monitor_id in _baselines.values
+
+
+def forget_baselines() -> None:
+    """Drop the day's cached baselines (after rollups were rewritten, e.g. by a test)."""
+    _baselines.day, _baselines.values = None, {}
+
+
+@dataclass
+class _BaselineCache:
+    day: date | None = None
+    values: dict[int, float | None] = field(default_factory=dict)
+
+
+_baselines = _BaselineCache()
+
+
+def _usual_p95_from_rollups(monitor_id: int, today: date) -> float | None:
     days = RollupDay.objects.filter(
         monitor_id=monitor_id, day__gte=today - timedelta(days=BASELINE_DAYS), day__lt=today
     ).values_list("hours", flat=True)
     histograms: list[LatencyHistogram] = [
-        combine_all(unpack_day(bytes(packed)).values()).latency for packed in days
+        LatencyHistogram.merge_all(hour.latency for hour in unpack_day(bytes(packed)).values())
+        for packed in days
     ]
     return baseline_p95(histograms)
 

@@ -22,8 +22,21 @@ class TimelineEntry:
 def build_timeline(
     incident: Incident, notifications: list[TimelineEntry] | None = None
 ) -> list[TimelineEntry]:
-    entries = [*_checks(incident.proof), *_checks(incident.recovery_proof), *(notifications or [])]
-    entries.append(TimelineEntry(incident.confirmed_at, "confirmed", _("Outage confirmed: incident opened")))
+    slow = incident.kind == Incident.Kind.DEGRADED
+    if slow:
+        entries = [*_timed_checks(incident.proof), *_timed_checks(incident.recovery_proof)]
+        confirmed = _("Slowdown confirmed: incident opened")
+        recovered = _("First check at normal speed")
+        resolved = _("Normal speed confirmed: incident resolved")
+    else:
+        entries = [*_checks(incident.proof), *_checks(incident.recovery_proof)]
+        confirmed, recovered = (
+            _("Outage confirmed: incident opened"),
+            _("First successful check: service back"),
+        )
+        resolved = _("Recovery confirmed: incident resolved")
+    entries.extend(notifications or [])
+    entries.append(TimelineEntry(incident.confirmed_at, "confirmed", confirmed))
     if incident.acknowledged_at:
         who = incident.acknowledged_by_label or _("someone")
         entries.append(
@@ -35,13 +48,9 @@ def build_timeline(
             )
         )
     if incident.recovered_at:
-        entries.append(
-            TimelineEntry(incident.recovered_at, "recovered", _("First successful check: service back"))
-        )
+        entries.append(TimelineEntry(incident.recovered_at, "recovered", recovered))
     if incident.resolved_at:
-        entries.append(
-            TimelineEntry(incident.resolved_at, "resolved", _("Recovery confirmed: incident resolved"))
-        )
+        entries.append(TimelineEntry(incident.resolved_at, "resolved", resolved))
     # Stable order for equal instants: the order the events happen in.
     rank = {
         "check_failed": 0,
@@ -70,6 +79,18 @@ def _checks(proof: list[dict[str, Any]]) -> list[TimelineEntry]:
                 "detail": f"HTTP {status} — {detail}" if status else detail
             }
         entries.append(TimelineEntry(at, "check_ok" if check.get("ok") else "check_failed", text))
+    return entries
+
+
+def _timed_checks(proof: list[dict[str, Any]]) -> list[TimelineEntry]:
+    """A slowdown's checks all succeeded: what matters is how long each took."""
+    entries = []
+    for check in proof:
+        at = parse_datetime(str(check.get("at", "")))
+        if at is None:
+            continue
+        text = _("Check succeeded in %(ms)s ms") % {"ms": check.get("total_ms")}
+        entries.append(TimelineEntry(at, "check_ok", text))
     return entries
 
 

@@ -60,6 +60,15 @@ class QueueFilters(forms.Form):
         required=False,
         choices=[ALL, ("open", gettext_lazy("Open")), ("resolved", gettext_lazy("Resolved"))],
     )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[
+            ALL,
+            (Incident.Kind.DOWN, gettext_lazy("Down")),
+            (Incident.Kind.DEGRADED, gettext_lazy("Degraded performance")),
+        ],
+    )
     client = forms.TypedChoiceField(
         label=gettext_lazy("Client"), required=False, coerce=int, empty_value=None
     )
@@ -113,6 +122,8 @@ def _queue(agency: Agency, filters: QueueFilters, now: datetime) -> list[int]:
         incidents = incidents.filter(resolved_at__isnull=True)
     elif status == "resolved":
         incidents = incidents.filter(resolved_at__isnull=False)
+    if filters.value("kind") is not None:
+        incidents = incidents.filter(kind=filters.value("kind"))
     if filters.value("client") is not None:
         incidents = incidents.filter(monitor__site__client_id=filters.value("client"))
     if filters.value("plan") is not None:

@@ -21,6 +21,13 @@ class PlanAdmin(ScopedAdmin):
     fieldsets = (
         (None, {"fields": ("key", "name", ("price_min_eur", "price_max_eur"))}),
         ("Checks", {"fields": ("check_interval_seconds", "confirmation_checks")}),
+        # Certificate monitoring: expiry warnings.
+        ("Certificates", {"fields": ("certificate_warning_days", "certificate_lifetime_fraction")}),
+        # Degraded performance
+        (
+            "Degraded performance",
+            {"fields": ("degraded_above_ms", "degraded_after_checks", "degraded_baseline_factor")},
+        ),
         (
             "Deliverables",
             {

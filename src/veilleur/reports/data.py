@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from veilleur.certificates.report import CertificateLine, certificate_lines
 from veilleur.clients.models import Client, MaintenanceTask, Site
 from veilleur.cms.facts import ChangeRow, changes_between
 from veilleur.domain.accounting import (
@@ -47,6 +48,7 @@ from veilleur.history.accounting import (
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
 from veilleur.portal.models import able_to_sign_in_during
+from veilleur.reports.performance import SitePerformance, lab_runs_by_site, site_performance
 from veilleur.statuspages.models import StatusPage
 
 
@@ -165,6 +167,8 @@ class SiteReport:
     service_credit_percent: int | None  # on the site's uptime; None without a guarantee
     # CMS versions: the changes of software seen on the site this month (plans with cms_versions).
     software_changes: tuple[ChangeRow, ...] = ()
+    # Performance monitoring: where the time goes and lab page metrics; None when the plan has none.
+    performance: SitePerformance | None = None
 
     @property
     def downtime_shown(self) -> timedelta:
@@ -206,6 +210,8 @@ class MonthlyReport:
     tasks: tuple[TaskRow, ...]  # every task shown to the client this month, the newest last
     incidents_handled: int  # incidents of the month that recovered
     deliverables: tuple[DeliverableLine, ...]  # what the plan did, each line backed by a fact
+    # Certificate monitoring (plans with ssl_monitoring): served, renewed, expiring soon.
+    certificates: tuple[CertificateLine, ...] = ()
 
     @property
     def in_progress(self) -> bool:
@@ -253,6 +259,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     software = (
         changes_between([site.pk for site in sites], period.start, period.end) if plan.cms_versions else {}
     )
+    lab_runs = lab_runs_by_site([site.pk for site in sites], period.start, period.end)
 
     site_reports = []
     site_accounts: list[SiteAccount] = []
@@ -315,6 +322,9 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 # A credit is decided on the whole month: none while the month runs.
                 service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
                 software_changes=tuple(software.get(site.pk, ())),
+                performance=site_performance(combine_all(site_rollups), lab_runs[site.pk])
+                if plan.performance_monitoring
+                else None,
             )
         )
     combined = combine_sites(site_accounts)
@@ -363,6 +373,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         tasks=tuple(tasks),
         incidents_handled=handled,
         deliverables=deliverables_of_the_month(facts),
+        certificates=certificate_lines(client, period.start, period.end, now),
     )
 
 

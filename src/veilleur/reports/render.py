@@ -23,6 +23,7 @@ from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
 from veilleur.reports.data import IncidentRow, MonitorReport, MonthlyReport, SiteReport, TaskRow
 from veilleur.reports.pdf import pdf_from_html
+from veilleur.reports.performance import SitePerformance
 
 TEMPLATE = "reports/monthly.html"
 
@@ -49,6 +50,15 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class FigureView:
+    """A line of a performance table: what it is, what it means in plain words, its value."""
+
+    label: str
+    meaning: str
+    value: str
+
+
+@dataclass(frozen=True)
 class SiteView:
     site: SiteReport
     strip: SafeString
@@ -57,6 +67,10 @@ class SiteView:
     tasks: list[TaskView]
     meets_target: bool | None
     software: list[tuple[date, str]] = field(default_factory=list)  # each change: its day, in words
+    # Performance monitoring (reports/performance.py): empty when the plan has none.
+    phases: list[FigureView] = field(default_factory=list)
+    largest_phase: str = ""
+    lab: list[FigureView] = field(default_factory=list)
 
 
 def render_html(report: MonthlyReport, language: str | None = None) -> str:
@@ -143,7 +157,66 @@ def _site_view(report: MonthlyReport, site: SiteReport) -> SiteView:
             (change.detected_at.astimezone(report.zone).date(), change_in_words(change, with_day=False))
             for change in site.software_changes
         ],
+        **_performance_views(site.performance),
     )
+
+
+def _phase_words() -> dict[str, tuple[str, str]]:
+    return {
+        "dns_ms": (_("Finding the server (DNS)"), _("looking up the site's address")),
+        "connect_ms": (_("Connecting"), _("opening a connection to the server")),
+        "tls_ms": (_("Securing the connection (TLS)"), _("setting up encryption, for https")),
+        "ttfb_ms": (
+            _("Server response (first byte)"),
+            _("the server preparing the page, plus the time for the answer to travel"),
+        ),
+    }
+
+
+def _performance_views(performance: SitePerformance | None) -> dict[str, Any]:
+    if performance is None:
+        return {}
+    words = _phase_words()
+    phases = [
+        FigureView(*words[line.phase], formatting.milliseconds(line.per_check_ms))
+        for line in performance.phases
+    ]
+    largest = performance.largest
+    lab = performance.lab
+    lab_lines = []
+    if lab.days_measured:
+        lab_lines = [
+            FigureView(
+                _("First byte"), _("when the page started to arrive"), formatting.milliseconds(lab.ttfb_ms)
+            ),
+            FigureView(
+                _("Main content shown (LCP)"),
+                _("when the largest image or block of text appeared; under 2.5 s is good"),
+                formatting.milliseconds(lab.lcp_ms),
+            ),
+            FigureView(
+                _("Layout shift (CLS)"),
+                _("how much the page jumped around while loading; 0.1 or less is good"),
+                _("n/a") if lab.cls is None else formatting.number(Decimal(str(round(lab.cls, 2))), 2),
+            ),
+            FigureView(
+                _("Downloaded"),
+                _("what a first visit downloads: page, images, scripts, fonts"),
+                _megabytes(lab.transferred_bytes),
+            ),
+            FigureView(
+                _("Requests"),
+                _("how many files the page asked for"),
+                _("n/a") if lab.request_count is None else formatting.number(round(lab.request_count)),
+            ),
+        ]
+    return {"phases": phases, "largest_phase": words[largest.phase][0] if largest else "", "lab": lab_lines}
+
+
+def _megabytes(value: float | None) -> str:
+    if value is None:
+        return _("n/a")
+    return _("%(number)s MB") % {"number": formatting.number(Decimal(str(round(value / 1_000_000, 1))), 1)}
 
 
 def _incident_view(row: IncidentRow) -> IncidentView:

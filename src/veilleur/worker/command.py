@@ -11,6 +11,7 @@ from veilleur.domains.lookups import refresh_registrations
 from veilleur.domains.notices import send_domain_notices
 from veilleur.history.jobs import apply_retention, compact_finished_hours
 from veilleur.incidents.degraded import DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance
+from veilleur.lab.jobs import LAB_PERIOD_SECONDS, measure_next_site
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
 from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
@@ -48,6 +49,7 @@ def jobs() -> list[Job]:
         Job("domain registrations", DOMAIN_LOOKUP_PERIOD_SECONDS, refresh_registrations),
         Job("domain expiry notices", DOMAIN_NOTICE_PERIOD_SECONDS, send_domain_notices),
         Job("software versions", SOFTWARE_PERIOD_SECONDS, check_software),
+        Job("lab page metrics", LAB_PERIOD_SECONDS, measure_next_site),
     ]
 
 

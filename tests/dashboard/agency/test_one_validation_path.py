@@ -44,6 +44,12 @@ def test_a_check_interval_below_the_minimum(world: World) -> None:
             "response_target_minutes": 15,
             "response_calendar": "always",
             "confirmation_checks": 2,
+            # The editor shows every threshold filled in; a browser sends them all back.
+            "degraded_above_ms": 3000,
+            "degraded_after_checks": 3,
+            "degraded_baseline_factor": "2",
+            "certificate_warning_days": "30, 14, 7, 3, 1",
+            "certificate_lifetime_fraction": "0.3333",
         },
     )
     assert form.status_code == 400
@@ -160,6 +166,12 @@ def test_domain_warning_days_listed_twice(world: World) -> None:
             "response_target_minutes": 15,
             "response_calendar": "always",
             "confirmation_checks": 2,
+            # The editor shows every threshold filled in; a browser sends them all back.
+            "degraded_above_ms": 3000,
+            "degraded_after_checks": 3,
+            "degraded_baseline_factor": "2",
+            "certificate_warning_days": "30, 14, 7, 3, 1",
+            "certificate_lifetime_fraction": "0.3333",
             "domain_warning_days": "14, 7, 7",
         },
     )
@@ -209,6 +221,12 @@ def test_the_plans_editor_saves_the_cms_flag_and_the_days(world: World) -> None:
             "response_target_minutes": 15,
             "response_calendar": "always",
             "confirmation_checks": 2,
+            # The editor shows every threshold filled in; a browser sends them all back.
+            "degraded_above_ms": 3000,
+            "degraded_after_checks": 3,
+            "degraded_baseline_factor": "2",
+            "certificate_warning_days": "30, 14, 7, 3, 1",
+            "certificate_lifetime_fraction": "0.3333",
             "cms_versions": "on",
             "domain_warning_days": "60; 7,14",
         },

@@ -52,6 +52,15 @@ class PlanOut(Schema):
     # Domains and CMS versions.
     cms_versions: bool
     domain_warning_days: list[int]
+    # Degraded performance (used when performance_monitoring is on)
+    degraded_above_ms: int = Field(description="A check slower than this (total time, ms) is slow.")
+    degraded_after_checks: int = Field(
+        description="Slow checks in a row that open a degraded-performance incident; "
+        "normal ones in a row that close it."
+    )
+    degraded_baseline_factor: float = Field(
+        description="Slow when the last 15 minutes' p95 is above this many times the monitor's 14-day p95."
+    )
 
 
 @router.get("", response=Page[PlanOut], summary="List plans")
@@ -95,6 +104,10 @@ class PlanPatch(InputSchema):
     domain_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=MAX_DOMAIN_WARNING_DAYS)]] | None = (
         None
     )
+    # Degraded performance
+    degraded_above_ms: Annotated[int, Field(ge=100, le=120_000)] | None = None
+    degraded_after_checks: Annotated[int, Field(ge=1, le=20)] | None = None
+    degraded_baseline_factor: Annotated[float, Field(ge=1.2, le=20)] | None = None
 
 
 class PlanCreate(PlanPatch):
@@ -110,6 +123,8 @@ def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
         changes["uptime_target_percent"] = Decimal(str(changes["uptime_target_percent"]))
     if changes.get("certificate_lifetime_fraction") is not None:
         changes["certificate_lifetime_fraction"] = Decimal(str(changes["certificate_lifetime_fraction"]))
+    if changes.get("degraded_baseline_factor") is not None:
+        changes["degraded_baseline_factor"] = Decimal(str(changes["degraded_baseline_factor"]))
     return changes
 
 

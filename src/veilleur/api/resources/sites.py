@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
@@ -40,6 +40,9 @@ class SiteOut(Schema):
     name: str
     url: str
     apdex_threshold_ms: int
+    degraded_above_ms: int | None = Field(
+        description="Slow above this total time (ms); null: the plan's degraded_above_ms."
+    )
     created_at: datetime
 
 
@@ -49,6 +52,7 @@ class SiteCreate(InputSchema):
     name: Name
     url: HttpUrl
     apdex_threshold_ms: NonNegativeInt = 500
+    degraded_above_ms: Annotated[int, Field(ge=100, le=120_000)] | None = None
 
 
 class SitePatch(InputSchema):
@@ -57,6 +61,9 @@ class SitePatch(InputSchema):
     name: Name | None = None
     url: HttpUrl | None = None
     apdex_threshold_ms: NonNegativeInt | None = None
+    degraded_above_ms: Annotated[int, Field(ge=100, le=120_000)] | None = Field(
+        None, description="null: follow the plan's threshold."
+    )
 
 
 class SiteQuery(PageQuery):
@@ -127,7 +134,7 @@ def update_site(request: HttpRequest, id: QueryId, payload: SitePatch) -> Site:
     agency = agency_of(request)
     site = get_or_404(sites_of(agency), id, "site")
     changes = payload.changes()
-    refuse_nulls(changes)
+    refuse_nulls(changes, nullable=["degraded_above_ms"])
     if (client := take_reference(changes, "client_id", Client, agency, "client")) is not None:
         site.client = client
     assign(site, changes)
