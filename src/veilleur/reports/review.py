@@ -51,7 +51,7 @@ from veilleur.domain.recommendations import (
     SiteFlakiness,
     recommend,
 )
-from veilleur.domain.rollups import HourRollup, combine_all
+from veilleur.domain.rollups import PHASES, HourRollup, combine_all
 from veilleur.domain.sla import SlaOutcome
 from veilleur.domains.facts import domain_facts
 from veilleur.history import read
@@ -65,6 +65,7 @@ from veilleur.history.accounting import (
     windows_by_site,
 )
 from veilleur.incidents.models import Incident
+from veilleur.lab.models import LabRun
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 from veilleur.reports.data import (
@@ -77,6 +78,7 @@ from veilleur.reports.data import (
     _latency,
     _with_shown_seconds,
 )
+from veilleur.reports.performance import LabMonth, lab_month, lab_runs_by_site
 
 LONGEST_SHOWN = 3  # the longest outages listed under "incident patterns"
 LONG_OUTAGE = timedelta(minutes=30)  # an outage this long is named in "what did not go well"
@@ -95,6 +97,10 @@ class SpanFigures:
     mtta: DurationStats | None
     mttr: DurationStats | None
     latency: Latency
+    # Where the time of a check went (mean per sampled check; None: no sample) and the lab page
+    # metrics (medians of the days measured), for plans with performance monitoring.
+    phase_ms: tuple[tuple[str, float | None], ...] = ()
+    lab: LabMonth | None = None
 
     @property
     def has_data(self) -> bool:
@@ -260,6 +266,7 @@ class _QuarterData:
     months: tuple[Period, ...]
     monitors: dict[int, list[_MonitorQuarter]]  # by site id
     windows: dict[int, list[WindowOccurrence]]
+    lab_runs: tuple[LabRun, ...]
 
 
 def _read_quarter(client: Client, sites: Sequence[Site], quarter: Quarter, now: datetime) -> _QuarterData:
@@ -302,7 +309,9 @@ def _read_quarter(client: Client, sites: Sequence[Site], quarter: Quarter, now: 
                 rows={row.pk: row for row in rows},
             )
         )
-    return _QuarterData(quarter, period, months, by_site, windows)
+    lab = lab_runs_by_site(list(by_site), period.start, period.end) if plan.performance_monitoring else {}
+    runs = tuple(run for site_runs in lab.values() for run in site_runs)
+    return _QuarterData(quarter, period, months, by_site, windows, runs)
 
 
 def _span(
@@ -327,6 +336,7 @@ def _span(
         for monitor in monitors
         for rollup in (monitor.month_rollups if index is None else monitor.month_rollups[index : index + 1])
     ]
+    combined_rollup = combine_all(rollups)
     return SpanFigures(
         first_day=first_day,
         period=period,
@@ -335,7 +345,14 @@ def _span(
         incidents=len(incidents),
         mtta=mtta,
         mttr=mttr,
-        latency=_latency(combine_all(rollups)),
+        latency=_latency(combined_rollup),
+        phase_ms=tuple(
+            (phase, combined_rollup.phase_share_ms(phase) if combined_rollup.phases[phase].count else None)
+            for phase in PHASES
+        ),
+        lab=lab_month(
+            [run for run in data.lab_runs if run.finished_at and period.start <= run.finished_at < period.end]
+        ),
     )
 
 

@@ -37,7 +37,7 @@ from veilleur.incidents.causes import cause_in_words
 from veilleur.reports import charts, formatting
 from veilleur.reports.editorial import HIDEABLE_SECTIONS, NO_EDITORIAL_TEXT, EditorialText
 from veilleur.reports.pdf import pdf_from_html
-from veilleur.reports.render import _category, _incident_view
+from veilleur.reports.render import _category, _incident_view, _phase_words
 from veilleur.reports.review import Highlight, QuarterlyReview, SpanFigures, quarterly_review
 
 TEMPLATE = "reports/quarterly.html"
@@ -408,6 +408,22 @@ def _trend_rows(columns: Sequence[SpanFigures], performance: bool) -> list[Trend
         TrendRow(_("Average time to recover"), [stats(f.mttr) for f in columns]),
     ]
     if performance:
+        words = _phase_words()
+        for index, (phase, _value) in enumerate(columns[0].phase_ms):
+            values = [f.phase_ms[index][1] if f.phase_ms else None for f in columns]
+            if any(value is not None for value in values):
+                rows.append(TrendRow(words[phase][0], [formatting.milliseconds(value) for value in values]))
+        if any(f.lab is not None and f.lab.days_measured for f in columns):
+            rows += [
+                TrendRow(
+                    _("Main content shown (LCP)"),
+                    [formatting.milliseconds(f.lab.lcp_ms if f.lab else None) for f in columns],
+                ),
+                TrendRow(
+                    _("Days the page was measured"),
+                    [formatting.number(f.lab.days_measured if f.lab else 0) for f in columns],
+                ),
+            ]
         rows += [
             TrendRow(
                 _("19 in 20 responses under"), [formatting.milliseconds(f.latency.p95_ms) for f in columns]

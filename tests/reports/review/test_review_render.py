@@ -15,7 +15,7 @@ from django.utils import translation
 
 from tests.reports.layout import overflows
 from tests.reports.review.conftest import NOW
-from veilleur.clients.models import Client
+from veilleur.clients.models import Client, Site
 from veilleur.domain.recommendations import (
     RULES,
     Expiry,
@@ -26,6 +26,7 @@ from veilleur.domain.recommendations import (
     recommend,
 )
 from veilleur.incidents.models import Incident
+from veilleur.lab.models import LabRun, LabStatus
 from veilleur.reports.editorial import HIDEABLE_SECTIONS, EditorialText
 from veilleur.reports.review import Highlight, QuarterlyReview, quarterly_review
 from veilleur.reports.review_render import _advice, _highlight, quarterly_document, render_html
@@ -221,3 +222,25 @@ def test_the_stored_document_a_draft_and_hidden_performance(client_with_a_quarte
     assert "Response time month by month" not in hidden
     with pytest.raises(ValueError, match="first day"):
         quarterly_document(client_with_a_quarter, date(2026, 11, 1), NOW, "en", EDITORIAL, False)
+
+
+@pytest.mark.django_db
+def test_lab_page_metrics_join_the_trends_when_measured(client_with_a_quarter: Client) -> None:
+    review = quarterly_review(client_with_a_quarter, 2026, 4, NOW)
+    assert "Main content shown (LCP)" not in text_of(render_html(review, language="en"))
+    site = Site.objects.get(client=client_with_a_quarter)
+    for day, lcp in ((date(2026, 11, 2), 1800), (date(2026, 11, 3), 2600), (date(2026, 12, 1), 2200)):
+        at = datetime(day.year, day.month, day.day, 4, 0, tzinfo=NOW.tzinfo)
+        LabRun.objects.create(
+            site=site,
+            day=day,
+            status=LabStatus.MEASURED,
+            started_at=at,
+            finished_at=at,
+            url=site.url,
+            lcp_ms=lcp,
+        )
+    review = quarterly_review(client_with_a_quarter, 2026, 4, NOW)
+    assert review.figures.lab is not None and review.figures.lab.days_measured == 3
+    text = text_of(render_html(review, language="en"))
+    assert "Main content shown (LCP) | 2,200 ms | n/a |" in text
