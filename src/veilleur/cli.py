@@ -366,6 +366,69 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report_quarterly(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+    from veilleur.clients.models import Client
+    from veilleur.domain.quarters import Quarter
+    from veilleur.reports.review import quarterly_review
+    from veilleur.reports.review_render import render_html, render_pdf
+
+    try:
+        quarter = Quarter.parse(args.quarter)
+    except ValueError:
+        print(f"error: quarter {args.quarter!r} is not a quarter like 2026Q3", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.pdf and not args.html:
+        print("error: say where to write the review with --pdf FILE and/or --html FILE", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    client = Client.objects.filter(agency=agency, key=args.client).select_related("plan", "agency").first()
+    if client is None:
+        known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
+        print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not client.plan.quarterly_review:
+        print(
+            f"error: the plan of {args.client!r} ({client.plan.name}) does not include the quarterly review",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    for option, path in (("--html", args.html), ("--pdf", args.pdf)):
+        problem = _unwritable(path) if path else None
+        if problem is not None:
+            print(f"error: {option} {path}: {problem}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(client.time_zone)).date()
+    if quarter > Quarter.of(today):
+        print(
+            f"error: quarter {quarter} has not begun yet in {client.time_zone} (today is {today:%Y-%m-%d}); "
+            "the quarter in progress gives a partial review",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    review = quarterly_review(client, quarter.year, quarter.number, now)
+    language = args.language or client.language
+    # Both documents are rendered before either is written: a failure leaves no half of the pair.
+    documents: list[tuple[str, bytes]] = []
+    if args.html:
+        documents.append((args.html, render_html(review, language=language).encode("utf-8")))
+    if args.pdf:
+        documents.append((args.pdf, render_pdf(review, language=language)))
+    for path, content in documents:
+        try:
+            Path(path).write_bytes(content)
+        except OSError as exc:
+            print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 def _unwritable(path: str) -> str | None:
     """Why a report cannot be written to ``path``, or None when it can."""
     target = Path(path)
@@ -619,6 +682,23 @@ def build_parser() -> argparse.ArgumentParser:
     monthly.add_argument("--html", metavar="FILE", help="write the HTML here")
     monthly.add_argument("--language", choices=["fr", "en"], help="default: the client's language")
     _agency_option(monthly)
+    quarterly = report_sub.add_parser(
+        "quarterly",
+        help="a client's quarterly performance review as PDF and/or HTML",
+        description="a client's quarterly performance review (plans with the quarterly review)",
+    )
+    quarterly.set_defaults(handler=cmd_report_quarterly)
+    quarterly.add_argument("--client", required=True, metavar="KEY", help="the client's key")
+    quarterly.add_argument(
+        "--quarter",
+        required=True,
+        metavar="YYYYQN",
+        help="the calendar quarter in the client's zone, e.g. 2026Q3",
+    )
+    quarterly.add_argument("--pdf", metavar="FILE", help="write the PDF here")
+    quarterly.add_argument("--html", metavar="FILE", help="write the HTML here")
+    quarterly.add_argument("--language", choices=["fr", "en"], help="default: the client's language")
+    _agency_option(quarterly)
     resend = report_sub.add_parser(
         "resend",
         help="send a client's published report again to its report contacts",

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from veilleur.domain.binary import VarintReader, all_varints, write_varint
 from veilleur.domain.histogram import (
     BOUNDARIES,
     BUCKETS,
@@ -91,3 +92,21 @@ def test_encoding_is_sparse() -> None:
 def test_decode_refuses_corrupt_input(corrupt: bytes) -> None:
     with pytest.raises(ValueError):
         LatencyHistogram.decode(corrupt)
+
+
+@given(st.lists(st.integers(0, 2**64), max_size=50))
+def test_all_varints_reads_what_one_by_one_reads(values: list[int]) -> None:
+    data = bytearray()
+    for value in values:
+        write_varint(data, value)
+    reader = VarintReader(bytes(data))
+    one_by_one = []
+    while not reader.at_end:
+        one_by_one.append(reader.varint())
+    assert all_varints(bytes(data)) == one_by_one == values
+
+
+@pytest.mark.parametrize("data", [b"\x80", b"\x01\xff", b"\xff" * 11])
+def test_all_varints_refuses_truncated_or_overlong_input(data: bytes) -> None:
+    with pytest.raises(ValueError, match="varint"):
+        all_varints(data)

@@ -348,6 +348,13 @@ def _times_to_recover(incidents: Iterable[IncidentRecord]) -> list[timedelta]:
     return [i.recovered_at - i.first_failed_at for i in incidents if i.recovered_at is not None]
 
 
+def handling_stats(incidents: Iterable[IncidentRecord]) -> tuple[DurationStats | None, DurationStats | None]:
+    """MTTA and MTTR over incidents of several monitors (a quarterly review's client), by the
+    same rules as one monitor's ``PeriodAccount.mtta`` and ``mttr``."""
+    listed = list(incidents)
+    return duration_stats(_times_to_acknowledge(listed)), duration_stats(_times_to_recover(listed))
+
+
 def _allowed_downtime(monitored: timedelta, target_percent: Decimal | None) -> Fraction | None:
     """The budget in exact microseconds: (100 − target) % of the monitored time."""
     if target_percent is None:

@@ -61,6 +61,26 @@ def unzigzag(value: int) -> int:
     return value // 2 if value % 2 == 0 else -(value + 1) // 2
 
 
+def all_varints(data: bytes) -> list[int]:
+    """Every varint of ``data``, which holds nothing else: the same values as reading them one by
+    one with :class:`VarintReader`, in one loop (a quarter's review decodes tens of thousands of
+    hourly histograms). Refuses a truncated last varint or one longer than 10 bytes."""
+    values: list[int] = []
+    value = shift = 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            values.append(value)
+            value = shift = 0
+        else:
+            shift += 7
+            if shift >= 7 * VarintReader.MAX_BYTES:
+                raise ValueError("varint too long")
+    if shift:
+        raise ValueError("truncated varint")
+    return values
+
+
 class VarintReader:
     """Reads varints and byte strings from a buffer, refusing truncated or overlong input."""
 

@@ -22,7 +22,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from veilleur.domain.binary import VarintReader, write_varint
+from veilleur.domain.binary import all_varints, write_varint
 
 STEPS_PER_DECADE = 20
 DECADES = 5  # 1 ms … 100 s
@@ -78,9 +78,11 @@ class LatencyHistogram:
     @classmethod
     def merge_all(cls, histograms: Iterable[LatencyHistogram]) -> LatencyHistogram:
         total = cls()
-        for histogram in histograms:
-            for index, count in enumerate(histogram._counts):
-                total._counts[index] += count
+        columns = [histogram._counts for histogram in histograms]
+        if columns:
+            # Bucket by bucket in one pass (zip and sum run in C): a quarter of a client's hours
+            # is tens of thousands of histograms.
+            total._counts = [sum(bucket) for bucket in zip(*columns, strict=True)]
         return total
 
     @property
@@ -120,14 +122,17 @@ class LatencyHistogram:
     @classmethod
     def decode(cls, data: bytes) -> LatencyHistogram:
         histogram = cls()
-        reader = VarintReader(data)
+        values = all_varints(data)
+        if len(values) % 2:
+            raise ValueError("truncated varint")  # a gap without its count
+        counts = histogram._counts
         index = -1
-        while not reader.at_end:
-            index += reader.varint() + 1
-            count = reader.varint()
+        for position in range(0, len(values), 2):
+            index += values[position] + 1
+            count = values[position + 1]
             if index >= BUCKETS or count == 0:
                 raise ValueError("corrupt histogram")
-            histogram._counts[index] = count
+            counts[index] = count
         return histogram
 
     def __eq__(self, other: object) -> bool:

@@ -185,3 +185,66 @@ def _segments(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
     if current:
         runs.append(current)
     return runs
+
+
+# --- The quarterly review's bars (months, weekdays, hours) --------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # under the bar: "oct. 2026", "lun.", "14"
+    value: float | None  # None: no data (an empty slot, no bar)
+    text: str  # printed above the bar and in its tooltip: "99,95 %", "3"
+    colour: str = P50_COLOUR
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    title: str,
+    floor: float = 0.0,
+    ceiling: float | None = None,
+    width: float = 680,
+    height: float = 150,
+    show_text: bool = True,
+) -> str:
+    """Vertical bars from ``floor`` (the base line) to their value, the tallest at ``ceiling``
+    (by default the largest value); each bar's text above it and in its tooltip."""
+    top, bottom, side = 16.0, 18.0, 4.0
+    plot_h = height - top - bottom
+    known = [bar.value for bar in bars if bar.value is not None]
+    high = ceiling if ceiling is not None else max([*known, floor + 1])
+    span = max(high - floor, 1e-9)
+    count = max(len(bars), 1)
+    slot = (width - 2 * side) / count
+    bar_w = max(slot * 0.62, 2.0)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="bars" width="{_n(width)}" height="{_n(height)}" '
+        f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{_n(side)}" y1="{_n(top + plot_h)}" x2="{_n(width - side)}" y2="{_n(top + plot_h)}" '
+        f'stroke="{AXIS}"/>',
+    ]
+    font = 8 if count <= 12 else 7
+    for index, bar in enumerate(bars):
+        middle = side + slot * index + slot / 2
+        parts.append(
+            f'<text x="{_n(middle)}" y="{_n(height - 5)}" font-size="{font}" text-anchor="middle" '
+            f'fill="{AXIS}">{escape(bar.label)}</text>'
+        )
+        if bar.value is None:
+            continue
+        share = min(max((bar.value - floor) / span, 0.0), 1.0)
+        bar_h = max(plot_h * share, 1.0)
+        y = top + plot_h - bar_h
+        parts.append(
+            f'<g><title>{escape(bar.label)}: {escape(bar.text)}</title><rect x="{_n(middle - bar_w / 2)}" '
+            f'y="{_n(y)}" width="{_n(bar_w)}" height="{_n(bar_h)}" rx="1.5" fill="{bar.colour}"/></g>'
+        )
+        if show_text:
+            parts.append(
+                f'<text x="{_n(middle)}" y="{_n(y - 3)}" font-size="{font}" text-anchor="middle" '
+                f'fill="#0f172a">{escape(bar.text)}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
