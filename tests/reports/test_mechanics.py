@@ -21,7 +21,7 @@ from veilleur.clients.models import Client, Contact
 from veilleur.notifications.delivery import Deliverer
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.smtp_url import parse_smtp_url
-from veilleur.reports.builders import ReportNotAvailable
+from veilleur.plans.models import Plan
 from veilleur.reports.editorial import EditorialText
 from veilleur.reports.models import Report
 from veilleur.reports.sending import (
@@ -86,6 +86,13 @@ def deliver_all() -> list[str]:
     finally:
         sink.stop()
     return [mail.subject for mail in sink.messages()]
+
+
+@pytest.fixture(autouse=True)
+def monthly_only(shop: Client) -> None:
+    """The mechanics on the monthly report alone; the quarterly review's own test turns it back on."""
+    Plan.objects.filter(pk=shop.plan_id).update(quarterly_review=False)
+    shop.refresh_from_db()
 
 
 def pdf_text(report: Report) -> str:
@@ -229,12 +236,15 @@ def test_the_clients_own_report_day(shop: Client) -> None:
     assert send_scheduled_reports(datetime(2026, 11, 5, 7, 0, tzinfo=UTC)) is not None
 
 
-def test_the_quarterly_review_is_not_built_by_this_version_yet(shop: Client) -> None:
-    assert shop.plan.quarterly_review  # Premium includes it
-    with pytest.raises(ReportNotAvailable):
-        generate_report(shop, Report.Kind.QUARTERLY, date(2026, 7, 1), AT)
-    send_scheduled_reports(datetime(2026, 10, 1, 6, 0, tzinfo=UTC))  # Q3 over, October's day
+def test_the_quarterly_review_is_generated_as_a_draft_once_its_quarter_is_over(shop: Client) -> None:
+    Plan.objects.filter(pk=shop.plan_id).update(quarterly_review=True)  # as Premium has it
+    send_scheduled_reports(datetime(2026, 9, 30, 6, 0, tzinfo=UTC))  # Q3 still running
     assert not Report.objects.filter(kind=Report.Kind.QUARTERLY).exists()
+
+    send_scheduled_reports(datetime(2026, 10, 1, 6, 0, tzinfo=UTC))  # Q3 over, October's day
+    review = Report.objects.get(client=shop, kind=Report.Kind.QUARTERLY)
+    assert review.period_start == date(2026, 7, 1)
+    assert "Boulangerie Martin" in review.html
 
 
 @pytest.mark.django_db(transaction=True)
