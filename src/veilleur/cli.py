@@ -40,6 +40,21 @@ def _wait_for_database() -> None:
     wait_for_database(Outage(logging.getLogger("veilleur")))
 
 
+def _serve_metrics(args: argparse.Namespace) -> bool:
+    """Start the process's metrics server when ``--metrics-address`` asks; False (after saying
+    why) when it cannot listen there."""
+    if not args.metrics_address:
+        return True
+    from veilleur.operations.metrics import MetricsAddressError, serve_process_metrics
+
+    try:
+        serve_process_metrics(args.metrics_address)
+    except MetricsAddressError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """The supervisor: a small process without Django that prepares the database in a child that
     exits, then runs the roles (embedded.py) and starts them again if they die."""
@@ -65,6 +80,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     # with a dozen threads in the process of roles, two arenas hold the same for less memory.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     roles_argv = ["roles", "--region", args.region]
+    if args.metrics_address:
+        roles_argv += ["--metrics-address", args.metrics_address]
     if args.workers > 1:
         # More web processes than one: the web role runs as 'veilleur web' beside the others.
         web_argv = ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]
@@ -112,9 +129,11 @@ def cmd_up_prepare(args: argparse.Namespace) -> int:
 
 def cmd_roles(args: argparse.Namespace) -> int:
     from veilleur.embedded import run_roles
-    from veilleur.supervisor import stop_with_parent
+    from veilleur.supervisor import EXIT_CANNOT_START, stop_with_parent
 
     stop_with_parent()
+    if not _serve_metrics(args):
+        return EXIT_CANNOT_START
     _wait_for_database()
     return run_roles(args.bind, args.region)
 
@@ -141,6 +160,8 @@ def cmd_checker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.checker.command import run_checker
 
+    if not _serve_metrics(args):
+        return EXIT_BAD_INPUT
     _wait_for_database()
     if not args.no_migrate:
         prepare_database()
@@ -151,6 +172,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.worker.command import run_worker
 
+    if not _serve_metrics(args):
+        return EXIT_BAD_INPUT
     _wait_for_database()
     if not args.no_migrate:
         prepare_database()
@@ -461,6 +484,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker = add("worker", cmd_worker, "run the worker role only (compaction, retention)")
     for command in (web, checker, worker):
         command.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
+    metrics_default = os.environ.get("VEILLEUR_METRICS_ADDRESS", "")
+    for command in (up, checker, worker):
+        command.add_argument(
+            "--metrics-address",
+            default=metrics_default,
+            metavar="HOST:PORT",
+            help="serve this process's Prometheus metrics at http://HOST:PORT/metrics, without a token: "
+            "bind it to an address only Prometheus reaches (default: off; VEILLEUR_METRICS_ADDRESS)",
+        )
     # What 'veilleur up' runs: its preparation, then its roles (not listed in the help).
     up_prepare = sub.add_parser("up-prepare")
     up_prepare.set_defaults(handler=cmd_up_prepare)
@@ -469,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     roles.set_defaults(handler=cmd_roles)
     roles.add_argument("--bind", help="serve the web role too, on this address")
     roles.add_argument("--region", default=region_default)
+    roles.add_argument("--metrics-address", default="")
 
     check = add("check", cmd_check, "check a URL once and say what was seen")
     check.add_argument("url")

@@ -306,6 +306,9 @@ try:
 except SmtpUrlError as exc:
     raise SystemExit(str(exc)) from None
 
+# The bearer token Prometheus sends to read /metrics; unset, /metrics does not exist (docs/operations.md).
+VEILLEUR_METRICS_TOKEN = os.environ.get("VEILLEUR_METRICS_TOKEN", "").strip()
+
 # The host name clients' custom domains point at with a CNAME (docs/status-pages.md); by default
 # the host of VEILLEUR_BASE_URL.
 VEILLEUR_STATUS_HOST = _status_host(os.environ.get("VEILLEUR_STATUS_HOST", ""), VEILLEUR_BASE_URL)
