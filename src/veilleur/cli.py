@@ -58,19 +58,15 @@ def _serve_metrics(args: argparse.Namespace) -> bool:
 def cmd_up(args: argparse.Namespace) -> int:
     """The supervisor: a small process without Django that prepares the database in a child that
     exits, then runs the roles (embedded.py) and starts them again if they die."""
-    import logging
-
     from veilleur.bind_address import bind_problem
+    from veilleur.operations.logs import configure_without_django
     from veilleur.supervisor import Role, Supervisor, run_step
 
     problem = bind_problem(args.bind)
     if problem:
         print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
         return EXIT_FAILURE
-    logging.basicConfig(
-        level=getattr(logging, os.environ.get("VEILLEUR_LOG_LEVEL", "INFO").upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_without_django(os.environ.get("VEILLEUR_LOG_LEVEL", "INFO"))
     status = run_step(["up-prepare", "--new-setup-link"] if args.new_setup_link else ["up-prepare"])
     if status is None:
         return EXIT_OK  # told to stop while preparing
@@ -597,6 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from veilleur.operations.logs import log_format_from_env, set_role
+
+    try:
+        log_format_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    set_role(args.command)
     if getattr(args, "bind", None):
         # Before the settings load: without VEILLEUR_BASE_URL, links follow the bound address, in
         # this process and in the roles it starts.
