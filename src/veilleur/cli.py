@@ -425,6 +425,37 @@ def cmd_report_resend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Sets Django up itself: settings that do not load are the first thing it reports."""
+    import json
+
+    from veilleur.operations.doctor import (
+        FAIL,
+        GIB,
+        DoctorOptions,
+        Finding,
+        examine,
+        findings_as_json,
+    )
+
+    if args.min_free_gib < 0:
+        print("error: --min-free-gib cannot be negative", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        _setup_django()
+    except (SystemExit, Exception) as exc:  # the settings' own checks end with SystemExit(message)
+        findings = [Finding(FAIL, "configuration", f"the settings do not load: {exc}")]
+    else:
+        options = DoctorOptions(min_free_bytes=int(args.min_free_gib * GIB), names=args.resolve or ())
+        findings = examine(options)
+    if args.json:
+        print(json.dumps(findings_as_json(findings), indent=2, ensure_ascii=False))
+    else:
+        for finding in findings:
+            print(finding.line())
+    return EXIT_FAILURE if any(finding.status == FAIL for finding in findings) else EXIT_OK
+
+
 def cmd_statuspage_verify(args: argparse.Namespace) -> int:
     from veilleur.statuspages.commands import verify_command
 
@@ -570,6 +601,27 @@ def build_parser() -> argparse.ArgumentParser:
     resend.add_argument("--month", required=True, metavar="YYYY-MM", help="the calendar month, e.g. 2026-10")
     _agency_option(resend)
 
+    doctor = add(
+        "doctor",
+        cmd_doctor,
+        "check configuration, database, SMTP, DNS, clock, TLS trust store, disk and checker lateness; "
+        "one line each, exit 1 on a FAIL",
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON for scripts")
+    doctor.add_argument(
+        "--resolve",
+        action="append",
+        metavar="NAME",
+        help="a host name to resolve (repeatable; default: the hosts of a few monitors)",
+    )
+    doctor.add_argument(
+        "--min-free-gib",
+        type=float,
+        default=1.0,
+        metavar="GIB",
+        help="warn when less disk than this is free under the data directory (default 1)",
+    )
+
     statuspage = add("statuspage", lambda args: EXIT_BAD_INPUT, "status pages and their custom domains")
     statuspage_sub = statuspage.add_subparsers(dest="statuspage_command", required=True, metavar="ACTION")
     verify = statuspage_sub.add_parser(
@@ -607,6 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["VEILLEUR_BIND"] = args.bind
     if args.handler is cmd_up:
         return cmd_up(args)  # the supervisor stays small: Django is set up in its children only
+    if args.handler is cmd_doctor:
+        return cmd_doctor(args)
     _setup_django()
     from veilleur.accounts.provisioning import AgencyChoiceError
 
