@@ -456,6 +456,68 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if any(finding.status == FAIL for finding in findings) else EXIT_OK
 
 
+POSTGRESQL_BACKUP_ADVICE = (
+    "The database is PostgreSQL: back it up with PostgreSQL's own tools, which copy it consistently "
+    "while Veilleur runs, e.g.\n"
+    "  pg_dump --format=custom --file=veilleur-$(date +%F).dump \"$DATABASE_URL\"\n"
+    "and restore with pg_restore (or pg_basebackup and WAL archiving for point-in-time recovery); "
+    "see docs/operations.md."
+)
+
+
+def _sqlite_database() -> Path | None:
+    """The SQLite database file, or None (after saying what to do) on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        print(POSTGRESQL_BACKUP_ADVICE, file=sys.stderr)
+        return None
+    return Path(str(connection.settings_dict["NAME"]))
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024**2:.1f} MiB" if size >= 1024**2 else f"{size / 1024:.1f} KiB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from veilleur.operations.backup import BackupError, backup_sqlite
+
+    database = _sqlite_database()
+    if database is None:
+        return EXIT_BAD_INPUT
+    try:
+        done = backup_sqlite(database, Path(args.path).absolute(), force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILURE
+    except OSError as exc:
+        print(f"error: cannot write {args.path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"backed up {database} to {done.path}: {_size_text(done.size)}, integrity check ok")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from veilleur.operations.backup import BackupError, restore_sqlite
+
+    database = _sqlite_database()
+    if database is None:
+        return EXIT_BAD_INPUT
+    try:
+        done = restore_sqlite(Path(args.path).absolute(), database)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILURE
+    except OSError as exc:
+        print(f"error: cannot restore into {database}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"restored {args.path} into {database}")
+    if done.previous is not None:
+        print(f"the database it replaced is kept as {done.previous}")
+    print("start Veilleur again: it brings the schema up to date if the backup is from an older release")
+    return EXIT_OK
+
+
 def cmd_statuspage_verify(args: argparse.Namespace) -> int:
     from veilleur.statuspages.commands import verify_command
 
@@ -621,6 +683,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GIB",
         help="warn when less disk than this is free under the data directory (default 1)",
     )
+
+    backup = add(
+        "backup",
+        cmd_backup,
+        "copy the SQLite database to PATH while Veilleur runs, and check the copy "
+        "(PostgreSQL: use pg_dump, see docs/operations.md)",
+    )
+    backup.add_argument("path", metavar="PATH", help="the file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = add(
+        "restore",
+        cmd_restore,
+        "replace the SQLite database with a backup; stop every role first "
+        "(the replaced database is kept beside it)",
+    )
+    restore.add_argument("path", metavar="PATH", help="a file written by 'veilleur backup'")
 
     statuspage = add("statuspage", lambda args: EXIT_BAD_INPUT, "status pages and their custom domains")
     statuspage_sub = statuspage.add_subparsers(dest="statuspage_command", required=True, metavar="ACTION")
