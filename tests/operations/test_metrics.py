@@ -55,8 +55,11 @@ def test_metrics_do_not_exist_without_a_token_and_need_the_right_one() -> None:
     with override_settings(VEILLEUR_METRICS_TOKEN=""):
         assert web.get("/metrics", headers={"Authorization": "Bearer anything"}).status_code == 404
     with override_settings(VEILLEUR_METRICS_TOKEN=TOKEN):
-        missing = web.get("/metrics")
+        missing = web.get("/metrics", headers={"Accept-Language": "en"})
         assert missing.status_code == 401 and missing["WWW-Authenticate"].startswith("Bearer")
+        assert b"metrics token" in missing.content
+        in_french = web.get("/metrics", headers={"Accept-Language": "fr", "Authorization": "Bearer x"})
+        assert in_french.status_code == 403 and "jeton des métriques" in in_french.content.decode()
         assert web.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
         assert web.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
         assert web.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}x"}).status_code == 403
@@ -204,3 +207,44 @@ def test_a_metrics_address_that_is_not_one_is_refused(address: str, tmp_path: Pa
     _, stderr = worker.communicate(timeout=60)
     assert worker.returncode == 2
     assert "--metrics-address" in stderr and "Traceback" not in stderr
+
+
+def test_veilleur_up_serves_every_role_s_metrics_on_its_web_role(tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update({"VEILLEUR_DATA_DIR": str(tmp_path), "VEILLEUR_METRICS_TOKEN": TOKEN})
+    up = subprocess.Popen(
+        [sys.executable, "-m", "veilleur.cli", "up", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    expected = 'veilleur_worker_job_duration_seconds_count{job="deliver the outbox"}'
+    text = None
+    try:
+        deadline = time.monotonic() + 90
+        while text is None and time.monotonic() < deadline:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    body = response.read().decode()
+                    text = body if expected in body else None
+            except OSError:
+                pass
+            time.sleep(0.3)
+    finally:
+        up.terminate()
+        up.wait(timeout=60)
+    assert text is not None
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    # The checker's counters, the worker's, and the database's gauges, from one process.
+    assert samples[("veilleur_checks_total", (("outcome", "ok"),))] == 0  # no monitor yet
+    assert ("veilleur_checker_write_queue_depth", ()) in samples
+    assert samples[("veilleur_database_up", ())] == 1
+    assert samples[("veilleur_monitors_overdue", ())] == 0
