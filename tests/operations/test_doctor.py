@@ -190,6 +190,7 @@ def test_the_clock_is_compared_with_postgresql_and_skipped_on_sqlite(
 
 def run_doctor(data_dir: Path, *options: str, prefix: tuple[str, ...] = (), **env: str) -> tuple[int, str]:
     environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    environment.pop("VEILLEUR_TEST_DATABASE_NAME", None)
     environment.update({"VEILLEUR_DATA_DIR": str(data_dir), "VEILLEUR_SECRET_KEY": "k" * 50, **env})
     done = subprocess.run(
         [*prefix, sys.executable, "-m", "veilleur.cli", "doctor", *options],
@@ -265,3 +266,18 @@ def test_a_resolver_that_does_not_answer_fails_dns(tmp_path: Path) -> None:
     [line] = [line for line in output.splitlines() if " DNS — " in line]
     assert line.startswith("FAIL  DNS — the system resolver did not answer: site.example: ")
     assert status == 1
+
+
+def test_a_database_that_does_not_answer_fails_and_the_checks_that_need_it_say_so(tmp_path: Path) -> None:
+    nowhere = free_port()
+    status, output = run_doctor(
+        tmp_path,
+        "--resolve",
+        "localhost",
+        DATABASE_URL=f"postgres://veilleur:pw@127.0.0.1:{nowhere}/veilleur",
+    )
+    assert status == 1
+    lines = output.splitlines()
+    assert lines[1].startswith(f"FAIL  database — cannot use 127.0.0.1:{nowhere}/veilleur: ")
+    assert "pw" not in lines[1]  # the password is never shown
+    assert "warn  clock — not checked: the database did not answer" in lines

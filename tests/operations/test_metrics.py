@@ -248,3 +248,39 @@ def test_veilleur_up_serves_every_role_s_metrics_on_its_web_role(tmp_path: Path)
     assert ("veilleur_checker_write_queue_depth", ()) in samples
     assert samples[("veilleur_database_up", ())] == 1
     assert samples[("veilleur_monitors_overdue", ())] == 0
+
+
+def test_a_database_away_is_a_gauge_at_zero_not_an_error_page(tmp_path: Path) -> None:
+    port, nowhere = free_port(), free_port()  # no PostgreSQL listens on the second
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(
+        {
+            "VEILLEUR_DATA_DIR": str(tmp_path),
+            "VEILLEUR_METRICS_TOKEN": TOKEN,
+            "DATABASE_URL": f"postgres://veilleur@127.0.0.1:{nowhere}/veilleur",
+        }
+    )
+    web = subprocess.Popen(
+        [sys.executable, "-m", "veilleur.cli", "web", "--bind", f"127.0.0.1:{port}", "--no-migrate"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    text = None
+    try:
+        deadline = time.monotonic() + 60
+        while text is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    text = response.read().decode()
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    assert text is not None
+    assert "veilleur_database_up 0.0" in text
+    assert "veilleur_leases_held" not in text and "veilleur_outbox_pending" not in text
