@@ -281,3 +281,26 @@ def test_a_database_that_does_not_answer_fails_and_the_checks_that_need_it_say_s
     assert lines[1].startswith(f"FAIL  database — cannot use 127.0.0.1:{nowhere}/veilleur: ")
     assert "pw" not in lines[1]  # the password is never shown
     assert "warn  clock — not checked: the database did not answer" in lines
+
+
+def test_migrations_not_applied_fail_the_database_line(tmp_path: Path) -> None:
+    import sqlite3
+
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    subprocess.run(
+        [sys.executable, "-m", "veilleur.cli", "migrate"],
+        env={**environment, "VEILLEUR_DATA_DIR": str(tmp_path)},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    database = sqlite3.connect(tmp_path / "veilleur.sqlite3")
+    with database:  # as if this release brought a migration the database has not had yet
+        database.execute(
+            "DELETE FROM django_migrations WHERE id = "
+            "(SELECT max(id) FROM django_migrations WHERE app = 'monitoring')"
+        )
+    database.close()
+    status, output = run_doctor(tmp_path, "--resolve", "localhost")
+    assert status == 1
+    assert "1 migration(s) not applied; run 'veilleur migrate'" in output.splitlines()[1]

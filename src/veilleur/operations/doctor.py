@@ -124,7 +124,8 @@ def database_finding() -> Finding:
         unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
         unknown = set(executor.loader.applied_migrations) - set(executor.loader.graph.nodes)
     except DatabaseError as exc:
-        return Finding(FAIL, "database", f"cannot use {where}: {str(exc).strip().splitlines()[0]}")
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Finding(FAIL, "database", f"cannot use {where}: {first_line}")
     if unapplied:
         return Finding(
             FAIL, "database", f"{where}: {len(unapplied)} migration(s) not applied; run 'veilleur migrate'"
