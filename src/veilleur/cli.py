@@ -50,22 +50,33 @@ def _wait_for_database() -> None:
     wait_for_database(Outage(logging.getLogger("veilleur")))
 
 
+def _serve_metrics(args: argparse.Namespace) -> bool:
+    """Start the process's metrics server when ``--metrics-address`` asks; False (after saying
+    why) when it cannot listen there."""
+    if not args.metrics_address:
+        return True
+    from veilleur.operations.metrics import MetricsAddressError, serve_process_metrics
+
+    try:
+        serve_process_metrics(args.metrics_address)
+    except MetricsAddressError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """The supervisor: a small process without Django that prepares the database in a child that
     exits, then runs the roles (embedded.py) and starts them again if they die."""
-    import logging
-
     from veilleur.bind_address import bind_problem
+    from veilleur.operations.logs import configure_without_django
     from veilleur.supervisor import Role, Supervisor, run_step
 
     problem = bind_problem(args.bind)
     if problem:
         print(f"error: {problem}; choose another address with --bind (or VEILLEUR_BIND)", file=sys.stderr)
         return EXIT_FAILURE
-    logging.basicConfig(
-        level=getattr(logging, os.environ.get("VEILLEUR_LOG_LEVEL", "INFO").upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_without_django(os.environ.get("VEILLEUR_LOG_LEVEL", "INFO"))
     status = run_step(["up-prepare", "--new-setup-link"] if args.new_setup_link else ["up-prepare"])
     if status is None:
         return EXIT_OK  # told to stop while preparing
@@ -75,6 +86,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     # with a dozen threads in the process of roles, two arenas hold the same for less memory.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     roles_argv = ["roles", "--region", args.region]
+    if args.metrics_address:
+        roles_argv += ["--metrics-address", args.metrics_address]
     if args.workers > 1:
         # More web processes than one: the web role runs as 'veilleur web' beside the others.
         web_argv = ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]
@@ -122,9 +135,11 @@ def cmd_up_prepare(args: argparse.Namespace) -> int:
 
 def cmd_roles(args: argparse.Namespace) -> int:
     from veilleur.embedded import run_roles
-    from veilleur.supervisor import stop_with_parent
+    from veilleur.supervisor import EXIT_CANNOT_START, stop_with_parent
 
     stop_with_parent()
+    if not _serve_metrics(args):
+        return EXIT_CANNOT_START
     _wait_for_database()
     return run_roles(args.bind, args.region)
 
@@ -151,6 +166,8 @@ def cmd_checker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.checker.command import run_checker
 
+    if not _serve_metrics(args):
+        return EXIT_BAD_INPUT
     _wait_for_database()
     if not args.no_migrate:
         prepare_database()
@@ -161,6 +178,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from veilleur.accounts.provisioning import prepare_database
     from veilleur.worker.command import run_worker
 
+    if not _serve_metrics(args):
+        return EXIT_BAD_INPUT
     _wait_for_database()
     if not args.no_migrate:
         prepare_database()
@@ -557,6 +576,99 @@ def cmd_report_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Sets Django up itself: settings that do not load are the first thing it reports."""
+    import json
+
+    from veilleur.operations.doctor import (
+        FAIL,
+        GIB,
+        DoctorOptions,
+        Finding,
+        examine,
+        findings_as_json,
+    )
+
+    if args.min_free_gib < 0:
+        print("error: --min-free-gib cannot be negative", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        _setup_django()
+    except (SystemExit, Exception) as exc:  # the settings' own checks end with SystemExit(message)
+        findings = [Finding(FAIL, "configuration", f"the settings do not load: {exc}")]
+    else:
+        options = DoctorOptions(min_free_bytes=int(args.min_free_gib * GIB), names=args.resolve or ())
+        findings = examine(options)
+    if args.json:
+        print(json.dumps(findings_as_json(findings), indent=2, ensure_ascii=False))
+    else:
+        for finding in findings:
+            print(finding.line())
+    return EXIT_FAILURE if any(finding.status == FAIL for finding in findings) else EXIT_OK
+
+
+POSTGRESQL_BACKUP_ADVICE = (
+    "The database is PostgreSQL: back it up with PostgreSQL's own tools, which copy it consistently "
+    "while Veilleur runs, e.g.\n"
+    "  pg_dump --format=custom --file=veilleur-$(date +%F).dump \"$DATABASE_URL\"\n"
+    "and restore with pg_restore (or pg_basebackup and WAL archiving for point-in-time recovery); "
+    "see docs/operations.md."
+)
+
+
+def _sqlite_database() -> Path | None:
+    """The SQLite database file, or None (after saying what to do) on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        print(POSTGRESQL_BACKUP_ADVICE, file=sys.stderr)
+        return None
+    return Path(str(connection.settings_dict["NAME"]))
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024**2:.1f} MiB" if size >= 1024**2 else f"{size / 1024:.1f} KiB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from veilleur.operations.backup import BackupError, backup_sqlite
+
+    database = _sqlite_database()
+    if database is None:
+        return EXIT_BAD_INPUT
+    try:
+        done = backup_sqlite(database, Path(args.path).absolute(), force=args.force)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILURE
+    except OSError as exc:
+        print(f"error: cannot write {args.path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"backed up {database} to {done.path}: {_size_text(done.size)}, integrity check ok")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from veilleur.operations.backup import BackupError, restore_sqlite
+
+    database = _sqlite_database()
+    if database is None:
+        return EXIT_BAD_INPUT
+    try:
+        done = restore_sqlite(Path(args.path).absolute(), database)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.bad_input else EXIT_FAILURE
+    except OSError as exc:
+        print(f"error: cannot restore into {database}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"restored {args.path} into {database}")
+    if done.previous is not None:
+        print(f"the database it replaced is kept as {done.previous}")
+    print("start Veilleur again: it brings the schema up to date if the backup is from an older release")
+    return EXIT_OK
+
+
 def cmd_statuspage_verify(args: argparse.Namespace) -> int:
     from veilleur.statuspages.commands import verify_command
 
@@ -612,6 +724,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker = add("worker", cmd_worker, "run the worker role only (compaction, retention)")
     for command in (web, checker, worker):
         command.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
+    metrics_default = os.environ.get("VEILLEUR_METRICS_ADDRESS", "")
+    for command in (up, checker, worker):
+        command.add_argument(
+            "--metrics-address",
+            default=metrics_default,
+            metavar="HOST:PORT",
+            help="serve this process's Prometheus metrics at http://HOST:PORT/metrics, without a token: "
+            "bind it to an address only Prometheus reaches (default: off; VEILLEUR_METRICS_ADDRESS)",
+        )
     # What 'veilleur up' runs: its preparation, then its roles (not listed in the help).
     up_prepare = sub.add_parser("up-prepare")
     up_prepare.set_defaults(handler=cmd_up_prepare)
@@ -620,6 +741,7 @@ def build_parser() -> argparse.ArgumentParser:
     roles.set_defaults(handler=cmd_roles)
     roles.add_argument("--bind", help="serve the web role too, on this address")
     roles.add_argument("--region", default=region_default)
+    roles.add_argument("--metrics-address", default="")
 
     check = add("check", cmd_check, "check a URL once and say what was seen")
     check.add_argument("url")
@@ -723,6 +845,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _agency_option(listing)
 
+    doctor = add(
+        "doctor",
+        cmd_doctor,
+        "check configuration, database, SMTP, DNS, clock, TLS trust store, disk and checker lateness; "
+        "one line each, exit 1 on a FAIL",
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON for scripts")
+    doctor.add_argument(
+        "--resolve",
+        action="append",
+        metavar="NAME",
+        help="a host name to resolve (repeatable; default: the hosts of a few monitors)",
+    )
+    doctor.add_argument(
+        "--min-free-gib",
+        type=float,
+        default=1.0,
+        metavar="GIB",
+        help="warn when less disk than this is free under the data directory (default 1)",
+    )
+
+    backup = add(
+        "backup",
+        cmd_backup,
+        "copy the SQLite database to PATH while Veilleur runs, and check the copy "
+        "(PostgreSQL: use pg_dump, see docs/operations.md)",
+    )
+    backup.add_argument("path", metavar="PATH", help="the file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = add(
+        "restore",
+        cmd_restore,
+        "replace the SQLite database with a backup; stop every role first "
+        "(the replaced database is kept beside it)",
+    )
+    restore.add_argument("path", metavar="PATH", help="a file written by 'veilleur backup'")
+
     statuspage = add("statuspage", lambda args: EXIT_BAD_INPUT, "status pages and their custom domains")
     statuspage_sub = statuspage.add_subparsers(dest="statuspage_command", required=True, metavar="ACTION")
     verify = statuspage_sub.add_parser(
@@ -746,12 +905,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from veilleur.operations.logs import log_format_from_env, set_role
+
+    try:
+        log_format_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    set_role(args.command)
     if getattr(args, "bind", None):
         # Before the settings load: without VEILLEUR_BASE_URL, links follow the bound address, in
         # this process and in the roles it starts.
         os.environ["VEILLEUR_BIND"] = args.bind
     if args.handler is cmd_up:
         return cmd_up(args)  # the supervisor stays small: Django is set up in its children only
+    if args.handler is cmd_doctor:
+        return cmd_doctor(args)
     _setup_django()
     from veilleur.accounts.provisioning import AgencyChoiceError
 

@@ -21,6 +21,7 @@ import dj_database_url
 from veilleur.bind_address import DEFAULT_BIND, base_url_for_bind
 from veilleur.domain.validators import check_domain
 from veilleur.notifications.smtp_url import DEFAULT_SMTP_URL, SmtpUrlError, parse_smtp_url
+from veilleur.operations.logs import formatter_config, log_format_from_env
 from veilleur.throttling.addresses import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -317,6 +318,9 @@ try:
 except SmtpUrlError as exc:
     raise SystemExit(str(exc)) from None
 
+# The bearer token Prometheus sends to read /metrics; unset, /metrics does not exist (docs/operations.md).
+VEILLEUR_METRICS_TOKEN = os.environ.get("VEILLEUR_METRICS_TOKEN", "").strip()
+
 # The host name clients' custom domains point at with a CNAME (docs/status-pages.md); by default
 # the host of VEILLEUR_BASE_URL.
 VEILLEUR_STATUS_HOST = _status_host(os.environ.get("VEILLEUR_STATUS_HOST", ""), VEILLEUR_BASE_URL)
@@ -352,10 +356,15 @@ AXES_VERBOSE = False
 SESAME_MAX_AGE = timedelta(hours=1)
 SESAME_ONE_TIME = True
 
+# Text lines, or one JSON object per line with VEILLEUR_LOG_FORMAT=json (docs/operations.md).
+try:
+    VEILLEUR_LOG_FORMAT = log_format_from_env()
+except ValueError as exc:
+    raise SystemExit(str(exc)) from None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {"plain": formatter_config(VEILLEUR_LOG_FORMAT)},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("VEILLEUR_LOG_LEVEL", "INFO")},
     # django-axes logs every failed sign-in at INFO and WARNING; its warnings are enough.

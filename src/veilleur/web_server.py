@@ -5,6 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+
+class _JsonLogger(Logger):
+    """Gunicorn's own lines (its errors and the access log) as JSON too, with VEILLEUR_LOG_FORMAT=json."""
+
+    def setup(self, cfg: Any) -> None:
+        from veilleur.operations.logs import JsonFormatter
+
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
 
 
 class _Gunicorn(BaseApplication):
@@ -23,6 +36,8 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(bind: str, *, workers: int = 2, threads: int = 4) -> int:
+    from django.conf import settings
+
     # Threaded workers keep a slow client from holding a whole process; the app is loaded before
     # forking so workers share its memory.
     _Gunicorn(
@@ -34,6 +49,7 @@ def serve(bind: str, *, workers: int = 2, threads: int = 4) -> int:
             "preload_app": True,
             "accesslog": "-",
             "graceful_timeout": 10,
+            **({"logger_class": _JsonLogger} if settings.VEILLEUR_LOG_FORMAT == "json" else {}),
         }
     ).run()
     return 0

@@ -30,6 +30,7 @@ from veilleur.checker.recorder import record_batch
 from veilleur.checker.replay import dropped_lines, rounds, store_round
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
 from veilleur.domain.schedule import next_slot
+from veilleur.operations.metrics import WRITE_QUEUE_DEPTH, count_check
 from veilleur.outage import Outage
 
 log = logging.getLogger("veilleur.checker")
@@ -144,6 +145,7 @@ class Checker:
             lambda: asyncio.Semaphore(self.settings.per_host)
         )
         self._results: asyncio.Queue[Completed] = asyncio.Queue(self.settings.write_queue)
+        WRITE_QUEUE_DEPTH.set_function(self._results.qsize)  # read when scraped, never pushed
         self.recorded = 0
         # One log line when the database is lost, one when it is back, whichever loop sees it.
         self.outage = Outage(log)
@@ -318,6 +320,7 @@ class Checker:
         try:
             async with self._hosts[item.host]:
                 observation = await self.prober(item.spec)
+            count_check(observation.error_class, (observation.checked_at - item.due_at).total_seconds())
             # Waits while the writer is behind: backpressure instead of unbounded memory.
             await self._results.put(Completed(item, observation))
         except BaseException:

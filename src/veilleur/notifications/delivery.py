@@ -48,6 +48,7 @@ from veilleur.notifications.rendering import CannotRender, build_email, render_m
 from veilleur.notifications.smtp import send_over_smtp
 from veilleur.notifications.smtp_url import SmtpConfig, parse_smtp_url
 from veilleur.notifications.webhook import WebhookRequest, build_webhook_request, post_webhook
+from veilleur.operations.metrics import count_delivery_failure
 from veilleur.outage import is_database_unavailable
 
 log = logging.getLogger("veilleur.notifications")
@@ -344,6 +345,7 @@ class Deliverer:
                 state=State.FAILED, claimed_until=None, last_error=error
             )
             report.failed += 1
+            count_delivery_failure(given_up=True)
             log.error(
                 "GAVE UP delivering outbox row %s (%s to %s) after %d attempts since %s: %s",
                 row.pk,
@@ -363,6 +365,7 @@ class Deliverer:
             last_error=error,
         )
         report.retrying += 1
+        count_delivery_failure(given_up=False)
         log.warning(
             "outbox row %s to %s failed (attempt %d), next try at %s: %s",
             row.pk,

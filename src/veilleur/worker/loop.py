@@ -20,6 +20,7 @@ from types import FrameType
 
 from django.db import close_old_connections
 
+from veilleur.operations.metrics import JOB_DURATION, JOB_FAILURES
 from veilleur.outage import Outage, is_database_unavailable
 
 log = logging.getLogger("veilleur.worker")
@@ -64,8 +65,9 @@ class Worker:
                 continue
             close_old_connections()
             try:
-                outcome = job.run(self.clock())
+                outcome = self._run_timed(job)
             except Exception as exc:  # one failing job must not stop the others; it is retried next period
+                JOB_FAILURES.labels(job.name).inc()
                 if is_database_unavailable(exc):
                     # Every job needs the database: none runs until it is back, this one first.
                     self._pause = self.outage.lost(exc)
@@ -79,3 +81,10 @@ class Worker:
                     job.next_run = monotonic_now  # its work is due now: next round, after the others
                     continue
             job.next_run = monotonic_now + job.period_seconds
+
+    def _run_timed(self, job: Job) -> object:
+        started = time.monotonic()
+        try:
+            return job.run(self.clock())
+        finally:
+            JOB_DURATION.labels(job.name).observe(time.monotonic() - started)
