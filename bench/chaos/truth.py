@@ -127,31 +127,35 @@ def judge_incidents(
     truth: dict[int, list[Span]], recorded: dict[int, list[Span]], slack: timedelta
 ) -> IncidentJudgement:
     """Match each target's true outages with its recorded incidents: an incident belongs to the
-    outages it overlaps, each widened by ``slack`` (a check's interval, its confirmation, a
-    checker taking over a dead one's monitors)."""
+    outages it overlaps; one that overlaps none belongs to those it comes within ``slack`` of (a
+    check's interval, its confirmation, a checker taking over a dead one's monitors)."""
     judgement = IncidentJudgement()
     for target in sorted(set(truth) | set(recorded)):
         true_spans, incidents = truth.get(target, []), recorded.get(target, [])
         judgement.expected += len(true_spans)
         judgement.recorded += len(incidents)
-        owners: Counter[int] = Counter()
-        for outage in true_spans:
-            matched = [n for n, incident in enumerate(incidents) if _overlap(outage, incident, slack)]
+        belongs = {n: _outages_of(incident, true_spans, slack) for n, incident in enumerate(incidents)}
+        for number, outage in enumerate(true_spans):
             label = f"target {target} down {outage.start:%H:%M:%S}"
+            matched = [n for n, owners in belongs.items() if number in owners]
             if not matched:
                 judgement.lost.append(label)
-            if len(matched) > 1:
+            elif len(matched) > 1:
                 judgement.split.append(f"{label}: {len(matched)} incidents")
-            for n in matched:
-                owners[n] += 1
-                if owners[n] > 1:
-                    judgement.merged.append(f"{label}: shares an incident with the outage before")
-            if len(matched) == 1:
+            else:
                 _measure(judgement, outage, incidents[matched[0]], label)
-        for n, incident in enumerate(incidents):
-            if not owners[n]:
-                judgement.false.append(f"target {target} incident from {incident.start:%H:%M:%S}")
+        for n, owners in belongs.items():
+            start = f"target {target} incident from {incidents[n].start:%H:%M:%S}"
+            if not owners:
+                judgement.false.append(start)
+            elif len(owners) > 1:
+                judgement.merged.append(f"{start}: spans {len(owners)} outages, a recovery missed")
     return judgement
+
+
+def _outages_of(incident: Span, outages: list[Span], slack: timedelta) -> list[int]:
+    overlapping = [n for n, outage in enumerate(outages) if _overlap(outage, incident, timedelta(0))]
+    return overlapping or [n for n, outage in enumerate(outages) if _overlap(outage, incident, slack)]
 
 
 def _measure(judgement: IncidentJudgement, outage: Span, incident: Span, label: str) -> None:
