@@ -18,7 +18,7 @@ answered a clear 503 (JSON, no traceback) to every request while the database wa
 a 500; after each fault, results and mail flowed again within --resume-within seconds; no role
 exited by itself. Exit status 0 only when all of it holds.
 
-Run from the repository root: ``.venv/bin/python bench/chaos/run.py --seed 1 --minutes 12``, or
+Run from the repository root: ``.venv/bin/python bench/chaos/run.py --seed 1 --minutes 13``, or
 ``--quick`` for a run of a few minutes (the smoke test, ``pytest -m chaos``).
 """
 
@@ -109,7 +109,7 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--minutes", type=float, default=12.0, help="length of the PostgreSQL part's schedule"
+        "--minutes", type=float, default=13.0, help="length of the PostgreSQL part's schedule"
     )
     parser.add_argument(
         "--quick", action="store_true", help="a run of a few minutes: shorter outages and faults"
