@@ -30,7 +30,7 @@ def now() -> datetime:
 def faketime_library() -> tuple[Path | None, str]:
     """libfaketime's preload library (the ``libfaketime`` package builds it), or why not."""
     try:
-        import libfaketime
+        import libfaketime  # type: ignore[import-untyped]
     except ImportError:
         return None, "the libfaketime package is not installed (pip install -e '.[test]')"
     library = Path(libfaketime.__file__).parent / "vendor" / "libfaketime" / "src" / "libfaketime.so.1"
@@ -144,15 +144,15 @@ class Database:
         if self.postgres_url:
             import psycopg
 
-            with psycopg.connect(self.postgres_url, autocommit=True, connect_timeout=2) as connection:
-                cursor = connection.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+            with psycopg.connect(self.postgres_url, autocommit=True, connect_timeout=2) as server:
+                cursor = server.execute(sql.replace("?", "%s"), params)
                 return cursor.fetchall() if cursor.description else []
         assert self.sqlite_path is not None
-        connection = sqlite3.connect(f"file:{self.sqlite_path}?mode=ro", uri=True, timeout=2)
+        reader = sqlite3.connect(f"file:{self.sqlite_path}?mode=ro", uri=True, timeout=2)
         try:
-            return connection.execute(sql, [self.param(p) for p in params]).fetchall()
+            return reader.execute(sql, [self.param(p) for p in params]).fetchall()
         finally:
-            connection.close()
+            reader.close()
 
     def param(self, value: Any) -> Any:
         if isinstance(value, datetime) and not self.postgres_url:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -344,8 +345,6 @@ def disk_part(args: argparse.Namespace, rng: random.Random) -> list[Verdict]:
 
 
 def role_env_sqlite(data: Path) -> dict[str, str]:
-    import os
-
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "VEILLEUR_ALLOW_PRIVATE_TARGETS": "1"}
     env["VEILLEUR_DATA_DIR"] = str(data)
     for name in ("DATABASE_URL", "VEILLEUR_TEST_DATABASE_NAME", "VEILLEUR_SQLITE_PATH"):
@@ -379,11 +378,11 @@ def started_targets(count: int) -> list[Target]:
     return targets
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
-            if condition():  # type: ignore[operator]
+            if condition():
                 return
         time.sleep(0.5)
     raise SystemExit(f"timed out waiting for {what}")
@@ -394,7 +393,7 @@ def run_schedule(
     targets: list[Target],
     switches: list[Switch],
     faults: list[Fault],
-    strike: object,
+    strike: Callable[[Fault], None],
     observers: list[threading.Thread],
     length: float,
 ) -> Happened:
@@ -416,7 +415,7 @@ def run_schedule(
             at(fault.at)
             begun = now()
             print(f"[{part}] {begun:%H:%M:%S} {describe(fault)}", flush=True)
-            strike(fault)  # type: ignore[operator]
+            strike(fault)
             happened.faults.append((fault, begun, now()))
 
     for observer in observers:
