@@ -102,6 +102,7 @@ class Happened:
 
     switches: list[tuple[datetime, Switch]] = field(default_factory=list)
     faults: list[tuple[Fault, datetime, datetime]] = field(default_factory=list)  # begun, over
+    restoring: list[datetime] = field(default_factory=list)  # each fault's undoing begun
 
 
 def main() -> int:
@@ -200,25 +201,31 @@ def postgres_part(args: argparse.Namespace, rng: random.Random) -> list[Verdict]
         transitions = [switch.at for switch in switches if not switch.blip]
         faults = plan_faults(rng, kinds, transitions, WARM_UP + 5, FAULT_GAP)
 
-        def strike(fault: Fault) -> None:
+        def strike(fault: Fault) -> datetime:
+            """Strike and undo the fault; the moment its undoing began."""
             if fault.kind == "kill":
                 roles[fault.role].kill()
                 time.sleep(fault.seconds)
+                restoring = now()
                 roles[fault.role].start()
             elif fault.kind == "database":
                 cluster.stop()
                 time.sleep(fault.seconds)
+                restoring = now()
                 cluster.start()
             elif fault.kind == "smtp":
                 sink.stop()
                 time.sleep(fault.seconds)
+                restoring = now()
                 sink.start()
-            elif fault.kind == "clock":
+            else:
                 stepped = roles[fault.role].clock
-                assert stepped is not None
+                assert fault.kind == "clock" and stepped is not None
                 stepped.set(fault.shift)
                 time.sleep(fault.seconds)
+                restoring = now()
                 stepped.set(0)
+            return restoring
 
         sampler = Sampler(database)
         watchdog = Watchdog(services, lambda: rng.uniform(1, 5))
@@ -320,9 +327,10 @@ def disk_part(args: argparse.Namespace, rng: random.Random) -> list[Verdict]:
         transitions = [switch.at for switch in switches if not switch.blip]
         faults = plan_faults(rng, kinds, transitions, WARM_UP + 10, FAULT_GAP)
 
-        def strike(fault: Fault) -> None:
+        def strike(fault: Fault) -> datetime:
             with filled(data):
                 time.sleep(fault.seconds)
+                return now()
 
         sampler = Sampler(database)
         watchdog = Watchdog(services, lambda: rng.uniform(1, 5))
@@ -393,7 +401,7 @@ def run_schedule(
     targets: list[Target],
     switches: list[Switch],
     faults: list[Fault],
-    strike: Callable[[Fault], None],
+    strike: Callable[[Fault], datetime],
     observers: list[threading.Thread],
     length: float,
 ) -> Happened:
@@ -415,7 +423,7 @@ def run_schedule(
             at(fault.at)
             begun = now()
             print(f"[{part}] {begun:%H:%M:%S} {describe(fault)}", flush=True)
-            strike(fault)
+            happened.restoring.append(strike(fault))
             happened.faults.append((fault, begun, now()))
 
     for observer in observers:
@@ -623,9 +631,11 @@ def stored_since(samples: list[Sample], moment: datetime, region: str | None) ->
 def judge_web(part: str, poller: WebPoller, happened: Happened, within: float) -> list[Verdict]:
     """While the database is away: a clear 503 to every request. Always: never a 500 nor a
     traceback, and an answer except while the web role is killed (and starting again)."""
+    # From a second after the stop (connections closing) to the moment the start was asked for:
+    # the server may accept connections before the start command returns.
     away = [
-        (begun + timedelta(seconds=1), over)
-        for fault, begun, over in happened.faults
+        (begun + timedelta(seconds=1), restoring)
+        for (fault, begun, _), restoring in zip(happened.faults, happened.restoring, strict=True)
         if fault.kind == "database"
     ]
     # After the database is back, a web process asks again within 5 s (unavailable.py). A full
@@ -646,6 +656,7 @@ def judge_web(part: str, poller: WebPoller, happened: Happened, within: float) -
 
     during = [answer for answer in poller.answers if inside(answer.at, away)]
     clear = [answer for answer in during if clear_unavailable(answer)]
+    unclear = [answer for answer in during if not clear_unavailable(answer)]
     wrong = []
     for answer in poller.answers:
         if answer.status is None and not inside(answer.at, silent):
@@ -661,12 +672,12 @@ def judge_web(part: str, poller: WebPoller, happened: Happened, within: float) -
     if full:
         answers = [answer for answer in poller.answers if inside(answer.at, full)]
         ok = sum(1 for answer in answers if answer.status == 200)
-        clear = [answer for answer in answers if clear_unavailable(answer)]
+        refused = sum(1 for answer in answers if clear_unavailable(answer))
         verdicts.append(
             Verdict(
                 part,
                 "web answers while the disk was full",
-                f"{ok} 200 and {len(clear)} clear 503 of {len(answers)}",
+                f"{ok} 200 and {refused} clear 503 of {len(answers)}",
                 "information",
                 None,
             )
@@ -676,7 +687,8 @@ def judge_web(part: str, poller: WebPoller, happened: Happened, within: float) -
             Verdict(
                 part,
                 "web answers while the database was away",
-                f"{len(clear)} clear 503 of {len(during)}",
+                f"{len(clear)} clear 503 of {len(during)}"
+                + "".join(f"; {a.at:%H:%M:%S} {a.path}: {a.status} {a.body[:60]}" for a in unclear[:3]),
                 "all",
                 bool(during) and len(clear) == len(during),
             )
