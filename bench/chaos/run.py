@@ -94,6 +94,7 @@ class Verdict:
     measured: str
     wanted: str
     holds: bool | None  # None: information only
+    details: tuple[str, ...] = ()  # every item, when the table shows the first few
 
 
 @dataclass
@@ -501,13 +502,16 @@ def judge_part(
             "equal",
             judged.expected == judged.recorded,
         ),
-        Verdict(part, "lost incidents", count_and_list(judged.lost), "0", not judged.lost),
+        Verdict(
+            part, "lost incidents", count_and_list(judged.lost), "0", not judged.lost, tuple(judged.lost)
+        ),
         Verdict(
             part,
             f"false incidents ({blips} blips shorter than the confirmation)",
             count_and_list(wrong),
             "0",
             not wrong,
+            tuple(wrong),
         ),
         Verdict(
             part,
@@ -541,7 +545,7 @@ def judge_part(
             "equal",
             mail.queued == mail.delivered,
         ),
-        Verdict(part, "lost notifications", count_and_list(lost), "0", not lost),
+        Verdict(part, "lost notifications", count_and_list(lost), "0", not lost, tuple(lost)),
         Verdict(
             part,
             "duplicate mails",
@@ -694,7 +698,14 @@ def judge_web(part: str, poller: WebPoller, happened: Happened, within: float) -
             )
         )
     verdicts.append(
-        Verdict(part, "web answers: 500, traceback, unexpected, none", count_and_list(wrong), "0", not wrong)
+        Verdict(
+            part,
+            "web answers: 500, traceback, unexpected, none",
+            count_and_list(wrong),
+            "0",
+            not wrong,
+            tuple(wrong),
+        )
     )
     for fault, _, over in happened.faults:
         if fault.kind in ("database", "disk") or (fault.kind == "kill" and fault.role in ("web", "up")):
@@ -741,6 +752,11 @@ def print_table(verdicts: list[Verdict]) -> None:
     for verdict in verdicts:
         holds = {True: "yes", False: "**NO**", None: "–"}[verdict.holds]
         print(f"| {verdict.part} | {verdict.check} | {verdict.measured} | {verdict.wanted} | {holds} |")
+    for verdict in verdicts:
+        if len(verdict.details) > 4:
+            print(f"\n{verdict.part}, {verdict.check}:")
+            for item in verdict.details:
+                print(f"  {item}")
 
 
 if __name__ == "__main__":
