@@ -649,8 +649,10 @@ def judge_web(part: str, poller: WebPoller, happened: Happened, within: float) -
         for fault, begun, over in happened.faults
         if fault.kind in ("database", "disk")
     ]
+    # A request under way when the web role is killed gets no answer (the poller waits 5 s at
+    # most), nor do those until it listens again.
     silent = [
-        (begun, over + timedelta(seconds=20))
+        (begun - timedelta(seconds=5), over + timedelta(seconds=20))
         for fault, begun, over in happened.faults
         if fault.kind == "kill" and fault.role in ("web", "up")
     ]
