@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "veilleur.monitoring",
     "veilleur.incidents",
     "veilleur.history",
+    "veilleur.certificates",
     "veilleur.notifications",
     "veilleur.api",
     "veilleur.reports",
@@ -138,6 +139,8 @@ INSTALLED_APPS = [
     "veilleur.throttling",
     "veilleur.dashboard",
     "veilleur.portal",
+    "veilleur.domains",  # domain registration expiry (RDAP)
+    "veilleur.cms",  # the CMS and version each site runs
     "django_htmx",  # serves htmx itself (no JavaScript build): the dashboard's live parts
     "axes",  # counts failed sign-ins (veilleur/throttling/signin.py)
 ]
@@ -299,6 +302,10 @@ if not 0 <= VEILLEUR_REPORT_HOUR <= 23:
     raise SystemExit(f"VEILLEUR_REPORT_HOUR must be between 0 and 23, got {VEILLEUR_REPORT_HOUR}")
 # A PEM file of CA certificates the checker trusts *instead of* the system store (private CAs, tests).
 VEILLEUR_CA_FILE = os.environ.get("VEILLEUR_CA_FILE", "")
+# Where the worker learns which RDAP service answers for which TLD (RFC 9224); kept a week.
+VEILLEUR_RDAP_BOOTSTRAP_URL = (
+    os.environ.get("VEILLEUR_RDAP_BOOTSTRAP_URL") or "https://data.iana.org/rdap/dns.json"
+)
 # Where the worker sends mail (docs/notifications.md): smtp://, smtps://, ?starttls=1, ?timeout=.
 VEILLEUR_SMTP_URL = os.environ.get("VEILLEUR_SMTP_URL") or DEFAULT_SMTP_URL
 try:

@@ -78,7 +78,7 @@ def answers_http(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
-    except (urllib.error.URLError, ConnectionError):
+    except OSError:  # refused, reset, or slow to answer while the process starts (a timeout)
         return False
 
 

@@ -7,6 +7,7 @@ from veilleur.api.contract import DocumentedErrorsApi
 from veilleur.api.docs import LocalSwagger
 from veilleur.api.errors import install_error_handlers
 from veilleur.api.resources import (
+    certificates,
     channels,
     clients,
     contacts,
@@ -17,6 +18,7 @@ from veilleur.api.resources import (
     plans,
     portal_users,
     results,
+    site_facts,
     sites,
     states,
     status_pages,
@@ -27,8 +29,8 @@ from veilleur.api.resources import (
 DESCRIPTION = """\
 Manage an agency's clients, sites, monitors, contacts, maintenance, on-call addresses,
 notification channels and status pages, post public updates on incidents, and read what
-monitoring found (monitors' state, check results, rollups, incidents, blips), with a bearer token
-(`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
+monitoring found (monitors' state, check results, rollups, incidents, blips, certificates), with a
+bearer token (`Authorization: Bearer vlr_…`, made with `veilleur token create NAME`).
 
 Lists are paginated with `limit` (at most 200; 1000 for results) and the opaque `cursor` taken
 from the previous page's `next_cursor`; incidents and blips come newest first, results oldest
@@ -51,6 +53,8 @@ api.add_router("/clients", clients.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/portal-users", portal_users.router)
 api.add_router("/sites", sites.router)
+api.add_router("/sites", certificates.router)
+api.add_router("/sites", site_facts.router)  # domain registration and software
 # Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
 api.add_router("/monitors", states.router)
 api.add_router("/monitors", results.router)

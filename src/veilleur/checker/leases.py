@@ -65,6 +65,7 @@ LEASE_FIELDS = (
     "monitor__site__client__plan__check_interval_seconds",
     "monitor__site__client__plan__confirmation_checks",
     "monitor__site__client__demo",
+    "monitor__site__client__plan__ssl_monitoring",
 )
 
 
@@ -188,6 +189,7 @@ def _leased(row: dict[str, Any], maintenance: list[tuple[datetime, datetime]]) -
             timeout_seconds=row["monitor__timeout_seconds"],
             follow_redirects=row["monitor__follow_redirects"],
             demo=row["monitor__site__client__demo"],
+            watch_certificate=row["monitor__site__client__plan__ssl_monitoring"],
         ),
         state=MonitorState(
             phase=Phase(row["phase"]),

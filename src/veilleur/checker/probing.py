@@ -28,6 +28,7 @@ def request_for(spec: CheckSpec) -> ProbeRequest:
         expected_status=spec.expected_status,
         keyword=spec.keyword or None,
         forbidden_keyword=spec.forbidden_keyword or None,
+        capture_certificate=spec.watch_certificate,
     )
 
 
@@ -44,6 +45,7 @@ def observation_of(outcome: ProbeOutcome) -> Observation:
         tls_ms=_ms(timings.tls_ms),
         ttfb_ms=_ms(timings.ttfb_ms),
         total_ms=_ms(timings.total_ms),
+        certificate_sha256=outcome.certificate_sha256 or "",
     )
 
 

@@ -93,6 +93,7 @@ RUNTIME_COLUMNS = (
     "last_ok",
     "last_error_class",
     "last_total_ms",
+    "served_certificate_sha256",
 )
 RESULT_COLUMNS = (
     "monitor_id",
@@ -170,6 +171,7 @@ def _plan(owner: str, item: Completed, now: datetime, confirm_delay: timedelta) 
         seen.ok,
         seen.error_class,
         seen.total_ms,
+        seen.certificate_sha256,
     )
     return _Plan(result, event, entry, runtime)
 
@@ -190,7 +192,7 @@ def _update_runtimes(owner: str, rows: list[tuple[Any, ...]]) -> set[int]:
             values = [[convert(value) for convert, value in zip(adapt, row, strict=True)] for row in chunk]
             if connection.vendor == "postgresql":
                 # One statement: the lease check and the write together, the rows written
-                # returned. One array per column, so the statement has 19 parameters, not 19 a row.
+                # returned. One array per column, so the statement has a parameter per column, not per value.
                 arrays = [list(column) for column in zip(*values, strict=True)]
                 arrays[1 + RUNTIME_COLUMNS.index("streak_proof")] = [
                     json.dumps(proof) for proof in arrays[1 + RUNTIME_COLUMNS.index("streak_proof")]
@@ -351,9 +353,10 @@ def _apply_event(monitor_id: int, event: object, proof: list[dict[str, object]])
             proof=proof,
         )
     elif isinstance(event, IncidentRecovered):
-        Incident.objects.filter(monitor_id=monitor_id, resolved_at__isnull=True).update(
-            recovered_at=event.recovered_at, resolved_at=event.resolved_at, recovery_proof=proof
+        open_down = Incident.objects.filter(
+            monitor_id=monitor_id, kind=Incident.Kind.DOWN, resolved_at__isnull=True
         )
+        open_down.update(recovered_at=event.recovered_at, resolved_at=event.resolved_at, recovery_proof=proof)
     elif isinstance(event, BlipEvent):
         Blip.objects.create(
             monitor_id=monitor_id,

@@ -22,6 +22,8 @@ class CheckSpec:
     timeout_seconds: int
     follow_redirects: bool
     demo: bool = False  # a site made up by 'veilleur demo': never probed, see veilleur.demo.live
+    # The plan has certificate monitoring: note the served certificate (probes/http.py).
+    watch_certificate: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Observation:
     ttfb_ms: int | None = None
     total_ms: int | None = None
     completed_at: datetime | None = None
+    certificate_sha256: str = ""  # the served certificate, when watched and the check got one
 
     @property
     def finished_at(self) -> datetime:

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -99,6 +99,13 @@ class Site(ClientChild):
         default=500,
         validators=[MinValueValidator(1)],
         help_text="Apdex T: responses up to T are satisfying, up to 4T tolerable.",
+    )
+    # Degraded performance: empty follows the plan's threshold.
+    degraded_above_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(100), MaxValueValidator(120_000)],
+        help_text="Slow above this total time (ms); empty: the plan's threshold.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

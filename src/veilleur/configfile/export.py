@@ -111,6 +111,11 @@ def plan_entry(plan: Plan) -> dict[str, Any]:
             for step in plan.service_credits
         ],
         "confirmation_checks": plan.confirmation_checks,
+        "certificate_warning_days": list(plan.certificate_warning_days),
+        "certificate_lifetime_fraction": float(plan.certificate_lifetime_fraction),
+        # Domains and CMS versions.
+        "cms_versions": plan.cms_versions,
+        "domain_warning_days": list(plan.domain_warning_days),
     }
 
 

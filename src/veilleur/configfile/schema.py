@@ -24,6 +24,7 @@ from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.clients.models import Client, Contact, MaintenanceWindow, Site
 from veilleur.configfile.issues import Issue
 from veilleur.domain import validators as checks
+from veilleur.domain.plans import DEFAULT_DOMAIN_WARNING_DAYS, MAX_DOMAIN_WARNING_DAYS
 from veilleur.monitoring.models import Monitor
 from veilleur.notifications.models import NotificationChannel, OnCallAddress, all_event_kinds
 from veilleur.plans.models import Plan
@@ -98,6 +99,22 @@ def _uptime_percent(value: Any) -> Any:
         except InvalidOperation as exc:
             raise ValueError(f"expected a percentage such as 99.9, got {value!r}") from exc
     return value
+
+
+def _lifetime_fraction(value: Any) -> Any:
+    """A share of a certificate's lifetime, as the decimal it is written as (0.3333, not the
+    float nearest to it)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number such as 0.3333, got {value!r}")
+    try:
+        share = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"expected a number such as 0.3333, got {value!r}") from exc
+    if not Decimal("0.01") <= share <= Decimal("0.9"):
+        raise ValueError(f"must lie between 0.01 and 0.9 (0.3333 is a third), got {value}")
+    if share.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError(f"at most 4 decimal places, got {value}")
+    return share
 
 
 def _email(value: str) -> str:
@@ -201,6 +218,20 @@ class PlanSpec(Strict):
     uptime_target_percent: UptimePercent | None = None
     service_credits: Annotated[list[CreditStepSpec], EmptyIfNull] = []
     confirmation_checks: Annotated[int, Field(ge=0, le=5)] = model_default(Plan, "confirmation_checks")
+    # Certificate monitoring: expiry warnings (docs/certificates.md).
+    certificate_warning_days: Annotated[
+        list[Annotated[int, Field(strict=True, ge=1, le=365)]], model_rules(Plan, "certificate_warning_days")
+    ] = Field(default_factory=lambda: model_default(Plan, "certificate_warning_days"))
+    certificate_lifetime_fraction: Annotated[Decimal, BeforeValidator(_lifetime_fraction)] = model_default(
+        Plan, "certificate_lifetime_fraction"
+    )
+    # Domains and CMS versions.
+    cms_versions: bool = model_default(Plan, "cms_versions")
+    domain_warning_days: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_DOMAIN_WARNING_DAYS)]],
+        EmptyIfNull,
+        model_rules(Plan, "domain_warning_days"),
+    ] = Field(default_factory=lambda: list(DEFAULT_DOMAIN_WARNING_DAYS))
 
 
 class ClientBranding(Strict):

@@ -41,6 +41,15 @@ class PlanForm(forms.ModelForm):
             'One step per line, "below % : credit %": "99.9 : 10" credits 10 % of the fee below 99.9 %.'
         ),
     )
+    # Domains and CMS versions.
+    domain_warning_days = forms.CharField(
+        label=gettext_lazy("Domain expiry warnings (days before)"),
+        required=False,
+        help_text=gettext_lazy(
+            'Comma-separated, e.g. "30, 14, 7": the agency is warned that a domain registration runs '
+            "out at each of these. Empty: no warnings. Watched with SSL certificate monitoring."
+        ),
+    )
 
     class Meta:
         model = Plan
@@ -58,6 +67,8 @@ class PlanForm(forms.ModelForm):
             "ssl_monitoring",
             "performance_monitoring",
             "quarterly_review",
+            "cms_versions",
+            "domain_warning_days",
             "response_target_minutes",
             "response_calendar",
             "uptime_target_percent",
@@ -77,6 +88,7 @@ class PlanForm(forms.ModelForm):
             "ssl_monitoring": gettext_lazy("SSL certificate monitoring"),
             "performance_monitoring": gettext_lazy("Performance monitoring"),
             "quarterly_review": gettext_lazy("Quarterly performance review"),
+            "cms_versions": gettext_lazy("CMS versions (software seen on the site)"),
             "response_target_minutes": gettext_lazy("Response commitment (minutes)"),
             "response_calendar": gettext_lazy("Response clock runs"),
             "uptime_target_percent": gettext_lazy("Uptime guarantee (% per month)"),
@@ -99,12 +111,27 @@ class PlanForm(forms.ModelForm):
             (Plan.ResponseCalendar.BUSINESS, _("during business hours")),
             (Plan.ResponseCalendar.ALWAYS, _("24/7")),
         ]
+        self.initial["domain_warning_days"] = ", ".join(str(day) for day in self.instance.domain_warning_days)
         if self.instance.pk:
             self.fields["key"].disabled = True  # clients, channels and the config file refer to it
             self.initial["service_credits"] = "\n".join(
                 f"{step['below_percent']} : {step['credit_percent']}"
                 for step in self.instance.service_credits
             )
+
+    def clean_domain_warning_days(self) -> list[int]:
+        """The typed days as the plan stores them; the plan's own validator checks their values."""
+        days = []
+        for part in str(self.cleaned_data.get("domain_warning_days") or "").replace(";", ",").split(","):
+            if not part.strip():
+                continue
+            try:
+                days.append(int(part.strip()))
+            except ValueError:
+                raise forms.ValidationError(
+                    _('"%(part)s" is not a whole number of days.') % {"part": part.strip()}
+                ) from None
+        return days
 
     def clean_service_credits(self) -> list[dict[str, Any]]:
         """The typed steps as the plan stores them; the plan's own validator checks their values."""

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from veilleur.certificates.summary import site_certificates
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.dashboard import clients_data as data
 from veilleur.dashboard.access import agency_object, manager_view, staff_agency, staff_user, staff_view
@@ -35,6 +36,7 @@ from veilleur.dashboard.clients_forms import (
     TaskForm,
     WindowForm,
 )
+from veilleur.dashboard.site_facts import site_facts_rows
 from veilleur.monitoring.models import Monitor
 from veilleur.plans.models import Plan
 from veilleur.portal.staff import client_users
@@ -91,6 +93,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "incidents": data.recent_incidents(monitors),
             "windows": data.windows_of(client),
             "tasks": data.recent_tasks(MaintenanceTask.objects.filter(client=client)),
+            "facts_rows": site_facts_rows(client, sites, now, changes=1),
             "reports": list(
                 Report.objects.filter(client=client)
                 .only("pk", "kind", "period_start", "language", "uptime_percent", "generated_at", "sent_at")
@@ -135,7 +138,9 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
             "incidents": data.recent_incidents(Monitor.objects.filter(site=site)),
             "windows": windows,
             "tasks": data.recent_tasks(MaintenanceTask.objects.filter(site=site)),
+            "facts_rows": site_facts_rows(client, [site], now, changes=10),
             "can_manage": _manages(request),
+            "certificates": site_certificates(site, now),
         },
     )
 

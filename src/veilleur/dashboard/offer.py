@@ -113,6 +113,7 @@ def offer_rows(plans: Sequence[Plan]) -> list[Row]:
         (_("SSL certificate monitoring"), "ssl_monitoring"),
         (_("Performance monitoring"), "performance_monitoring"),
         (_("Quarterly performance review"), "quarterly_review"),
+        (_("CMS versions followed"), "cms_versions"),
     ):
         rows.append(_feature(label, flag)(plans))
     rows.append(Row(_("Response commitment"), [Cell(response_commitment(plan), True) for plan in plans]))

@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import Agency
+from veilleur.certificates.summary import Expiry, soonest_expiries
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.accounting import (
     Period,
@@ -39,6 +40,7 @@ from veilleur.domain.maintenance import occurrences
 from veilleur.domain.overview import Beat, MonitorFacts, SiteState, beat_of, site_state
 from veilleur.domain.resultcodec import ResultRecord
 from veilleur.domain.rollups import HourRollup, rollup_hour, unpack_day
+from veilleur.domains.facts import DomainFacts, domain_facts_of
 from veilleur.history.accounting import (
     WindowOccurrence,
     gaps_by_monitor,
@@ -98,6 +100,11 @@ class SiteRow:
     p95_ms: float | None = None
     beats: list[Beat] = field(default_factory=list)  # the last HEARTBEAT_HOURS hours, oldest first
     open_incidents: list[tuple[Incident, ResponseState]] = field(default_factory=list)
+    # Certificate monitoring: the site's certificate that expires first (None: not watched).
+    certificate: Expiry | None = None
+    # Domains: the registration expiry, where the plan watches it (filled by ``page_details``).
+    watches_domain: bool = False
+    domain: DomainFacts | None = None
 
     @property
     def state_label(self) -> str:
@@ -126,7 +133,7 @@ class SiteFilter:
 
 def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow]:
     """Every site of ``agency`` matching ``chosen`` (and every such client without a site), with
-    its state at ``now``. Seven queries whatever the number of sites."""
+    its state at ``now``. Eight queries whatever the number of sites."""
     sites = _sites(agency, chosen)
     site_values = list(
         sites.values(
@@ -140,6 +147,7 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
             "client__time_zone",
             "client__plan__name",
             "client__plan__check_interval_seconds",
+            "client__plan__ssl_monitoring",
         )
     )
     plan_intervals = {site["id"]: site["client__plan__check_interval_seconds"] for site in site_values}
@@ -170,8 +178,12 @@ def site_rows(agency: Agency, now: datetime, chosen: SiteFilter) -> list[SiteRow
                 checked_within_a_minute=bool(checks) and now - max(checks) < timedelta(minutes=1),
                 monitors=lines,
                 windows=site_windows,
+                watches_domain=site["client__plan__ssl_monitoring"] and not site["client__demo"],
             )
         )
+    expiries = soonest_expiries(agency, [site["id"] for site in site_values], now)
+    for row in rows:
+        row.certificate = expiries.get(row.site_id) if row.site_id is not None else None
     rows += _clients_without_sites(agency, chosen)
     return rows
 
@@ -292,7 +304,9 @@ def _clients_without_sites(agency: Agency, chosen: SiteFilter) -> list[SiteRow]:
 
 
 def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
-    """Fill uptime, p95, heartbeat bars and open incidents of ``rows`` (one page): five queries."""
+    """Fill uptime, p95, heartbeat bars, open incidents and domain expiry of ``rows`` (one
+    page): six queries."""
+    _fill_domains(rows, now)
     monitor_ids = [line.id for row in rows for line in row.monitors]
     if not monitor_ids:
         return
@@ -319,6 +333,13 @@ def page_details(rows: Sequence[SiteRow], now: datetime) -> None:
             for incident in incidents[line.id]
             if incident.resolved_at is None
         ]
+
+
+def _fill_domains(rows: Sequence[SiteRow], now: datetime) -> None:
+    with_site = [row for row in rows if row.site_id is not None]
+    facts = domain_facts_of([(row.watches_domain, row.site_url) for row in with_site], now)
+    for row, found in zip(with_site, facts, strict=True):
+        row.domain = found
 
 
 def _month_start(row: SiteRow, now: datetime) -> datetime:

@@ -34,6 +34,7 @@ SORTS = [
     ("site", _("Site name")),
     ("plan", _("Plan")),
     ("last_check", _("Oldest check first")),
+    ("certificate", _("Certificate expiring first")),
 ]
 
 
@@ -81,6 +82,13 @@ def _sorted(rows: list[SiteRow], sort: str | None) -> list[SiteRow]:
         return sorted(
             rows, key=lambda row: (row.last_checked_at is not None, row.last_checked_at or 0, *names(row))
         )
+    if sort == "certificate":
+        # Watched certificates by expiry, soonest first; then the others by name.
+        def expiry(row: SiteRow) -> tuple[bool, float]:
+            not_after = row.certificate.not_after if row.certificate else None
+            return (not_after is None, not_after.timestamp() if not_after else 0.0)
+
+        return sorted(rows, key=lambda row: (*expiry(row), *names(row)))
     return sorted(rows, key=lambda row: (PROBLEM_RANK[row.state], *names(row)))
 
 

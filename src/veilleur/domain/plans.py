@@ -9,6 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+# Degraded performance defaults. 3 s: the point where most visitors of a page notice the wait
+# and many leave, far above a healthy page's total time (a few hundred ms), so crossing it is
+# news and not noise. 3 consecutive checks: one slow check is a hiccup, three in a row (1.5 min
+# at Premium's 30 s) is a trend worth a look. 2x the 14-day p95: a site that usually answers in
+# 400 ms and now takes 900 ms for a quarter of an hour has a problem even under 3 s.
+DEFAULT_DEGRADED_ABOVE_MS = 3000
+DEFAULT_DEGRADED_AFTER_CHECKS = 3
+DEFAULT_DEGRADED_BASELINE_FACTOR = Decimal("2")
+# A month leaves time to renew through a slow purchasing department, a fortnight is the usual
+# reminder, a week is the last comfortable moment before the registrar's own grace period.
+DEFAULT_DOMAIN_WARNING_DAYS: tuple[int, ...] = (30, 14, 7)
+MAX_DOMAIN_WARNING_DAYS = 365
+
 
 @dataclass(frozen=True)
 class CreditStep:
@@ -16,6 +29,15 @@ class CreditStep:
 
     below_percent: Decimal
     credit_percent: int
+
+
+# --- certificate monitoring: expiry warnings (docs/certificates.md says why these) ---
+# Days before expiry: a month to plan a manual renewal, then reminders that get closer together.
+DEFAULT_CERTIFICATE_WARNING_DAYS: tuple[int, ...] = (30, 14, 7, 3, 1)
+# A third of the lifetime left is when ACME clients renew (day 60 of 90); past it a short-lived
+# certificate is late. Lifetimes shrink (200 days from 2026, 100 from 2027, 47 by 2029), so a
+# fixed 30 days would warn about certificates that are simply not due for renewal yet.
+DEFAULT_CERTIFICATE_LIFETIME_FRACTION = Decimal("0.3333")
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,16 @@ class PlanSpec:
     uptime_target_percent: Decimal | None = None
     service_credits: tuple[CreditStep, ...] = field(default_factory=tuple)
     confirmation_checks: int = 2
+    # Degraded performance (used where performance_monitoring is on)
+    degraded_above_ms: int = DEFAULT_DEGRADED_ABOVE_MS
+    degraded_after_checks: int = DEFAULT_DEGRADED_AFTER_CHECKS
+    degraded_baseline_factor: Decimal = DEFAULT_DEGRADED_BASELINE_FACTOR
+    certificate_warning_days: tuple[int, ...] = DEFAULT_CERTIFICATE_WARNING_DAYS
+    certificate_lifetime_fraction: Decimal = DEFAULT_CERTIFICATE_LIFETIME_FRACTION
+    # Domains and CMS versions: the domain's registration expiry follows ``ssl_monitoring``
+    # ("certificates and domain" are one feature); ``cms_versions`` records the site's software.
+    cms_versions: bool = False
+    domain_warning_days: tuple[int, ...] = DEFAULT_DOMAIN_WARNING_DAYS
 
 
 DEFAULT_PLANS: tuple[PlanSpec, ...] = (
@@ -74,6 +106,7 @@ DEFAULT_PLANS: tuple[PlanSpec, ...] = (
         ssl_monitoring=True,
         performance_monitoring=True,
         quarterly_review=True,
+        cms_versions=True,
         uptime_target_percent=Decimal("99.9"),
         # A common shape for monthly uptime guarantees: the further below target, the larger the
         # share of the month's fee credited back. Agencies edit it to match their contracts.
@@ -89,3 +122,18 @@ DEFAULT_PLANS: tuple[PlanSpec, ...] = (
 def credit_due_percent(uptime_percent: Decimal, steps: tuple[CreditStep, ...]) -> int:
     """The credit owed for a month's uptime: the largest credit among the thresholds it falls below."""
     return max((step.credit_percent for step in steps if uptime_percent < step.below_percent), default=0)
+
+
+def check_warning_days(value: object) -> tuple[int, ...]:
+    """Days before a domain's expiry at which the agency is warned: a list of distinct whole
+    numbers of days in 1..365 (empty: no warnings). Returned largest first."""
+    if not isinstance(value, list | tuple):
+        raise ValueError("give a list of whole numbers of days, e.g. [30, 14, 7]")
+    days: list[int] = []
+    for item in value:
+        if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= MAX_DOMAIN_WARNING_DAYS:
+            raise ValueError(f"{item!r} is not a whole number of days in 1..{MAX_DOMAIN_WARNING_DAYS}")
+        if item in days:
+            raise ValueError(f"{item} days is listed twice")
+        days.append(item)
+    return tuple(sorted(days, reverse=True))

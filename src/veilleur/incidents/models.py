@@ -26,7 +26,11 @@ class Incident(AgencyOwned):
     confirmed_at (when the check that confirmed it completed), notified_at, acknowledged_at (+ who, which
     channel), first_client_update_at, recovered_at (the first successful check of the confirmed
     recovery), resolved_at (the check that confirmed the recovery). The database refuses them out
-    of order, and refuses a second open incident on a monitor.
+    of order, and refuses a second open incident of the same kind on a monitor.
+
+    A DEGRADED incident (slow but up, ``incidents/degraded.py``) uses the same timestamps: the first
+    slow check of the streak, the check that made the rule fire, the first check of the clearing
+    streak and the check that cleared it. It is never downtime (DESIGN.md §5).
     """
 
     class Kind(models.TextChoices):
@@ -77,10 +81,12 @@ class Incident(AgencyOwned):
             models.Index(fields=["agency", "-first_failed_at"], name="incident_agency_recent"),
         ]
         constraints = [
+            # One open incident per monitor and kind: a site can be slow (DEGRADED) and then go
+            # down (DOWN) while the slow incident is still open.
             models.UniqueConstraint(
-                fields=["monitor"],
+                fields=["monitor", "kind"],
                 condition=Q(resolved_at__isnull=True),
-                name="one_open_incident_per_monitor",
+                name="one_open_incident_per_monitor_kind",
             ),
             models.CheckConstraint(
                 condition=Q(confirmed_at__gte=F("first_failed_at")), name="incident_confirmed_after_failure"
@@ -101,7 +107,8 @@ class Incident(AgencyOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.monitor} down since {self.first_failed_at:%Y-%m-%d %H:%M}"
+        state = "slow" if self.kind == self.Kind.DEGRADED else "down"
+        return f"{self.monitor} {state} since {self.first_failed_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.agency_id = self.monitor.agency_id

@@ -117,6 +117,9 @@ class MonitorRuntime(models.Model):
     last_ok = models.BooleanField(null=True, blank=True)
     last_error_class = models.CharField(max_length=24, blank=True)
     last_total_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The SHA-256 of the leaf certificate the last check was served (upper-case hex), for plans
+    # with certificate monitoring: a change makes the deep certificate check run at once.
+    served_certificate_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["due_at"], name="runtime_due")]

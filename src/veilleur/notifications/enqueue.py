@@ -34,12 +34,17 @@ def enqueue_for_event(monitor_id: int, event: object) -> int:
     """The notices of a state-machine event just recorded for a monitor (none for other events);
     the number of rows written."""
     if isinstance(event, IncidentOpened):
-        opened = Incident.objects.filter(monitor_id=monitor_id, resolved_at__isnull=True).first()
+        opened = Incident.objects.filter(
+            monitor_id=monitor_id, kind=Incident.Kind.DOWN, resolved_at__isnull=True
+        ).first()
         return _event_notices(opened, Kind.INCIDENT_CONFIRMED, Kind.STATUS_INCIDENT_OPENED) if opened else 0
     if isinstance(event, IncidentRecovered):
         # The incident the recorder has just closed with these very timestamps.
         recovered = Incident.objects.filter(
-            monitor_id=monitor_id, recovered_at=event.recovered_at, resolved_at=event.resolved_at
+            monitor_id=monitor_id,
+            kind=Incident.Kind.DOWN,
+            recovered_at=event.recovered_at,
+            resolved_at=event.resolved_at,
         ).first()
         if recovered is None:
             return 0
@@ -131,6 +136,35 @@ def enqueue_sla_notice(incident: Incident, kind: str) -> int:
     rows += channel_rows(incident, kind)
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def enqueue_performance_notice(incident: Incident, kind: str) -> int:
+    """A degraded-performance incident opened or cleared: one e-mail to each on-call address in
+    scope (when the plan includes e-mail alerts), in the agency's language. The client's contacts
+    are not told: slow is not down, and the status page says it in the client's words. The
+    number of rows written; rows that exist already are left as they are."""
+    if not incident.monitor.site.client.plan.email_alerts:
+        return 0
+    agency = incident.agency
+    channel = OutboxMessage.Channel.EMAIL
+    addresses = _on_call_in_scope(incident).order_by("email").values_list("email", flat=True).distinct()
+    rows = [
+        OutboxMessage(
+            agency=agency,
+            incident=incident,
+            kind=kind,
+            channel=channel,
+            audience=Audience.AGENCY,
+            recipient=address,
+            language=agency.language,
+            idempotency_key=idempotency_key(kind, incident.pk, channel, address),
+            message_id=new_message_id(agency),
+        )
+        for address in addresses
+    ]
+    before = OutboxMessage.objects.filter(incident=incident, kind=kind).count()
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return OutboxMessage.objects.filter(incident=incident, kind=kind).count() - before
 
 
 def _on_call_in_scope(incident: Incident) -> QuerySet[OnCallAddress]:

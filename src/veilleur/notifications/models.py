@@ -108,6 +108,9 @@ class OutboxMessage(AgencyOwned):
         INCIDENT_RECOVERED = "incident_recovered", "Incident recovered"
         SLA_WARNING = "sla_warning", "Response due soon"
         SLA_BREACH = "sla_breach", "Response overdue"
+        # Degraded performance (slow, not down): to the agency on-call, once each way.
+        PERFORMANCE_DEGRADED = "performance_degraded", "Performance degraded"
+        PERFORMANCE_RESTORED = "performance_restored", "Performance back to normal"
         MONTHLY_REPORT = "monthly_report", "Monthly report"
         # To a status page's subscribers.
         SUBSCRIPTION_CONFIRM = "subscription_confirm", "Subscription confirmation"
@@ -116,6 +119,12 @@ class OutboxMessage(AgencyOwned):
         STATUS_INCIDENT_RESOLVED = "status_incident_resolved", "Status page: incident resolved"
         # To a person invited to the agency's team: the one-time link to choose a password.
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
+        # Certificate monitoring, to the agency's on-call addresses (certificates/notices.py).
+        CERTIFICATE_EXPIRY = "certificate_expiry", "Certificate expires soon"
+        CERTIFICATE_FINDING = "certificate_finding", "Certificate problem found"
+        CERTIFICATE_CHANGED = "certificate_changed", "Certificate changed"
+        # To the agency: a site's domain registration expires soon (domains/notices.py).
+        DOMAIN_EXPIRY = "domain_expiry", "Domain registration expires soon"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -152,6 +161,13 @@ class OutboxMessage(AgencyOwned):
     )
     incident_update = models.ForeignKey(
         "incidents.IncidentUpdate",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    certificate_notice = models.ForeignKey(
+        "certificates.CertificateNotice",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

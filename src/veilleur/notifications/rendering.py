@@ -43,6 +43,8 @@ from veilleur.statuspages.links import page_url
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
 
 Kind = OutboxMessage.Kind
+# Certificate monitoring's notices (certificates/mail.py words them).
+CERTIFICATE_KINDS = frozenset({Kind.CERTIFICATE_EXPIRY, Kind.CERTIFICATE_FINDING, Kind.CERTIFICATE_CHANGED})
 HTML_TEMPLATE = "notifications/email/message.html"
 
 
@@ -99,6 +101,14 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         from veilleur.dashboard.invitations import render_invitation
 
         return render_invitation(row)
+    if row.kind in CERTIFICATE_KINDS:
+        from veilleur.certificates.mail import render_certificate_message
+
+        return render_certificate_message(row)
+    if row.kind == Kind.DOMAIN_EXPIRY:
+        from veilleur.domains.notices import render_domain_notice
+
+        return render_domain_notice(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")
@@ -278,11 +288,65 @@ def _response_reminder(
     return subject_pattern % names, body
 
 
+# Degraded performance: to the agency only. Slow is not down: no downtime, no response clock,
+# nothing to acknowledge; the words say so, so nobody reads a slow site as an outage.
+
+
+def _performance_degraded(row: OutboxMessage, incident: Incident) -> tuple[str, Body]:
+    names = _names(incident)
+    subject = _("[%(agency)s] Slow, not down: %(site)s (%(client)s)") % names
+    body = Body(
+        heading=_("%(site)s is slow") % names,
+        intro=_(
+            "The site answers, but slowly: several checks in a row were slower than the plan allows. "
+            "This is not downtime and does not count against uptime or the response time."
+        ),
+        facts=[
+            *_where(incident),
+            (_("Why"), _slowness_in_words(incident)),
+            (_("Slow since"), format_instant(incident.first_failed_at)),
+            (_("Confirmed at"), format_instant(incident.confirmed_at)),
+        ],
+        footer=_agency_footer(incident),
+        links=[_incident_page_link(incident)],
+        **_checks(_("Slow checks"), incident.proof),
+    )
+    return subject, body
+
+
+def _performance_restored(row: OutboxMessage, incident: Incident) -> tuple[str, Body]:
+    names = _names(incident)
+    recovered_at = incident.recovered_at or incident.confirmed_at
+    subject = _("[%(agency)s] Speed back to normal: %(site)s (%(client)s)") % names
+    body = Body(
+        heading=_("%(site)s is fast again") % names,
+        intro=_("Several checks in a row answered at the site's usual speed. The site was slow, never down."),
+        facts=[
+            *_where(incident),
+            (_("Slow since"), format_instant(incident.first_failed_at)),
+            (_("Normal again at"), format_instant(recovered_at)),
+            (_("Slow for"), format_span(incident.first_failed_at, recovered_at)),
+        ],
+        footer=_agency_footer(incident),
+        links=[_incident_page_link(incident)],
+        **_checks(_("Checks back to normal"), incident.recovery_proof),
+    )
+    return subject, body
+
+
+def _slowness_in_words(incident: Incident) -> str:
+    detail = incident.cause_message.strip()
+    sentence = _("The site answered slowly")
+    return _("%(sentence)s (%(detail)s)") % {"sentence": sentence, "detail": detail} if detail else sentence
+
+
 COMPOSERS: dict[str, Callable[[OutboxMessage, Incident], tuple[str, Body]]] = {
     Kind.INCIDENT_CONFIRMED: _incident_confirmed,
     Kind.INCIDENT_RECOVERED: _incident_recovered,
     Kind.SLA_WARNING: _sla_warning,
     Kind.SLA_BREACH: _sla_breach,
+    Kind.PERFORMANCE_DEGRADED: _performance_degraded,
+    Kind.PERFORMANCE_RESTORED: _performance_restored,
 }
 
 

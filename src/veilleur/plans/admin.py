@@ -33,6 +33,9 @@ class PlanAdmin(ScopedAdmin):
                     "ssl_monitoring",
                     "performance_monitoring",
                     "quarterly_review",
+                    # Domains and CMS versions.
+                    "cms_versions",
+                    "domain_warning_days",
                 )
             },
         ),

@@ -11,7 +11,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from veilleur.accounts.models import Agency, AgencyOwned
-from veilleur.domain.plans import DEFAULT_PLANS, CreditStep
+from veilleur.domain.plans import (
+    DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+    DEFAULT_CERTIFICATE_WARNING_DAYS,
+    DEFAULT_DEGRADED_ABOVE_MS,
+    DEFAULT_DEGRADED_AFTER_CHECKS,
+    DEFAULT_DEGRADED_BASELINE_FACTOR,
+    DEFAULT_DOMAIN_WARNING_DAYS,
+    DEFAULT_PLANS,
+    CreditStep,
+    check_warning_days,
+)
 from veilleur.text_fields import NameField
 from veilleur.validators import validate_key
 
@@ -34,10 +44,37 @@ def validate_service_credits(value: Any) -> None:
             raise ValidationError(f"credit_percent {credit!r} must be a whole number in 1..100")
 
 
+# --- certificate monitoring: expiry warning thresholds (domain/certificates.py) ---
+def validate_warning_days(value: Any) -> None:
+    """Days before expiry at which to warn: distinct whole numbers from 1 to 365."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError("give a list of whole numbers of days, e.g. [30, 14, 7, 3, 1]")
+    for days in value:
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+            raise ValidationError(f"{days!r} is not a whole number of days from 1 to 365")
+    if len(set(value)) != len(value):
+        raise ValidationError("a number of days is listed twice")
+
+
+def default_warning_days() -> list[int]:
+    return list(DEFAULT_CERTIFICATE_WARNING_DAYS)
+
+
 def validate_interval(value: int) -> None:
     minimum = settings.VEILLEUR_MIN_INTERVAL_SECONDS
     if value < minimum:
         raise ValidationError(f"check interval {value} s is below the minimum of {minimum} s")
+
+
+def validate_domain_warning_days(value: Any) -> None:
+    try:
+        check_warning_days(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def default_domain_warning_days() -> list[int]:
+    return list(DEFAULT_DOMAIN_WARNING_DAYS)
 
 
 class Plan(AgencyOwned):
@@ -73,6 +110,53 @@ class Plan(AgencyOwned):
         validators=[MaxValueValidator(5)],
         help_text="Re-checks of a failure before an incident opens, and of a success before it closes.",
     )
+    # Degraded performance (plans with performance_monitoring): the defaults of the slowness rules.
+    degraded_above_ms = models.PositiveIntegerField(
+        default=DEFAULT_DEGRADED_ABOVE_MS,
+        validators=[MinValueValidator(100), MaxValueValidator(120_000)],
+        help_text="A check slower than this (total time, ms) is slow; a site may set its own threshold.",
+    )
+    degraded_after_checks = models.PositiveSmallIntegerField(
+        default=DEFAULT_DEGRADED_AFTER_CHECKS,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=(
+            "Consecutive slow checks before a degraded-performance incident opens, "
+            "and normal ones before it closes."
+        ),
+    )
+    degraded_baseline_factor = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=DEFAULT_DEGRADED_BASELINE_FACTOR,
+        validators=[MinValueValidator(Decimal("1.2")), MaxValueValidator(Decimal("20"))],
+        help_text="Slow when the last 15 minutes' p95 is above this many times the site's 14-day p95.",
+    )
+    # --- certificate monitoring (with ssl_monitoring): expiry warnings, docs/certificates.md ---
+    certificate_warning_days = models.JSONField(
+        default=default_warning_days,
+        blank=True,
+        validators=[validate_warning_days],
+        help_text="Warn this many days before a certificate expires, e.g. [30, 14, 7, 3, 1].",
+    )
+    certificate_lifetime_fraction = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=DEFAULT_CERTIFICATE_LIFETIME_FRACTION,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.9"))],
+        help_text="Also warn when this share of a certificate's lifetime is left (0.3333: a third); "
+        "earlier day thresholds are skipped for short-lived certificates.",
+    )
+    # Domains and CMS versions. The domain's registration expiry is watched with the
+    # certificates (``ssl_monitoring``); these are when the agency hears of it.
+    cms_versions = models.BooleanField(
+        default=False, help_text="Record the site's CMS and its version (one home-page fetch a day)."
+    )
+    domain_warning_days = models.JSONField(
+        default=default_domain_warning_days,
+        blank=True,
+        validators=[validate_domain_warning_days],
+        help_text="Days before the domain's registration expires at which the agency is warned.",
+    )
 
     class Meta:
         ordering = ["check_interval_seconds", "key"]
@@ -84,6 +168,10 @@ class Plan(AgencyOwned):
     def clean(self) -> None:
         if self.price_max_eur < self.price_min_eur:
             raise ValidationError({"price_max_eur": "the highest price is below the lowest"})
+
+    def warning_days(self) -> tuple[int, ...]:
+        """The domain warning thresholds, largest first."""
+        return check_warning_days(self.domain_warning_days)
 
     def credit_steps(self) -> tuple[CreditStep, ...]:
         return tuple(
@@ -122,6 +210,14 @@ def seed_default_plans(agency: Agency) -> list[Plan]:
                     for step in spec.service_credits
                 ],
                 confirmation_checks=spec.confirmation_checks,
+                # Degraded performance
+                degraded_above_ms=spec.degraded_above_ms,
+                degraded_after_checks=spec.degraded_after_checks,
+                degraded_baseline_factor=spec.degraded_baseline_factor,
+                certificate_warning_days=list(spec.certificate_warning_days),
+                certificate_lifetime_fraction=spec.certificate_lifetime_fraction,
+                cms_versions=spec.cms_versions,
+                domain_warning_days=list(spec.domain_warning_days),
             )
         )
     return created

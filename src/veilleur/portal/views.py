@@ -15,7 +15,10 @@ from django.utils.dates import WEEKDAYS
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veilleur.accounts.models import BusinessCalendar
+from veilleur.certificates.summary import client_certificates
 from veilleur.clients.models import Contact, Site
+from veilleur.cms.facts import change_in_words, software_facts
+from veilleur.domains.facts import domain_facts
 from veilleur.portal import data
 from veilleur.portal.access import client_object, portal_user, portal_view
 from veilleur.portal.forms import NOTICE_FIELDS, NotificationsForm
@@ -50,16 +53,25 @@ def overview(request: HttpRequest) -> HttpResponse:
 @portal_view
 def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
     user = portal_user(request)
-    site = client_object(Site.objects.select_related("client"), user, pk=site_id)
+    site = client_object(Site.objects.select_related("client__plan"), user, pk=site_id)
     now = timezone.now()
     page = data.components_data(user.client, data.site_components(user.client, [site]), now)
+    # Software and domain: the days and dates in the client's zone.
+    with timezone.override(ZoneInfo(site.client.time_zone)):
+        software = software_facts(site)
+        software_changes = [change_in_words(change) for change in software.changes]
+        domain_sentence = domain_facts(site, now).client_sentence()
     context = {
+        "software": software,
+        "software_changes": software_changes,
+        "domain_sentence": domain_sentence,
         "site": site,
         "component": page.components[0],
         "incidents": data.incident_history(site, now),
         "tasks": data.work_done(site),
         "chart": data.response_time_chart(site, now),
         "page": page,
+        "certificates": client_certificates(site, ZoneInfo(site.client.time_zone), now),
     }
     return _page(request, "site.html", context, "overview")
 

@@ -28,7 +28,13 @@ READ_CHUNK = 16 * 1024
 
 
 class FetchFailed(Exception):
-    """The file could not be fetched; the message says why in a few words."""
+    """The file could not be fetched; the message says why in a few words. ``status`` is the
+    HTTP status when the server answered something other than 200 (an RDAP 404 means "no
+    such domain", not a failure)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Fetched:
     url: str  # after redirects
     content_type: str  # as the server announced it, without parameters ("" when none)
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # the answer's headers, in order
 
 
 def fetch_small(
@@ -47,11 +54,15 @@ def fetch_small(
     tls_context: ssl.SSLContext,
     accept: str = "*/*",
     resolver: AbstractResolver | None = None,
+    first_bytes_only: bool = False,
 ) -> Fetched:
     """GET ``url`` through the guard; raise ``FetchFailed`` for anything but a 200 answer of
-    at most ``max_bytes`` bytes within ``timeout_seconds``."""
+    at most ``max_bytes`` bytes within ``timeout_seconds``. With ``first_bytes_only`` a longer
+    answer is cut at ``max_bytes`` instead (a page read for what its head says)."""
     try:
-        return asyncio.run(_fetch(url, guard, max_bytes, timeout_seconds, tls_context, accept, resolver))
+        return asyncio.run(
+            _fetch(url, guard, max_bytes, timeout_seconds, tls_context, accept, resolver, first_bytes_only)
+        )
     except FetchFailed:
         raise
     except ProbeFailure as failure:  # the guard's refusal, with its own words
@@ -72,6 +83,7 @@ async def _fetch(
     tls_context: ssl.SSLContext,
     accept: str,
     resolver: AbstractResolver | None,
+    first_bytes_only: bool = False,
 ) -> Fetched:
     target = URL(url)
     if target.scheme not in {"http", "https"}:
@@ -86,16 +98,20 @@ async def _fetch(
         )
         async with getting as answer:
             if answer.status != 200:
-                raise FetchFailed(f"the server answered HTTP {answer.status}")
+                raise FetchFailed(f"the server answered HTTP {answer.status}", status=answer.status)
             declared = answer.content_length
-            if declared is not None and declared > max_bytes:
+            if declared is not None and declared > max_bytes and not first_bytes_only:
                 raise FetchFailed(f"larger than {max_bytes} bytes ({declared} bytes)")
             body = bytearray()
             async for chunk in answer.content.iter_chunked(READ_CHUNK):
                 body.extend(chunk)
                 if len(body) > max_bytes:
+                    if first_bytes_only:
+                        del body[max_bytes:]
+                        break
                     raise FetchFailed(f"larger than {max_bytes} bytes")
-            return Fetched(str(answer.url), answer.content_type or "", bytes(body))
+            headers = tuple((name, value) for name, value in answer.headers.items())
+            return Fetched(str(answer.url), answer.content_type or "", bytes(body), headers)
 
 
 def guarded_session(

@@ -101,6 +101,9 @@ class ProbeRequest:
     forbidden_keyword: str | None = None
     body_limit: int = ONE_MIB
     user_agent: str = DEFAULT_USER_AGENT
+    # Read the SHA-256 of the certificate the monitored URL's own host serves (first hop, https
+    # only), from the connection the check makes anyway: certificate monitoring's change signal.
+    capture_certificate: bool = False
     status_ranges: StatusRanges = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -169,3 +172,4 @@ class ProbeOutcome:
     bytes_read: int = 0
     body_truncated: bool = False
     peer_ip: str | None = None
+    certificate_sha256: str | None = None  # with ``capture_certificate``, upper-case hex

@@ -56,6 +56,7 @@ class _Handshake:
     der: bytes
     protocol: str | None
     peer_ip: str
+    chain: tuple[bytes, ...] = ()  # every certificate the server sent, leaf first (DER)
 
 
 @functools.cache
@@ -124,9 +125,32 @@ async def _handshake(address: str, port: int, server_name: str, context: ssl.SSL
         if not der:
             raise ProbeFailure(ErrorClass.TLS_OTHER, "the server presented no certificate")
         peer = writer.get_extra_info("peername")
-        return _Handshake(der=der, protocol=ssl_object.version(), peer_ip=str(peer[0]) if peer else address)
+        return _Handshake(
+            der=der,
+            protocol=ssl_object.version(),
+            peer_ip=str(peer[0]) if peer else address,
+            chain=sent_chain(ssl_object),
+        )
     finally:
         writer.transport.abort()  # nothing to say to the server; don't wait for a TLS goodbye
+
+
+def sent_chain(ssl_object: ssl.SSLObject) -> tuple[bytes, ...]:
+    """The certificates the server sent, as sent (before any verification), leaf first.
+
+    Public as ``SSLObject.get_unverified_chain`` from Python 3.13; the underlying object has
+    had it since 3.10. Empty if neither is there: the chain is then not judged.
+    """
+    chain_of = getattr(ssl_object, "get_unverified_chain", None) or getattr(
+        getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None
+    )
+    if chain_of is None:
+        return ()
+    found = chain_of() or []
+    return tuple(
+        item if isinstance(item, bytes) else item.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+        for item in found
+    )
 
 
 def _certificate_info(

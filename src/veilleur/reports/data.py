@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from veilleur.clients.models import Client, MaintenanceTask, Site
+from veilleur.cms.facts import ChangeRow, changes_between
 from veilleur.domain.accounting import (
     CombinedAccount,
     DayAccount,
@@ -162,6 +163,8 @@ class SiteReport:
     windows: tuple[WindowOccurrence, ...]
     tasks: tuple[TaskRow, ...]
     service_credit_percent: int | None  # on the site's uptime; None without a guarantee
+    # CMS versions: the changes of software seen on the site this month (plans with cms_versions).
+    software_changes: tuple[ChangeRow, ...] = ()
 
     @property
     def downtime_shown(self) -> timedelta:
@@ -247,6 +250,9 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     blips = blips_by_monitor(monitor_ids, period.start, period.end)
     windows = windows_by_site(client, sites, period.start, period.end, zone)
     tasks = _tasks(client, year, month)
+    software = (
+        changes_between([site.pk for site in sites], period.start, period.end) if plan.cms_versions else {}
+    )
 
     site_reports = []
     site_accounts: list[SiteAccount] = []
@@ -308,6 +314,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 tasks=tuple(task for task in tasks if task.site_name == site.name),
                 # A credit is decided on the whole month: none while the month runs.
                 service_credit_percent=None if now < period.end else _credit(target, site_combined, steps),
+                software_changes=tuple(software.get(site.pk, ())),
             )
         )
     combined = combine_sites(site_accounts)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veilleur.clients.logos import logo_data_uri
+from veilleur.cms.facts import change_in_words
 from veilleur.domain.accounting import IncidentKind
 from veilleur.domain.contrast import WHITE, readable_text_colour
 from veilleur.domain.deliverables import Deliverable, DeliverableLine
@@ -55,6 +56,7 @@ class SiteView:
     incidents: list[IncidentView]
     tasks: list[TaskView]
     meets_target: bool | None
+    software: list[tuple[date, str]] = field(default_factory=list)  # each change: its day, in words
 
 
 def render_html(report: MonthlyReport, language: str | None = None) -> str:
@@ -137,6 +139,10 @@ def _site_view(report: MonthlyReport, site: SiteReport) -> SiteView:
         incidents=[_incident_view(row) for row in site.incidents],
         tasks=[TaskView(task, _category(task.category)) for task in site.tasks],
         meets_target=None if target is None or uptime is None else uptime >= target,
+        software=[
+            (change.detected_at.astimezone(report.zone).date(), change_in_words(change, with_day=False))
+            for change in site.software_changes
+        ],
     )
 
 

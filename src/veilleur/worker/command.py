@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from veilleur.certificates.jobs import CERTIFICATE_PERIOD_SECONDS, run_certificate_job
 from veilleur.clients.logos import refresh_logos
+from veilleur.cms.checks import check_software
+from veilleur.domains.lookups import refresh_registrations
+from veilleur.domains.notices import send_domain_notices
 from veilleur.history.jobs import apply_retention, compact_finished_hours
+from veilleur.incidents.degraded import DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance
 from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_outbox
 from veilleur.notifications.sla_notices import send_sla_notices
 from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_monthly_reports
@@ -22,6 +27,11 @@ SLA_TIMER_PERIOD_SECONDS = 10
 DOMAIN_VERIFICATION_PERIOD_SECONDS = 60
 # A new or changed logo address is fetched (through the SSRF guard) within a minute.
 LOGO_PERIOD_SECONDS = 60
+# Domains and CMS versions: a new site's domain and software are looked at within a few
+# minutes; each keeps its own pace (a registry at most daily, a home page once a day).
+DOMAIN_LOOKUP_PERIOD_SECONDS = 300
+DOMAIN_NOTICE_PERIOD_SECONDS = 600
+SOFTWARE_PERIOD_SECONDS = 300
 
 
 def jobs() -> list[Job]:
@@ -33,6 +43,11 @@ def jobs() -> list[Job]:
         Job("monthly reports", REPORT_PERIOD_SECONDS, send_monthly_reports),
         Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
         Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
+        Job("degraded performance", DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance),
+        Job("certificates", CERTIFICATE_PERIOD_SECONDS, run_certificate_job),
+        Job("domain registrations", DOMAIN_LOOKUP_PERIOD_SECONDS, refresh_registrations),
+        Job("domain expiry notices", DOMAIN_NOTICE_PERIOD_SECONDS, send_domain_notices),
+        Job("software versions", SOFTWARE_PERIOD_SECONDS, check_software),
     ]
 
 

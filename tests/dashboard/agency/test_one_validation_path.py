@@ -144,3 +144,78 @@ def test_opening_hours_and_holidays_from_the_settings_page(world: World) -> None
     )
     assert calendar.weekly_hours == {"mon": ["09:00-12:30", "14:00-18:00"], "sat": ["10:00-12:00"]}
     assert calendar.holidays == ["2026-12-24", "2026-12-25"]
+
+
+def test_domain_warning_days_listed_twice(world: World) -> None:
+    message = "7 days is listed twice"
+    plans_before = Plan.objects.count()
+    form = world.browser(world.owner).post(
+        "/plans/new",
+        {
+            "key": "express",
+            "name": "Express",
+            "check_interval_seconds": 60,
+            "price_min_eur": 0,
+            "price_max_eur": 0,
+            "response_target_minutes": 15,
+            "response_calendar": "always",
+            "confirmation_checks": 2,
+            "domain_warning_days": "14, 7, 7",
+        },
+    )
+    assert form.status_code == 400
+    assert message in html.unescape(form.content.decode())
+
+    _token, clear = ApiToken.issue(world.agency, "ci")
+    api = Browser().post(
+        "/api/v1/plans",
+        {
+            "key": "express",
+            "name": "Express",
+            "check_interval_seconds": 60,
+            "response_target_minutes": 15,
+            "response_calendar": "always",
+            "domain_warning_days": [14, 7, 7],
+        },
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {clear}"},
+    )
+    assert api.status_code in (400, 422)
+    assert api.json()["fields"]["domain_warning_days"] == message
+
+    issues = yaml_issues(
+        """agency: {name: Atelier Lumière}
+plans:
+  - {key: express, name: Express, check_interval_seconds: 60, response_target_minutes: 15,
+     response_calendar: always, domain_warning_days: [14, 7, 7]}
+""",
+        world.agency,
+    )
+    assert [(issue.path, issue.message) for issue in issues] == [
+        (("plans", 0, "domain_warning_days"), message)
+    ]
+    assert Plan.objects.count() == plans_before
+
+
+def test_the_plans_editor_saves_the_cms_flag_and_the_days(world: World) -> None:
+    page = world.browser(world.owner).post(
+        "/plans/new",
+        {
+            "key": "express",
+            "name": "Express",
+            "check_interval_seconds": 60,
+            "price_min_eur": 0,
+            "price_max_eur": 0,
+            "response_target_minutes": 15,
+            "response_calendar": "always",
+            "confirmation_checks": 2,
+            "cms_versions": "on",
+            "domain_warning_days": "60; 7,14",
+        },
+    )
+    assert page.status_code == 302
+    plan = Plan.objects.get(agency=world.agency, key="express")
+    assert (plan.cms_versions, plan.domain_warning_days) == (True, [60, 7, 14])
+    assert plan.warning_days() == (60, 14, 7)
+    edit = world.browser(world.owner).get(f"/plans/{plan.pk}/").content.decode()
+    assert 'value="60, 7, 14"' in edit

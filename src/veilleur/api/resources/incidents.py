@@ -50,7 +50,10 @@ class SlaOut(Schema):
     started_at: datetime | None = Field(description="confirmed_at, or the next opening of the calendar.")
     warn_at: datetime | None = Field(description="75 % of the target, in the calendar's time.")
     due_at: datetime | None
-    outcome: str = Field(description="pending, met, met_recovered (recovered before due, no ack), breached.")
+    outcome: str = Field(
+        description="pending, met, met_recovered (recovered before due, no ack), breached; none when no "
+        "response commitment applied (a slowdown never starts the clock)."
+    )
 
 
 class IncidentOut(Schema):
@@ -89,6 +92,9 @@ class IncidentQuery(PageQuery):
     site_id: QueryId | None = None
     client_id: QueryId | None = None
     open: bool | None = Field(None, description="true: unresolved incidents only; false: resolved only.")
+    kind: Literal["down", "degraded"] | None = Field(
+        None, description="down: outages only; degraded: slowdowns (degraded performance) only."
+    )
     start: Instant | None = Field(None, description=RANGE_HELP)
     end: Instant | None = Field(None, description=RANGE_HELP)
 
@@ -230,6 +236,8 @@ def list_incidents(request: HttpRequest, query: Query[IncidentQuery]) -> dict[st
     incidents = _by_place(incidents_of(agency_of(request)), query)
     if query.open is not None:
         incidents = incidents.filter(resolved_at__isnull=query.open)
+    if query.kind is not None:
+        incidents = incidents.filter(kind=query.kind)
     incidents = _incidents_overlapping(incidents, query.start, query.end)
     now = timezone.now()  # one instant for the whole page, so ongoing durations agree
     page = paginate_newest_first(incidents, "first_failed_at", query)

@@ -15,6 +15,7 @@ from veilleur.api.auth import agency_of
 from veilleur.api.crud import assign, get_or_404, refuse_nulls, save_validated
 from veilleur.api.fields import InputSchema, Key, Name, NonNegativeInt, PositiveInt, QueryId, StrictBoolean
 from veilleur.api.pagination import Page, PageQuery, paginate
+from veilleur.domain.plans import MAX_DOMAIN_WARNING_DAYS
 from veilleur.plans.models import Plan
 
 router = Router(tags=["plans"])
@@ -45,6 +46,12 @@ class PlanOut(Schema):
     uptime_target_percent: float | None
     service_credits: list[CreditStepOut]
     confirmation_checks: int
+    # Certificate monitoring: expiry warnings (docs/certificates.md).
+    certificate_warning_days: list[int]
+    certificate_lifetime_fraction: float
+    # Domains and CMS versions.
+    cms_versions: bool
+    domain_warning_days: list[int]
 
 
 @router.get("", response=Page[PlanOut], summary="List plans")
@@ -80,6 +87,14 @@ class PlanPatch(InputSchema):
     uptime_target_percent: Annotated[float, Field(ge=0, le=100)] | None = None
     service_credits: list[CreditStepIn] | None = None
     confirmation_checks: Annotated[int, Field(ge=0, le=5)] | None = None
+    # Certificate monitoring: expiry warnings.
+    certificate_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=365)]] | None = None
+    certificate_lifetime_fraction: Annotated[float, Field(ge=0.01, le=0.9)] | None = None
+    # Domains and CMS versions.
+    cms_versions: StrictBoolean | None = None
+    domain_warning_days: list[Annotated[int, Field(strict=True, ge=1, le=MAX_DOMAIN_WARNING_DAYS)]] | None = (
+        None
+    )
 
 
 class PlanCreate(PlanPatch):
@@ -93,6 +108,8 @@ class PlanCreate(PlanPatch):
 def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("uptime_target_percent") is not None:
         changes["uptime_target_percent"] = Decimal(str(changes["uptime_target_percent"]))
+    if changes.get("certificate_lifetime_fraction") is not None:
+        changes["certificate_lifetime_fraction"] = Decimal(str(changes["certificate_lifetime_fraction"]))
     return changes
 
 

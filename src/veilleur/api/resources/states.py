@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -62,12 +62,16 @@ class StateQuery(PageQuery):
 
 
 def _open_incidents() -> QuerySet[Incident]:
-    return Incident.objects.filter(monitor=OuterRef("pk"), resolved_at__isnull=True)
+    # An outage outranks a slowdown: a monitor slow and then down is down.
+    down_first = Case(When(kind=Incident.Kind.DOWN, then=Value(0)), default=Value(1))
+    still_open = Incident.objects.filter(monitor=OuterRef("pk"), resolved_at__isnull=True)
+    return still_open.order_by(down_first, "pk")
 
 
 def with_state(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
     """Monitors with what their state needs, in the same query: the runtime and the open incident."""
-    # At most one incident is open per monitor (a database constraint), so [:1] loses nothing.
+    # At most one incident of each kind is open per monitor (a database constraint): the first is
+    # the outage when there is one, else the slowdown.
     return monitors.select_related("runtime").annotate(
         open_incident_id=Subquery(_open_incidents().values("id")[:1]),
         open_incident_kind=Subquery(_open_incidents().values("kind")[:1]),

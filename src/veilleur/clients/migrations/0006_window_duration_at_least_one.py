@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0005_client_demo'),
+        ("clients", "0005_client_demo"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='maintenancewindow',
-            name='duration_minutes',
+            model_name="maintenancewindow",
+            name="duration_minutes",
             field=models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)]),
         ),
     ]

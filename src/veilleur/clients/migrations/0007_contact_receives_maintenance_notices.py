@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0006_window_duration_at_least_one'),
+        ("clients", "0006_window_duration_at_least_one"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='receives_maintenance_notices',
+            model_name="contact",
+            name="receives_maintenance_notices",
             field=models.BooleanField(default=False),
         ),
     ]
