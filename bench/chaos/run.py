@@ -231,7 +231,7 @@ def postgres_part(args: argparse.Namespace, rng: random.Random) -> list[Verdict]
         sampler = Sampler(database)
         watchdog = Watchdog(services, lambda: rng.uniform(1, 5))
         happened = run_schedule(part, targets, switches, faults, strike, [sampler, poller, watchdog], length)
-        settle(part, database, sink, 180)
+        settle(part, database, 180)
         for observer in (sampler, poller, watchdog):
             observer.done.set()
         verdicts = judge_part(part, database, sink, happened, sampler, args.resume_within)
@@ -336,7 +336,7 @@ def disk_part(args: argparse.Namespace, rng: random.Random) -> list[Verdict]:
         sampler = Sampler(database)
         watchdog = Watchdog(services, lambda: rng.uniform(1, 5))
         happened = run_schedule(part, targets, switches, faults, strike, [sampler, poller, watchdog], length)
-        settle(part, database, sink, 180)
+        settle(part, database, 180)
         for observer in (sampler, poller, watchdog):
             observer.done.set()
         verdicts = judge_part(part, database, sink, happened, sampler, args.resume_within)
@@ -452,7 +452,7 @@ def describe(fault: Fault) -> str:
     return f"{what} for {fault.seconds:.0f} s"
 
 
-def settle(part: str, database: Database, sink: MailSink, timeout: float) -> None:
+def settle(part: str, database: Database, timeout: float) -> None:
     """Until every incident is recovered and the outbox is empty (every target is up now)."""
     print(f"[{part}] {now():%H:%M:%S} schedule over; waiting for the install to settle", flush=True)
     deadline = time.monotonic() + timeout
