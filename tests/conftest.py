@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 
@@ -19,6 +20,25 @@ CHROMIUM = "/usr/bin/chromium"
 # example may take longer than 200 ms without anything being wrong.
 settings.register_profile("veilleur", deadline=None)
 settings.load_profile("veilleur")
+
+
+# Tests that take minutes run only when asked for by name: ``pytest -m slow``, ``pytest -m chaos``.
+ON_REQUEST_MARKERS = ("slow", "chaos")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the tests marked ``slow`` or ``chaos`` unless ``-m`` names their marker."""
+    expression = str(config.getoption("markexpr") or "")
+    asked = {marker for marker in ON_REQUEST_MARKERS if re.search(rf"\b{marker}\b", expression)}
+    left_out = [
+        item
+        for item in items
+        if any(item.get_closest_marker(marker) for marker in ON_REQUEST_MARKERS if marker not in asked)
+    ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        dropped = set(map(id, left_out))
+        items[:] = [item for item in items if id(item) not in dropped]
 
 
 @pytest.fixture(scope="session")
