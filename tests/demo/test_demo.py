@@ -187,3 +187,15 @@ def test_the_staff_home_labels_the_demo_s_clients(client: HttpClient) -> None:
     clients = client.get("/clients/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert clients.count(labelled) == 3
     assert "Vrai client" in overview and "Vrai client" in clients
+
+
+@pytest.mark.django_db
+def test_the_premium_client_has_the_last_quarter_s_review_published() -> None:
+    from veilleur.reports.models import Report
+
+    demo()
+    [review] = Report.objects.filter(kind=Report.Kind.QUARTERLY)
+    assert review.client.plan.quarterly_review and review.client.plan.key == "premium"
+    assert review.period_start.isoformat() == "2026-07-01"  # Q3: the last quarter over on 27 November
+    assert review.state == Report.State.PUBLISHED and bytes(review.pdf).startswith(b"%PDF")
+    assert "Brouillon" not in review.html and "Draft" not in review.html

@@ -97,10 +97,26 @@ def run_demo(
         stopped = _checker_stop(start, end, rng)
         for spec in catalogue.CLIENTS:
             _client(agency, owner, spec, start, end, stopped, rng, summary)
+    _quarterly_reviews(agency, end)
     summary.setup_link = first_run_link(agency, settings.VEILLEUR_BASE_URL)
     summary.seconds = time.perf_counter() - began
     _print_summary(summary, days, out)
     return summary
+
+
+def _quarterly_reviews(agency: Agency, now: datetime) -> None:
+    """Each client whose plan includes the quarterly review gets the review of the last quarter
+    that ended, published (the demo's clients are never mailed)."""
+    from veilleur.domain.quarters import Quarter
+    from veilleur.reports.models import Report
+    from veilleur.reports.sending import generate_report, publish_report
+
+    for client in Client.objects.filter(agency=agency, plan__quarterly_review=True).select_related("plan"):
+        zone = ZoneInfo(client.time_zone)
+        first = Quarter.of(now.astimezone(zone).date()).previous.first_day
+        # The draft's PDF is never read: publishing draws the final one at once.
+        draft = generate_report(client, Report.Kind.QUARTERLY, first, now, to_pdf=lambda _html: b"")
+        publish_report(draft, now)
 
 
 # --- the agency ------------------------------------------------------------------------------
