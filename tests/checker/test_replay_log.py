@@ -19,7 +19,7 @@ from veilleur.checker.probing import HttpProber
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.runner import Checker, CheckerSettings
 from veilleur.checker.work import Completed, Observation
-from veilleur.monitoring.models import CheckResult, Monitor
+from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,3 +71,5 @@ def test_the_log_says_why_kept_checks_were_dropped(
         "2 kept checks dropped: the monitor was deleted meanwhile or another checker holds its lease" in lines
     )
     assert not any("another checker took their lease" in line for line in lines), lines
+    # Nothing of it was stored: this checker has no check of it planned, so it holds no lease on it.
+    assert MonitorRuntime.objects.get(pk=checked_again.pk).lease_owner != "us"

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from veilleur.checker.leases import lease_ids
+from veilleur.checker.leases import lease_ids, release
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.work import Completed
@@ -81,14 +81,18 @@ def store_round(
         for check in lease_ids(owner, [item.check.monitor_id for item in round_], now, ttl, calendar)
     }
     batch = []
-    checked_again = 0
+    checked_again: list[int] = []
     for item in round_:
         check = leased.get(item.check.monitor_id)
         if check is None:
             continue  # deleted, or leased by another checker meanwhile
         if check.last_checked_at is not None and item.observation.checked_at <= check.last_checked_at:
-            checked_again += 1
+            checked_again.append(check.monitor_id)
             continue
         batch.append(Completed(check, item.observation))
+    # Leased only to compare with what is stored, and nothing to store: give the lease back, or
+    # the monitor would stay leased (and renewed) by a checker that has no check of it planned.
+    release(owner, checked_again)
     outcome = record_batch(owner, region, batch, now, confirm_delay)
-    return RoundOutcome(outcome.recorded, checked_again, len(round_) - outcome.recorded - checked_again)
+    dropped = len(checked_again)
+    return RoundOutcome(outcome.recorded, dropped, len(round_) - outcome.recorded - dropped)
