@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from veilleur.domain.schedule import next_slot, no_data_threshold, phase_offset_ms, slot_at_or_after
@@ -16,6 +16,8 @@ instants = st.datetimes(
 
 
 @given(instants, st.integers(1, 10**9), st.sampled_from([10, 30, 60, 180, 300]))
+# A microsecond past a slot: the next slot, not the one just before the instant.
+@example(datetime(2024, 1, 1, 0, 0, 0, 1, tzinfo=UTC), 31_250_000, 10)
 def test_slot_is_the_first_at_or_after(instant: datetime, monitor_id: int, interval: int) -> None:
     slot = slot_at_or_after(instant, monitor_id, interval)
     assert instant <= slot < instant + timedelta(seconds=interval)

@@ -40,8 +40,12 @@ def next_slot(slot: datetime, now: datetime, monitor_id: int, interval_seconds: 
 
 
 def _ms_since_epoch(instant: datetime) -> int:
+    """Whole milliseconds since the epoch, rounded up: slots fall on whole milliseconds, so the
+    first slot at or after ``instant`` is the first one at or after this (rounding down would give
+    a slot up to 999 µs before ``instant``)."""
     delta = instant - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    microseconds = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return -(-microseconds // 1000)
 
 
 def no_data_threshold(interval_seconds: int) -> timedelta:
