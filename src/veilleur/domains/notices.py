@@ -56,7 +56,7 @@ def send_domain_notices(now: datetime) -> int:
         expires_at = expiries.get(domain or "")
         if domain is None or expires_at is None:
             continue
-        threshold = due_warning(expires_at, now, site.client.plan.warning_days())
+        threshold = due_warning(expires_at, now, site.client.plan.domain_warning_thresholds())
         if threshold is not None and _decide(site, domain, expires_at, threshold):
             decided += 1
     return decided

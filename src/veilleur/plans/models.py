@@ -169,7 +169,7 @@ class Plan(AgencyOwned):
         if self.price_max_eur < self.price_min_eur:
             raise ValidationError({"price_max_eur": "the highest price is below the lowest"})
 
-    def warning_days(self) -> tuple[int, ...]:
+    def domain_warning_thresholds(self) -> tuple[int, ...]:
         """The domain warning thresholds, largest first."""
         return check_warning_days(self.domain_warning_days)
 

@@ -234,6 +234,6 @@ def test_the_plans_editor_saves_the_cms_flag_and_the_days(world: World) -> None:
     assert page.status_code == 302
     plan = Plan.objects.get(agency=world.agency, key="express")
     assert (plan.cms_versions, plan.domain_warning_days) == (True, [60, 7, 14])
-    assert plan.warning_days() == (60, 14, 7)
+    assert plan.domain_warning_thresholds() == (60, 14, 7)
     edit = world.browser(world.owner).get(f"/plans/{plan.pk}/").content.decode()
     assert 'value="60, 7, 14"' in edit
