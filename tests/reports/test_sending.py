@@ -16,6 +16,7 @@ from veilleur.clients.models import Client, Contact
 from veilleur.notifications.delivery import Deliverer
 from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.smtp_url import parse_smtp_url
+from veilleur.plans.models import Plan
 from veilleur.reports.models import Report
 from veilleur.reports.sending import generate_report, send_scheduled_reports
 
@@ -35,6 +36,8 @@ pytestmark = pytest.mark.django_db
 def shop(client_with_history: Client) -> Client:
     client = client_with_history
     Client.objects.filter(pk=client.pk).update(created_at=datetime(2026, 9, 1, tzinfo=UTC))
+    # The monthly report alone: the quarterly review's schedule is tested in test_mechanics.py.
+    Plan.objects.filter(pk=client.plan_id).update(quarterly_review=False)
     Contact.objects.create(client=client, name="Marie", email=READER)
     Contact.objects.create(
         client=client, email=SILENT, receives_reports=False, receives_incident_notices=True
