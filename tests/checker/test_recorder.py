@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from veilleur.checker.leases import release
+from veilleur.checker.leases import ensure_runtimes, release
 from veilleur.checker.work import Observation
 from veilleur.clients.models import MaintenanceWindow
 from veilleur.incidents.models import Blip, Incident
@@ -33,7 +33,9 @@ def test_first_slot_keeps_the_phase_and_next_slot_follows(monitor: Monitor, driv
 
 
 def test_confirmed_outage_opens_one_incident_with_every_timestamp(monitor: Monitor, driver: Driver) -> None:
-    driver.lease(T0)
+    # Runtimes only: a lease taken now would keep a monitor whose first slot is within the
+    # lease horizon of T0 (its phase comes from its id) from the test's own next lease.
+    ensure_runtimes(T0)
     now = advance_to_next_due(monitor)
     driver.run_due(now, ok=True)
     times = []
@@ -63,7 +65,7 @@ def test_confirmed_outage_opens_one_incident_with_every_timestamp(monitor: Monit
 
 
 def test_single_failure_is_kept_as_a_blip(monitor: Monitor, driver: Driver) -> None:
-    driver.lease(T0)
+    ensure_runtimes(T0)
     first = advance_to_next_due(monitor)
     driver.run_due(first, ok=False, error_class="timeout", message="no answer in 5 s")
     confirm = advance_to_next_due(monitor)
@@ -82,7 +84,7 @@ def test_no_incident_opens_during_maintenance(monitor: Monitor, driver: Driver) 
         start_time=(T0 + timedelta(hours=2)).time(),
         duration_minutes=120,
     )  # 12:00 UTC is 14:00 in Paris: the window is 14:00–16:00 local, 12:00–14:00 UTC
-    driver.lease(T0)
+    ensure_runtimes(T0)
     for _ in range(6):
         driver.run_due(advance_to_next_due(monitor), ok=False, **FAIL)
     assert not Incident.objects.exists()
@@ -90,7 +92,7 @@ def test_no_incident_opens_during_maintenance(monitor: Monitor, driver: Driver) 
 
 
 def test_stale_lease_is_dropped_when_another_checker_took_it(monitor: Monitor, driver: Driver) -> None:
-    driver.lease(T0)
+    ensure_runtimes(T0)
     due = advance_to_next_due(monitor)
     mine = driver.lease(due)
     # Our lease expires; another checker leases the same slot and records it.
@@ -104,7 +106,7 @@ def test_stale_lease_is_dropped_when_another_checker_took_it(monitor: Monitor, d
 
 
 def test_released_leases_are_taken_at_once(monitor: Monitor, driver: Driver) -> None:
-    driver.lease(T0)
+    ensure_runtimes(T0)
     due = advance_to_next_due(monitor)
     assert driver.lease(due)
     assert Driver(owner="other").lease(due) == []
@@ -118,7 +120,7 @@ def test_paused_monitor_is_not_leased(make_monitor: Callable[..., Monitor], driv
 
 
 def test_long_silence_is_recorded_as_a_no_data_gap(monitor: Monitor, driver: Driver) -> None:
-    driver.lease(T0)
+    ensure_runtimes(T0)
     first = advance_to_next_due(monitor)
     driver.run_due(first, ok=True)
     # The checker was stopped for ten minutes: the schedule skips ahead, the gap is recorded.
@@ -132,7 +134,7 @@ def test_long_silence_is_recorded_as_a_no_data_gap(monitor: Monitor, driver: Dri
 
 
 def test_incident_gets_its_plans_response_clock(monitor: Monitor, driver: Driver) -> None:
-    driver.lease(T0)
+    ensure_runtimes(T0)
     for _ in range(3):
         driver.run_due(advance_to_next_due(monitor), ok=False, **FAIL)
     incident = Incident.objects.get(monitor=monitor)
@@ -147,7 +149,7 @@ def test_business_hours_plan_records_the_calendar_version(
     make_monitor: Callable[..., Monitor], driver: Driver
 ) -> None:
     monitor = make_monitor(plan="standard")
-    driver.lease(T0)
+    ensure_runtimes(T0)
     for _ in range(3):
         driver.run_due(advance_to_next_due(monitor), ok=False, **FAIL)
     incident = Incident.objects.get(monitor=monitor)
