@@ -333,8 +333,6 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from veilleur.accounts.provisioning import prepare_database, resolve_agency
-    from veilleur.clients.models import Client
     from veilleur.reports.data import monthly_report
     from veilleur.reports.render import render_html, render_pdf
 
@@ -345,18 +343,11 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
     if not args.pdf and not args.html:
         print("error: say where to write the report with --pdf FILE and/or --html FILE", file=sys.stderr)
         return EXIT_BAD_INPUT
-    prepare_database()
-    agency = resolve_agency(args.agency)
-    client = Client.objects.filter(agency=agency, key=args.client).select_related("plan", "agency").first()
+    client = _report_client(args)
     if client is None:
-        known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
-        print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
         return EXIT_BAD_INPUT
-    for option, path in (("--html", args.html), ("--pdf", args.pdf)):
-        problem = _unwritable(path) if path else None
-        if problem is not None:
-            print(f"error: {option} {path}: {problem}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    if not _outputs_writable(args):
+        return EXIT_BAD_INPUT
     year, month = int(match.group(1)), int(match.group(2))
     now = datetime.now(UTC)
     today = now.astimezone(ZoneInfo(client.time_zone)).date()
@@ -375,22 +366,13 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
         documents.append((args.html, render_html(report, language).encode("utf-8")))
     if args.pdf:
         documents.append((args.pdf, render_pdf(report, language)))
-    for path, content in documents:
-        try:
-            Path(path).write_bytes(content)
-        except OSError as exc:
-            print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(f"wrote {path}")
-    return EXIT_OK
+    return _write_documents(documents)
 
 
 def cmd_report_quarterly(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from veilleur.accounts.provisioning import prepare_database, resolve_agency
-    from veilleur.clients.models import Client
     from veilleur.domain.quarters import Quarter
     from veilleur.reports.review import quarterly_review
     from veilleur.reports.review_render import render_html, render_pdf
@@ -403,12 +385,8 @@ def cmd_report_quarterly(args: argparse.Namespace) -> int:
     if not args.pdf and not args.html:
         print("error: say where to write the review with --pdf FILE and/or --html FILE", file=sys.stderr)
         return EXIT_BAD_INPUT
-    prepare_database()
-    agency = resolve_agency(args.agency)
-    client = Client.objects.filter(agency=agency, key=args.client).select_related("plan", "agency").first()
+    client = _report_client(args)
     if client is None:
-        known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
-        print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not client.plan.quarterly_review:
         print(
@@ -416,11 +394,8 @@ def cmd_report_quarterly(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    for option, path in (("--html", args.html), ("--pdf", args.pdf)):
-        problem = _unwritable(path) if path else None
-        if problem is not None:
-            print(f"error: {option} {path}: {problem}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+    if not _outputs_writable(args):
+        return EXIT_BAD_INPUT
     now = datetime.now(UTC)
     today = now.astimezone(ZoneInfo(client.time_zone)).date()
     if quarter > Quarter.of(today):
@@ -438,6 +413,35 @@ def cmd_report_quarterly(args: argparse.Namespace) -> int:
         documents.append((args.html, render_html(review, language=language).encode("utf-8")))
     if args.pdf:
         documents.append((args.pdf, render_pdf(review, language=language)))
+    return _write_documents(documents)
+
+
+def _report_client(args: argparse.Namespace) -> Any:
+    """The client named by --client in --agency's agency; None (after naming the known keys) if none is."""
+    from veilleur.accounts.provisioning import prepare_database, resolve_agency
+    from veilleur.clients.models import Client
+
+    prepare_database()
+    agency = resolve_agency(args.agency)
+    client = Client.objects.filter(agency=agency, key=args.client).select_related("plan", "agency").first()
+    if client is None:
+        known = ", ".join(Client.objects.filter(agency=agency).values_list("key", flat=True)) or "none"
+        print(f"error: no client with key {args.client!r} (known: {known})", file=sys.stderr)
+    return client
+
+
+def _outputs_writable(args: argparse.Namespace) -> bool:
+    """True when --html and --pdf (those given) can be written; otherwise says why and returns False."""
+    for option, path in (("--html", args.html), ("--pdf", args.pdf)):
+        problem = _unwritable(path) if path else None
+        if problem is not None:
+            print(f"error: {option} {path}: {problem}", file=sys.stderr)
+            return False
+    return True
+
+
+def _write_documents(documents: list[tuple[str, bytes]]) -> int:
+    """Writes documents rendered beforehand (so that a rendering failure leaves no half of the pair)."""
     for path, content in documents:
         try:
             Path(path).write_bytes(content)
