@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from tests.certificates.conftest import audited_target
 from tests.dashboard.conftest import add_site
+from tests.plan_form import plan_form
 from veilleur.accounts.models import Agency, StaffUser
 
 
@@ -77,24 +78,17 @@ def test_the_portal_says_until_when_the_certificate_is_valid(agency: Agency) -> 
 
 
 def _plan_form(**changes: object) -> dict[str, object]:
-    return {
-        "key": "watch",
-        "name": "Watch",
-        "check_interval_seconds": 60,
-        "price_min_eur": 0,
-        "price_max_eur": 0,
-        "response_target_minutes": 60,
-        "response_calendar": "business",
-        "confirmation_checks": 2,
-        "ssl_monitoring": "on",
-        "certificate_warning_days": "21, 7, 2",
-        "certificate_lifetime_fraction": "0.25",
-        "degraded_above_ms": 3000,
-        "degraded_after_checks": 3,
-        "degraded_baseline_factor": "2",
-        "domain_warning_days": "30, 14, 7",
+    return plan_form(
+        key="watch",
+        name="Watch",
+        response_target_minutes=60,
+        response_calendar="business",
+        ssl_monitoring="on",
+        certificate_warning_days="21, 7, 2",
+        certificate_lifetime_fraction="0.25",
+        domain_warning_days="30, 14, 7",
         **changes,
-    }
+    )
 
 
 def test_the_plans_editor_sets_the_thresholds_and_names_a_bad_one(agency: Agency, owner: StaffUser) -> None:

@@ -168,27 +168,11 @@ class PlanForm(forms.ModelForm):
         text = str(self.cleaned_data.get("certificate_warning_days") or "")
         if not text.strip():  # left out: the plan keeps its days (a new plan, the defaults)
             return list(self.instance.certificate_warning_days)
-        try:
-            return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
-        except ValueError:
-            raise forms.ValidationError(
-                _('"%(text)s" is not a list of whole numbers of days, e.g. "30, 14, 7, 3, 1".')
-                % {"text": text}
-            ) from None
+        return _typed_days(text, example="30, 14, 7, 3, 1")
 
     def clean_domain_warning_days(self) -> list[int]:
-        """The typed days as the plan stores them; the plan's own validator checks their values."""
-        days = []
-        for part in str(self.cleaned_data.get("domain_warning_days") or "").replace(";", ",").split(","):
-            if not part.strip():
-                continue
-            try:
-                days.append(int(part.strip()))
-            except ValueError:
-                raise forms.ValidationError(
-                    _('"%(part)s" is not a whole number of days.') % {"part": part.strip()}
-                ) from None
-        return days
+        """The typed days as the plan stores them (empty: no warnings); the plan's validator checks them."""
+        return _typed_days(str(self.cleaned_data.get("domain_warning_days") or ""), example="30, 14, 7")
 
     def clean_service_credits(self) -> list[dict[str, Any]]:
         """The typed steps as the plan stores them; the plan's own validator checks their values."""
@@ -209,6 +193,17 @@ class PlanForm(forms.ModelForm):
                     % {"line": line.strip()}
                 ) from None
         return steps
+
+
+def _typed_days(text: str, *, example: str) -> list[int]:
+    """Days typed as "30, 14, 7" (commas or semicolons), as a list; a clear error when one is not a number."""
+    try:
+        return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise forms.ValidationError(
+            _('"%(text)s" is not a list of whole numbers of days, e.g. "%(example)s".')
+            % {"text": text, "example": example}
+        ) from None
 
 
 @require_GET

@@ -83,7 +83,39 @@ async def inspect_certificate(
     Raises ``ProbeFailure`` (with its error class: dns, refused, timeout, blocked_address,
     tls_other, …) when no certificate could be obtained at all.
     """
-    guard = AddressGuard(allow_private=allow_private, exempt_networks=tuple(exempt_networks))
+    served = await read_served(
+        host,
+        port,
+        tls_context=tls_context,
+        timeout=timeout,
+        guard=AddressGuard(allow_private=allow_private, exempt_networks=tuple(exempt_networks)),
+        resolver=resolver,
+    )
+    return served.info
+
+
+@dataclass(frozen=True)
+class Served:
+    """What one verifying handshake (then a reading one, if verification failed) obtained."""
+
+    address: str  # the vetted address connected to
+    server_name: str
+    handshake: _Handshake
+    info: CertificateInfo
+
+
+async def read_served(
+    host: str,
+    port: int,
+    *,
+    tls_context: ssl.SSLContext,
+    timeout: float,
+    guard: AddressGuard,
+    resolver: AbstractResolver | None,
+) -> Served:
+    """Connect to a vetted address of ``host`` and read the certificate it serves: verified with
+    ``tls_context`` when it can be, read without trust (and the verification error kept) when not.
+    Raises ``ProbeFailure`` when no certificate could be obtained at all."""
     server_name = host.strip("[]")
     checked_at = datetime.now(UTC)
     try:
@@ -102,9 +134,10 @@ async def inspect_certificate(
         if error_class is ErrorClass.TIMEOUT:
             message = f"timed out reading the TLS certificate (limit {timeout:g} s)"
         raise ProbeFailure(error_class, message) from exc
-    return _certificate_info(
+    info = _certificate_info(
         host=server_name, port=port, handshake=handshake, verify_error=verify_error, checked_at=checked_at
     )
+    return Served(address=address, server_name=server_name, handshake=handshake, info=info)
 
 
 async def _vetted_address(

@@ -33,7 +33,7 @@ import struct
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp.abc import AbstractResolver
 from cryptography import x509
@@ -42,16 +42,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ocsp
 
-from veilleur.probes.errors import classify_exception, short
+from veilleur.probes.errors import short
 from veilleur.probes.guard import AddressGuard, IPNetwork, parse_ip
-from veilleur.probes.outcome import ErrorClass, ProbeFailure
-from veilleur.probes.tls import (
-    CertificateInfo,
-    _certificate_info,
-    _handshake,
-    _reading_context,
-    _vetted_address,
-)
+from veilleur.probes.outcome import ErrorClass
+from veilleur.probes.tls import CertificateInfo, read_served
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 MIN_RSA_BITS = 2048
@@ -115,28 +109,15 @@ async def audit_certificate(
 ) -> CertificateAudit:
     """Audit what ``host:port`` serves. Raises ``ProbeFailure`` when no certificate could be read
     at all; each later step that fails on its own is reported "could not test" instead."""
-    guard = AddressGuard(allow_private=allow_private, exempt_networks=tuple(exempt_networks))
-    server_name = host.strip("[]")
-    checked_at = datetime.now(UTC)
-    try:
-        async with asyncio.timeout(timeout):
-            address = await _vetted_address(server_name, port, guard, resolver)
-            verify_error: ssl.SSLCertVerificationError | None = None
-            try:
-                handshake = await _handshake(address, port, server_name, tls_context)
-            except ssl.SSLCertVerificationError as exc:
-                verify_error = exc
-                handshake = await _handshake(address, port, server_name, _reading_context())
-    except ProbeFailure:
-        raise
-    except Exception as exc:
-        error_class, message = classify_exception(exc)
-        if error_class is ErrorClass.TIMEOUT:
-            message = f"timed out reading the TLS certificate (limit {timeout:g} s)"
-        raise ProbeFailure(error_class, message) from exc
-    info = _certificate_info(
-        host=server_name, port=port, handshake=handshake, verify_error=verify_error, checked_at=checked_at
+    served = await read_served(
+        host,
+        port,
+        tls_context=tls_context,
+        timeout=timeout,
+        guard=AddressGuard(allow_private=allow_private, exempt_networks=tuple(exempt_networks)),
+        resolver=resolver,
     )
+    info, handshake, address, server_name = served.info, served.handshake, served.address, served.server_name
     sent = _load_chain(handshake.chain or (handshake.der,))
     complete = chain_complete(sent, trust_roots(tls_context)) if sent else None
     protocols = {

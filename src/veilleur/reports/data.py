@@ -59,6 +59,17 @@ class Branding:
     primary_color: str
     accent_color: str
 
+    @classmethod
+    def of(cls, client: Client) -> Branding:
+        """The agency's name with the client's own logo and colours where it has them."""
+        agency = client.agency
+        return cls(
+            name=agency.name,
+            logo_url=client.logo_url or agency.logo_url,
+            primary_color=client.primary_color or agency.primary_color,
+            accent_color=client.accent_color or agency.accent_color,
+        )
+
 
 @dataclass(frozen=True)
 class PlanSummary:
@@ -243,7 +254,6 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
     zone = ZoneInfo(client.time_zone)
     period = Period.month(year, month, zone)
     plan = client.plan
-    agency = client.agency
     target = plan.uptime_target_percent
     steps = plan.credit_steps()
 
@@ -349,12 +359,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
         now=now,
         zone=zone,
         language=client.language,
-        agency=Branding(
-            name=agency.name,
-            logo_url=client.logo_url or agency.logo_url,
-            primary_color=client.primary_color or agency.primary_color,
-            accent_color=client.accent_color or agency.accent_color,
-        ),
+        agency=Branding.of(client),
         client_name=client.name,
         plan=PlanSummary(
             name=plan.name,

@@ -406,19 +406,13 @@ def quarterly_review(client: Client, year: int, quarter_number: int, now: dateti
     if figures.has_data:  # what the checks stored is today's state: it speaks for a quarter watched
         facts = _with_watch(facts, plan, watch)
 
-    agency = client.agency
     return QuarterlyReview(
         quarter=quarter,
         period=current.period,
         now=now,
         zone=zone,
         language=client.language,
-        agency=Branding(
-            name=agency.name,
-            logo_url=client.logo_url or agency.logo_url,
-            primary_color=client.primary_color or agency.primary_color,
-            accent_color=client.accent_color or agency.accent_color,
-        ),
+        agency=Branding.of(client),
         client_name=client.name,
         plan=summary,
         figures=figures,

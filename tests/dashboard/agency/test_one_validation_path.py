@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client as Browser
 
+from tests.plan_form import plan_form
 from veilleur.accounts.models import Agency, ApiToken
 from veilleur.configfile.apply import apply_document
 from veilleur.configfile.issues import ConfigFileError, Issue
@@ -35,22 +36,7 @@ def test_a_check_interval_below_the_minimum(world: World) -> None:
 
     form = world.browser(world.owner).post(
         "/plans/new",
-        {
-            "key": "express",
-            "name": "Express",
-            "check_interval_seconds": too_short,
-            "price_min_eur": 0,
-            "price_max_eur": 0,
-            "response_target_minutes": 15,
-            "response_calendar": "always",
-            "confirmation_checks": 2,
-            # The editor shows every threshold filled in; a browser sends them all back.
-            "degraded_above_ms": 3000,
-            "degraded_after_checks": 3,
-            "degraded_baseline_factor": "2",
-            "certificate_warning_days": "30, 14, 7, 3, 1",
-            "certificate_lifetime_fraction": "0.3333",
-        },
+        plan_form(check_interval_seconds=too_short),
     )
     assert form.status_code == 400
     assert message in html.unescape(form.content.decode())
@@ -157,23 +143,7 @@ def test_domain_warning_days_listed_twice(world: World) -> None:
     plans_before = Plan.objects.count()
     form = world.browser(world.owner).post(
         "/plans/new",
-        {
-            "key": "express",
-            "name": "Express",
-            "check_interval_seconds": 60,
-            "price_min_eur": 0,
-            "price_max_eur": 0,
-            "response_target_minutes": 15,
-            "response_calendar": "always",
-            "confirmation_checks": 2,
-            # The editor shows every threshold filled in; a browser sends them all back.
-            "degraded_above_ms": 3000,
-            "degraded_after_checks": 3,
-            "degraded_baseline_factor": "2",
-            "certificate_warning_days": "30, 14, 7, 3, 1",
-            "certificate_lifetime_fraction": "0.3333",
-            "domain_warning_days": "14, 7, 7",
-        },
+        plan_form(domain_warning_days="14, 7, 7"),
     )
     assert form.status_code == 400
     assert message in html.unescape(form.content.decode())
@@ -212,24 +182,7 @@ plans:
 def test_the_plans_editor_saves_the_cms_flag_and_the_days(world: World) -> None:
     page = world.browser(world.owner).post(
         "/plans/new",
-        {
-            "key": "express",
-            "name": "Express",
-            "check_interval_seconds": 60,
-            "price_min_eur": 0,
-            "price_max_eur": 0,
-            "response_target_minutes": 15,
-            "response_calendar": "always",
-            "confirmation_checks": 2,
-            # The editor shows every threshold filled in; a browser sends them all back.
-            "degraded_above_ms": 3000,
-            "degraded_after_checks": 3,
-            "degraded_baseline_factor": "2",
-            "certificate_warning_days": "30, 14, 7, 3, 1",
-            "certificate_lifetime_fraction": "0.3333",
-            "cms_versions": "on",
-            "domain_warning_days": "60; 7,14",
-        },
+        plan_form(cms_versions="on", domain_warning_days="60; 7,14"),
     )
     assert page.status_code == 302
     plan = Plan.objects.get(agency=world.agency, key="express")
