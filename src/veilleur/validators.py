@@ -11,15 +11,37 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from veilleur.domain import validators as checks
+from veilleur.domain.refusals import Refused
+
+
+def refusal(exc: ValueError) -> ValidationError:
+    """Why a value was refused, as Django's validation error: a domain refusal is translated when its
+    message is rendered, in the language then active (English in the API and the config file)."""
+    if isinstance(exc, Refused):
+        return ValidationError(gettext_lazy(exc.template), params=exc.values or None)
+    return ValidationError(str(exc))
+
+
+def english(exc: ValidationError) -> str:
+    """The messages of a validation error in English, the language of the API and the config file."""
+    with translation.override("en"):
+        return "; ".join(exc.messages)
+
+
+def refusal_text(exc: ValueError) -> str:
+    """The refusal in the active language, as text."""
+    return str(refusal(exc).messages[0])
 
 
 def _run(check: Callable[[Any], Any], value: Any) -> None:
     try:
         check(value)
     except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
+        raise refusal(exc) from exc
 
 
 # Plain module-level functions (not closures) so that migrations can refer to them by name.
@@ -62,7 +84,7 @@ def validate_status_spec(value: str) -> None:
 def validate_weekly_hours(value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
-            'opening hours must map weekdays to lists of ranges, e.g. {"mon": ["09:00-18:00"]}'
+            gettext_lazy('opening hours must map weekdays to lists of ranges, e.g. {"mon": ["09:00-18:00"]}')
         )
     _run(checks.check_weekly_hours, value)
 
@@ -78,7 +100,7 @@ def validate_rrule(value: str) -> None:
 def validate_embed_origins(value: Any) -> None:
     if not isinstance(value, list):
         raise ValidationError(
-            "the origins allowed to embed a page are a list, e.g. ['https://www.example.com']"
+            gettext_lazy("the origins allowed to embed a page are a list, e.g. ['https://www.example.com']")
         )
     _run(checks.check_embed_origins, value)
 
@@ -90,22 +112,23 @@ def validate_optional_color(value: str) -> None:
 
 def validate_holidays(value: Any) -> None:
     if not isinstance(value, list):
-        raise ValidationError("holidays must be a list of YYYY-MM-DD dates")
+        raise ValidationError(gettext_lazy("holidays must be a list of YYYY-MM-DD dates"))
     for item in value:
         try:
             checks.check_holiday(item)
         except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
+            raise refusal(exc) from exc
 
 
 def validate_headers(value: Any) -> None:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and k.strip() for k, v in value.items()
     ):
-        raise ValidationError("headers must map header names to text values")
+        raise ValidationError(gettext_lazy("headers must map header names to text values"))
     for name, header_value in value.items():
         if any(ch in name + header_value for ch in "\r\n"):
-            raise ValidationError(f"header {name!r} contains a line break")
+            message = gettext_lazy("header %(name)s contains a line break")
+            raise ValidationError(message, params={"name": repr(name)})
 
 
 def model_field_check(model: type[models.Model], field_name: str) -> Callable[[Any], Any]:
@@ -121,7 +144,7 @@ def model_field_check(model: type[models.Model], field_name: str) -> Callable[[A
         try:
             model_field.run_validators(value)
         except ValidationError as exc:
-            raise ValueError("; ".join(exc.messages)) from exc
+            raise ValueError(english(exc)) from exc
         return value
 
     return run

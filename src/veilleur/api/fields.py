@@ -15,6 +15,7 @@ from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, Strict, field_validator
 
 from veilleur.domain import validators as checks
+from veilleur.validators import english
 
 # Bounds of the database columns: larger values would fail in the database, not in validation.
 MAX_ID = 2**63 - 1
@@ -27,7 +28,7 @@ def _check_email(value: str) -> str:
         validate_email(address)
     except ValidationError as exc:
         # The words of the models' e-mail fields, which the config file and the staff forms show.
-        raise ValueError("; ".join(exc.messages)) from exc
+        raise ValueError(english(exc)) from exc
     return address
 
 

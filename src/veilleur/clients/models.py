@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.domain.maintenance import WindowRule
@@ -89,7 +90,7 @@ class Client(AgencyOwned):
 
     def clean(self) -> None:
         if self.plan_id and self.agency_id and self.plan.agency_id != self.agency_id:
-            raise ValidationError({"plan": "this plan belongs to another agency"})
+            raise ValidationError({"plan": gettext_lazy("this plan belongs to another agency")})
 
 
 class ClientChild(AgencyOwned):
@@ -198,7 +199,8 @@ class MaintenanceWindow(ClientChild):
         the config file apply (a many-to-many list is not part of ``full_clean``)."""
         foreign = sorted(site.pk for site in sites if site.client_id != self.client_id)
         if foreign:
-            raise ValidationError({"sites": f"site {foreign[0]} belongs to another client"})
+            message = gettext_lazy("site %(site)s belongs to another client")
+            raise ValidationError({"sites": ValidationError(message, params={"site": foreign[0]})})
 
     def rule(self, zone: ZoneInfo) -> WindowRule:
         """The window as the domain's recurrence rule, in the client's zone ``zone``."""
@@ -240,7 +242,7 @@ class MaintenanceTask(ClientChild):
 
     def clean(self) -> None:
         if self.site is not None and self.client_id and self.site.client_id != self.client_id:
-            raise ValidationError({"site": "this site belongs to another client"})
+            raise ValidationError({"site": gettext_lazy("this site belongs to another client")})
 
 
 class BrandLogo(models.Model):

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import translation
 
 from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.accounts.provisioning import resolve_agency
@@ -316,7 +317,10 @@ class Applier:
         return True
 
     def _report(self, error: ValidationError, path: Path, fields: FieldMap) -> None:
-        by_field = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+        with translation.override("en"):  # the config file speaks English, whoever applies it
+            by_field = (
+                error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+            )
         for name, messages in by_field.items():
             where = (*path, *fields.get(name, ()))
             self.issues.extend(Issue(where, message) for message in messages)

@@ -37,7 +37,7 @@ from veilleur.notifications.models import NotificationChannel, OnCallAddress, al
 from veilleur.plans.models import Plan
 from veilleur.portal.models import ClientUser
 from veilleur.statuspages.models import StatusComponent, StatusPage
-from veilleur.validators import model_field_check, validate_headers
+from veilleur.validators import english, model_field_check, validate_headers
 
 
 def model_rules(model: type[models.Model], field_name: str) -> AfterValidator:
@@ -141,7 +141,7 @@ def _headers(value: dict[str, str]) -> dict[str, str]:
     try:
         validate_headers(value)
     except DjangoValidationError as exc:
-        raise ValueError("; ".join(exc.messages)) from exc
+        raise ValueError(english(exc)) from exc
     return value
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from veilleur.domain.refusals import Refused, gettext_noop
+
 # Degraded performance defaults. 3 s: the point where most visitors of a page notice the wait
 # and many leave, far above a healthy page's total time (a few hundred ms), so crossing it is
 # news and not noise. 3 consecutive checks: one slow check is a hiccup, three in a row (1.5 min
@@ -128,12 +130,16 @@ def check_warning_days(value: object) -> tuple[int, ...]:
     """Days before a domain's expiry at which the agency is warned: a list of distinct whole
     numbers of days in 1..365 (empty: no warnings). Returned largest first."""
     if not isinstance(value, list | tuple):
-        raise ValueError("give a list of whole numbers of days, e.g. [30, 14, 7]")
+        raise Refused(gettext_noop("give a list of whole numbers of days, e.g. [30, 14, 7]"))
     days: list[int] = []
     for item in value:
         if not isinstance(item, int) or isinstance(item, bool) or not 1 <= item <= MAX_DOMAIN_WARNING_DAYS:
-            raise ValueError(f"{item!r} is not a whole number of days in 1..{MAX_DOMAIN_WARNING_DAYS}")
+            raise Refused(
+                gettext_noop("%(item)s is not a whole number of days in 1..%(most)d"),
+                item=repr(item),
+                most=MAX_DOMAIN_WARNING_DAYS,
+            )
         if item in days:
-            raise ValueError(f"{item} days is listed twice")
+            raise Refused(gettext_noop("%(days)s days is listed twice"), days=item)
         days.append(item)
     return tuple(sorted(days, reverse=True))

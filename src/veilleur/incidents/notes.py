@@ -8,6 +8,7 @@ from django.utils import timezone
 from veilleur.accounts.models import StaffUser
 from veilleur.domain.validators import check_text
 from veilleur.incidents.models import Incident, IncidentNote
+from veilleur.validators import refusal
 
 MAX_NOTE_LENGTH = 5000
 
@@ -15,7 +16,7 @@ MAX_NOTE_LENGTH = 5000
 def add_note(incident: Incident, kind: str, text: str, *, by: StaffUser) -> IncidentNote:
     """Keep a note; raises ValidationError naming the field on a bad kind or text."""
     text = text.strip()
-    errors = {}
+    errors: dict[str, str | ValidationError] = {}
     if kind not in IncidentNote.Kind.values:
         errors["kind"] = f"unknown kind {kind!r} (expected one of: {', '.join(IncidentNote.Kind.values)})"
     if not text:
@@ -26,7 +27,7 @@ def add_note(incident: Incident, kind: str, text: str, *, by: StaffUser) -> Inci
         try:
             check_text(text)
         except ValueError as exc:
-            errors["text"] = str(exc)
+            errors["text"] = refusal(exc)
     if errors:
         raise ValidationError(errors)
     return IncidentNote.objects.create(

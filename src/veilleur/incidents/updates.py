@@ -16,6 +16,7 @@ from django.utils import timezone
 from veilleur.domain.validators import check_text
 from veilleur.incidents.models import Incident, IncidentUpdate
 from veilleur.notifications.subscribers import enqueue_update_subscriber_notices
+from veilleur.validators import refusal
 
 MAX_MESSAGE_LENGTH = 5000
 
@@ -25,7 +26,7 @@ def post_update(
 ) -> IncidentUpdate:
     """Add a public update; raises ValidationError naming the field on a bad status or message."""
     message = message.strip()
-    errors = {}
+    errors: dict[str, str | ValidationError] = {}
     if status not in IncidentUpdate.Status.values:
         allowed = ", ".join(IncidentUpdate.Status.values)
         errors["status"] = f"unknown status {status!r} (expected one of: {allowed})"
@@ -37,7 +38,7 @@ def post_update(
         try:
             check_text(message)
         except ValueError as exc:
-            errors["message"] = str(exc)
+            errors["message"] = refusal(exc)
     if errors:
         raise ValidationError(errors)
     # An update cannot precede the incident it talks about, even with a skewed clock.

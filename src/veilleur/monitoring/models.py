@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import AgencyOwned
 from veilleur.clients.models import Site
@@ -77,7 +78,12 @@ class Monitor(AgencyOwned):
         interval = self.effective_interval_seconds() if self.site_id else None
         if interval is not None and self.timeout_seconds >= interval:
             raise ValidationError(
-                {"timeout_seconds": f"the timeout must be shorter than the interval ({interval} s)"}
+                {
+                    "timeout_seconds": ValidationError(
+                        gettext_lazy("the timeout must be shorter than the interval (%(interval)s s)"),
+                        params={"interval": interval},
+                    )
+                }
             )
 
     def effective_interval_seconds(self) -> int:

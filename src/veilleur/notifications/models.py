@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client
@@ -23,6 +24,7 @@ from veilleur.domain.validators import check_key
 from veilleur.incidents.models import Incident
 from veilleur.plans.models import Plan
 from veilleur.text_fields import LowercaseEmailModel, NameField
+from veilleur.validators import refusal
 
 
 def describe_scope(plan: Plan | None, client: Client | None) -> str:
@@ -93,11 +95,11 @@ class OnCallAddress(LowercaseEmailModel, ClientScoped):
 
     def clean(self) -> None:
         if self.plan_id and self.client_id:
-            raise ValidationError({"client": "choose a plan or a client, not both"})
+            raise ValidationError({"client": gettext_lazy("choose a plan or a client, not both")})
         if self.agency_id and self.plan is not None and self.plan.agency_id != self.agency_id:
-            raise ValidationError({"plan": "this plan belongs to another agency"})
+            raise ValidationError({"plan": gettext_lazy("this plan belongs to another agency")})
         if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
-            raise ValidationError({"client": "this client belongs to another agency"})
+            raise ValidationError({"client": gettext_lazy("this client belongs to another agency")})
 
 
 class OutboxMessage(AgencyOwned):
@@ -235,17 +237,20 @@ def _validate_key(value: str) -> None:
     try:
         check_key(value)
     except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
+        raise refusal(exc) from exc
 
 
 def _validate_events(value: Any) -> None:
     if not isinstance(value, list) or not value:
-        raise ValidationError("give at least one event")
+        raise ValidationError(gettext_lazy("give at least one event"))
     unknown = [item for item in value if item not in EVENT_KINDS]
     if unknown:
-        raise ValidationError(f"unknown event {unknown[0]!r} (expected one of: {', '.join(EVENT_KINDS)})")
+        raise ValidationError(
+            gettext_lazy("unknown event %(event)s (expected one of: %(choices)s)"),
+            params={"event": repr(unknown[0]), "choices": ", ".join(EVENT_KINDS)},
+        )
     if len(set(value)) != len(value):
-        raise ValidationError("an event is listed twice")
+        raise ValidationError(gettext_lazy("an event is listed twice"))
 
 
 class NotificationChannel(ClientScoped):
@@ -289,15 +294,15 @@ class NotificationChannel(ClientScoped):
         from veilleur.notifications.channels import check_channel_url
 
         if self.plan_id and self.client_id:
-            raise ValidationError({"client": "choose a plan or a client, not both"})
+            raise ValidationError({"client": gettext_lazy("choose a plan or a client, not both")})
         if self.agency_id and self.plan is not None and self.plan.agency_id != self.agency_id:
-            raise ValidationError({"plan": "this plan belongs to another agency"})
+            raise ValidationError({"plan": gettext_lazy("this plan belongs to another agency")})
         if self.agency_id and self.client is not None and self.client.agency_id != self.agency_id:
-            raise ValidationError({"client": "this client belongs to another agency"})
+            raise ValidationError({"client": gettext_lazy("this client belongs to another agency")})
         if self.kind in self.Kind.values and self.url:
             try:
                 check_channel_url(self.kind, self.url)
             except ValueError as exc:
-                raise ValidationError({"url": str(exc)}) from exc
+                raise ValidationError({"url": refusal(exc)}) from exc
         if len(self.secret) < 16:
-            raise ValidationError({"secret": "use at least 16 characters"})
+            raise ValidationError({"secret": gettext_lazy("use at least 16 characters")})

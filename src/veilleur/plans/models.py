@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import Agency, AgencyOwned
 from veilleur.domain.plans import (
@@ -23,37 +24,52 @@ from veilleur.domain.plans import (
     check_warning_days,
 )
 from veilleur.text_fields import NameField
-from veilleur.validators import validate_key
+from veilleur.validators import refusal, validate_key
 
 
 def validate_service_credits(value: Any) -> None:
     """A list of {"below_percent": 99.9, "credit_percent": 10} steps."""
     if not isinstance(value, list):
-        raise ValidationError("service credits must be a list of {below_percent, credit_percent} steps")
+        raise ValidationError(
+            gettext_lazy("service credits must be a list of {below_percent, credit_percent} steps")
+        )
     for step in value:
         if not isinstance(step, dict) or set(step) != {"below_percent", "credit_percent"}:
-            raise ValidationError("each service-credit step has exactly below_percent and credit_percent")
+            raise ValidationError(
+                gettext_lazy("each service-credit step has exactly below_percent and credit_percent")
+            )
         try:
             below = Decimal(str(step["below_percent"]))
         except ArithmeticError as exc:
-            raise ValidationError(f"below_percent {step['below_percent']!r} is not a number") from exc
+            raise ValidationError(
+                gettext_lazy("below_percent %(value)s is not a number"),
+                params={"value": repr(step["below_percent"])},
+            ) from exc
         credit = step["credit_percent"]
         if not (Decimal(0) < below <= Decimal(100)):
-            raise ValidationError(f"below_percent {below} must lie in (0, 100]")
+            raise ValidationError(
+                gettext_lazy("below_percent %(value)s must lie in (0, 100]"), params={"value": below}
+            )
         if not isinstance(credit, int) or isinstance(credit, bool) or not 0 < credit <= 100:
-            raise ValidationError(f"credit_percent {credit!r} must be a whole number in 1..100")
+            raise ValidationError(
+                gettext_lazy("credit_percent %(value)s must be a whole number in 1..100"),
+                params={"value": repr(credit)},
+            )
 
 
 # --- certificate monitoring: expiry warning thresholds (domain/certificates.py) ---
 def validate_warning_days(value: Any) -> None:
     """Days before expiry at which to warn: distinct whole numbers from 1 to 365."""
     if not isinstance(value, list) or not value:
-        raise ValidationError("give a list of whole numbers of days, e.g. [30, 14, 7, 3, 1]")
+        raise ValidationError(gettext_lazy("give a list of whole numbers of days, e.g. [30, 14, 7, 3, 1]"))
     for days in value:
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
-            raise ValidationError(f"{days!r} is not a whole number of days from 1 to 365")
+            raise ValidationError(
+                gettext_lazy("%(days)s is not a whole number of days from 1 to 365"),
+                params={"days": repr(days)},
+            )
     if len(set(value)) != len(value):
-        raise ValidationError("a number of days is listed twice")
+        raise ValidationError(gettext_lazy("a number of days is listed twice"))
 
 
 def default_warning_days() -> list[int]:
@@ -63,14 +79,17 @@ def default_warning_days() -> list[int]:
 def validate_interval(value: int) -> None:
     minimum = settings.VEILLEUR_MIN_INTERVAL_SECONDS
     if value < minimum:
-        raise ValidationError(f"check interval {value} s is below the minimum of {minimum} s")
+        raise ValidationError(
+            gettext_lazy("check interval %(value)s s is below the minimum of %(minimum)s s"),
+            params={"value": value, "minimum": minimum},
+        )
 
 
 def validate_domain_warning_days(value: Any) -> None:
     try:
         check_warning_days(value)
     except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
+        raise refusal(exc) from exc
 
 
 def default_domain_warning_days() -> list[int]:
@@ -167,7 +186,7 @@ class Plan(AgencyOwned):
 
     def clean(self) -> None:
         if self.price_max_eur < self.price_min_eur:
-            raise ValidationError({"price_max_eur": "the highest price is below the lowest"})
+            raise ValidationError({"price_max_eur": gettext_lazy("the highest price is below the lowest")})
 
     def domain_warning_thresholds(self) -> tuple[int, ...]:
         """The domain warning thresholds, largest first."""

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client
@@ -19,11 +20,11 @@ EDITORIAL_MAX_LENGTH = 4000
 
 def validate_hidden_sections(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
-        raise ValidationError("a list of section keys")
+        raise ValidationError(gettext_lazy("a list of section keys"))
     unknown = sorted(set(value) - set(HIDEABLE_SECTIONS))
     if unknown:
         raise ValidationError(
-            "unknown sections: %(unknown)s (known: %(known)s)",
+            gettext_lazy("unknown sections: %(unknown)s (known: %(known)s)"),
             params={"unknown": ", ".join(unknown), "known": ", ".join(HIDEABLE_SECTIONS)},
         )
 

@@ -23,6 +23,7 @@ from veilleur.clients.models import Site
 from veilleur.domain.validators import check_embed_origins
 from veilleur.statuspages.domains import verify_domain
 from veilleur.statuspages.models import StatusComponent, StatusPage, Subscription
+from veilleur.validators import refusal
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -54,7 +55,7 @@ class EmbedOriginsField(forms.Field):
         try:
             check_embed_origins(value)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise refusal(exc) from exc
 
     def clean(self, value: Any) -> list[str]:
         origins = super().clean(value)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from veilleur.domain.validators import check_domain
 from veilleur.statuspages.models import StatusPage
+from veilleur.validators import refusal_text
 
 # Seconds one DNS question may take, retries included: a verification asks at most a handful.
 DNS_LIFETIME_SECONDS = 3.0
@@ -115,7 +116,7 @@ def check_records(domain: str, token: str, resolver: dns.resolver.Resolver | Non
     try:
         domain = check_domain(domain)
     except ValueError as exc:
-        return DomainCheck(False, str(exc))
+        return DomainCheck(False, refusal_text(exc))
     try:
         resolver = resolver or make_resolver()
     except dns.exception.DNSException as exc:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import LANGUAGE_CHOICES, AgencyOwned
 from veilleur.clients.models import Client, ClientChild, Site
@@ -136,7 +137,7 @@ class StatusPage(ClientChild):
 
     def clean(self) -> None:
         if self.visibility == self.Visibility.PASSWORD and not self.password_hash:
-            raise ValidationError({"visibility": "a password-protected page needs a password"})
+            raise ValidationError({"visibility": gettext_lazy("a password-protected page needs a password")})
 
     @property
     def is_protected(self) -> bool:
@@ -148,7 +149,7 @@ class StatusPage(ClientChild):
 
     def set_password(self, raw: str) -> None:
         if len(raw) < 8:
-            raise ValidationError({"password": "the password must have at least 8 characters"})
+            raise ValidationError({"password": gettext_lazy("the password must have at least 8 characters")})
         self.password_hash = make_password(raw)
 
     def check_password(self, raw: str) -> bool:
@@ -196,7 +197,7 @@ class StatusComponent(AgencyOwned):
 
     def clean(self) -> None:
         if self.site_id and self.page_id and self.site.client_id != self.page.client_id:
-            raise ValidationError({"site": "this site belongs to another client"})
+            raise ValidationError({"site": gettext_lazy("this site belongs to another client")})
 
 
 class Subscription(LowercaseEmailModel, AgencyOwned):

@@ -21,6 +21,11 @@ from .conftest import World
 pytestmark = pytest.mark.django_db
 
 
+# The forms are read in English here, the language of the API and the config file they are compared with
+# (tests/i18n/test_refusals.py: the same refusals in French).
+IN_ENGLISH = {"Accept-Language": "en"}
+
+
 def yaml_issues(text: str, agency: Agency) -> list[Issue]:
     with pytest.raises(ConfigFileError) as refused:
         apply_document(read_document(text), agency_key=agency.key, dry_run=False, prune=False)
@@ -35,8 +40,7 @@ def test_a_check_interval_below_the_minimum(world: World) -> None:
     plans_before = Plan.objects.count()
 
     form = world.browser(world.owner).post(
-        "/plans/new",
-        plan_form(check_interval_seconds=too_short),
+        "/plans/new", plan_form(check_interval_seconds=too_short), headers=IN_ENGLISH
     )
     assert form.status_code == 400
     assert message in html.unescape(form.content.decode())
@@ -83,6 +87,7 @@ def test_a_colour_that_is_not_rrggbb(world: World) -> None:
             "agency-time_zone": "Europe/Paris",
             "calendar-mon": "09:00-18:00",
         },
+        headers=IN_ENGLISH,
     )
     assert page.status_code == 400 and message in html.unescape(page.content.decode())
 
@@ -109,6 +114,7 @@ def test_opening_hours_and_holidays_from_the_settings_page(world: World) -> None
             "calendar-mon": "09:00-25:00",
             "calendar-holidays": "2026-12-25",
         },
+        headers=IN_ENGLISH,
     )
     assert bad.status_code == 400 and "invalid opening hours '09:00-25:00'" in html.unescape(
         bad.content.decode()
@@ -142,8 +148,7 @@ def test_domain_warning_days_listed_twice(world: World) -> None:
     message = "7 days is listed twice"
     plans_before = Plan.objects.count()
     form = world.browser(world.owner).post(
-        "/plans/new",
-        plan_form(domain_warning_days="14, 7, 7"),
+        "/plans/new", plan_form(domain_warning_days="14, 7, 7"), headers=IN_ENGLISH
     )
     assert form.status_code == 400
     assert message in html.unescape(form.content.decode())

@@ -27,7 +27,7 @@ from veilleur.api.fields import MAX_POSITIVE_INT, InputSchema, Key, Name, Object
 from veilleur.api.pagination import Page, PageQuery, paginate
 from veilleur.clients.models import Client, MaintenanceWindow, Site
 from veilleur.domain.validators import check_text, parse_local_datetime
-from veilleur.validators import model_field_check
+from veilleur.validators import english, model_field_check
 
 router = Router(tags=["maintenance windows"])
 
@@ -135,7 +135,7 @@ def sites_for(agency: Agency, client: Client, site_ids: Iterable[int]) -> list[S
     try:
         MaintenanceWindow(client=client).check_sites(sites)
     except ValidationError as exc:
-        raise field_error("site_ids", "; ".join(exc.message_dict["sites"])) from exc
+        raise field_error("site_ids", english(ValidationError(exc.error_dict["sites"]))) from exc
     return sites
 
 
