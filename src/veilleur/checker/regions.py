@@ -15,7 +15,6 @@ confirmation must never wait on it for long.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -31,7 +30,10 @@ from veilleur.domain.quorum import (
     PartialOpened,
     RegionCheck,
     step_regions,
+    validate_region,
 )
+
+__all__ = ["validate_region"]
 from veilleur.monitoring.models import CheckerHeartbeat
 
 ALIVE_WITHIN = timedelta(seconds=10)
@@ -41,19 +43,8 @@ BEAT_EVERY = timedelta(seconds=1)  # at most one heartbeat write a second per ch
 # Sent with every check made by a checker that has a region, so a site (or its firewall, or a
 # test) can tell the regions apart.
 REGION_HEADER = "X-Veilleur-Region"
-REGION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 _last_beat: dict[str, datetime] = {}
-
-
-def validate_region(name: str) -> str:
-    """The region name, or a ValueError saying what is wrong with it (empty: the default region)."""
-    if name and not REGION_NAME.fullmatch(name):
-        raise ValueError(
-            f"invalid region {name!r}: up to 32 lower-case letters, digits and hyphens, "
-            "starting with a letter or digit (e.g. eu-west)"
-        )
-    return name
 
 
 def beat(owner: str, region: str, now: datetime) -> None:

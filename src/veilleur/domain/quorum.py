@@ -26,6 +26,7 @@ confirmed its recovery, and is confirmed when the deciding check completed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,18 @@ from veilleur.domain.incidents import (
     Phase,
     Result,
 )
+
+REGION_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+
+
+def validate_region(name: str) -> str:
+    """The region name, or a ValueError saying what is wrong with it (empty: the default region)."""
+    if name and not REGION_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid region {name!r}: up to 32 lower-case letters, digits and hyphens, "
+            "starting with a letter or digit (e.g. eu-west)"
+        )
+    return name
 
 
 @dataclass(frozen=True)
