@@ -65,7 +65,8 @@ def test_alone_a_region_steps_exactly_as_the_local_state_machine(
     state, failing, round_ = MonitorState(), frozenset[str](), tuple[RegionCheck, ...]()
     events: list[object] = []
     for item in results:
-        stepped = step_regions(state, failing, round_, RegionCheck("eu-west", item), {"eu-west"}, confirmations)
+        check = RegionCheck("eu-west", item)
+        stepped = step_regions(state, failing, round_, check, {"eu-west"}, confirmations)
         state, failing, round_ = stepped.state, stepped.failing, stepped.round
         events += stepped.events
         if stepped.ask is not None:

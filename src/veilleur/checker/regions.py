@@ -38,7 +38,9 @@ from veilleur.monitoring.models import CheckerHeartbeat
 
 ALIVE_WITHIN = timedelta(seconds=10)
 HANDOVER_AFTER = timedelta(seconds=10)
-FORGET_AFTER = timedelta(days=1)  # heartbeats of checkers gone for good are deleted
+# Heartbeats of checkers gone for good are deleted after this: until then they also say which
+# regions ever checked here (monitoring/regional.py shows per-region figures only when several did).
+FORGET_AFTER = timedelta(days=400)
 BEAT_EVERY = timedelta(seconds=1)  # at most one heartbeat write a second per checker
 # Sent with every check made by a checker that has a region, so a site (or its firewall, or a
 # test) can tell the regions apart.
