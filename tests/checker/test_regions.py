@@ -297,3 +297,25 @@ def test_checker_processes_in_three_regions_tell_a_partial_outage_from_a_full_on
         for checker in checkers:
             assert checker.wait(timeout=30) == 0, log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def test_the_default_region_is_a_region_like_the_others() -> None:
+    from veilleur.checker.regions import decode, encode
+
+    for regions in ({""}, {"", "eu-west"}, {"eu-west", "us-east"}, set()):
+        assert decode(encode(regions)) == regions
+
+
+@pytest.mark.django_db
+def test_a_checker_without_a_region_and_one_with_confirm_each_other(monitor: Monitor) -> None:
+    default, eu = RegionDriver(""), RegionDriver("eu-west")
+    ensure_runtimes(T0)
+    now = runtime(monitor).due_at
+    beat_all({"": default, "eu-west": eu}, now)
+    default.check(now, ok=False)
+    confirm_at = runtime(monitor).due_at
+    beat_all({"": default, "eu-west": eu}, confirm_at)
+    assert default.lease(confirm_at) == []
+    assert eu.check(confirm_at, ok=False) is not None
+    incident = Incident.objects.get(monitor=monitor)
+    assert [entry["region"] for entry in incident.proof] == ["", "eu-west"]

@@ -79,29 +79,41 @@ def several_regions(alive: Collection[str], region: str) -> bool:
     return any(other != region for other in alive)
 
 
+# The default region (no name) in a column of regions: a name no region can have.
+DEFAULT_TOKEN = "-"
+
+
+def _token(region: str) -> str:
+    return region or DEFAULT_TOKEN
+
+
 def encode(regions: Iterable[str]) -> str:
-    """ ",a,b,": a set of regions in one column, searchable with ``contains=",a,"``."""
-    names = sorted(set(regions))
+    """",a,b,": a set of regions in one column, searchable with ``contains=",a,"``."""
+    names = sorted({_token(region) for region in regions})
     return f",{','.join(names)}," if names else ""
 
 
 def decode(text: str) -> frozenset[str]:
-    return frozenset(text.strip(",").split(",")) if text else frozenset()
+    if not text:
+        return frozenset()
+    return frozenset("" if name == DEFAULT_TOKEN else name for name in text.strip(",").split(","))
 
 
 def ask_columns(ask: Ask | None) -> tuple[str, str]:
     """(confirm_only_region, confirm_not_regions) for the runtime row."""
     if ask is None:
         return "", ""
-    return ask.only_region or "", encode(ask.not_regions)
+    only = _token(ask.only_region) if ask.only_region is not None else ""
+    return only, encode(ask.not_regions)
 
 
 def leasable_by(region: str | None, now: datetime) -> Q:
     """The runtimes a checker of ``region`` may lease (None: any, the checker has no say)."""
     if region is None:
         return Q()
+    token = _token(region)
     free = Q(confirm_only_region="", confirm_not_regions="")
-    allowed = Q(confirm_only_region__in=["", region]) & ~Q(confirm_not_regions__contains=f",{region},")
+    allowed = Q(confirm_only_region__in=["", token]) & ~Q(confirm_not_regions__contains=f",{token},")
     return free | allowed | Q(confirm_at__isnull=True) | Q(due_at__lt=now - HANDOVER_AFTER)
 
 
