@@ -82,10 +82,11 @@ def lease_due(
 ) -> list[LeasedCheck]:
     """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired.
 
-    A checker that says its ``region`` notes it is alive, and skips the confirming checks asked
-    of other regions (checker/regions.py)."""
+    A checker that says its ``region`` notes it is alive (its first heartbeat; its renewals
+    write the next ones), and skips the confirming checks asked of other regions
+    (checker/regions.py)."""
     if region is not None:
-        regions.beat(owner, region, now)
+        regions.beat_once(owner, region, now)
     due = (
         MonitorRuntime.objects.filter(due_at__lte=now + horizon, monitor__paused=False)
         .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))

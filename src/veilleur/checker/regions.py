@@ -60,10 +60,10 @@ def beat(owner: str, region: str, now: datetime) -> None:
     _last_beat[owner] = now
 
 
-def forget(owner: str) -> None:
-    """A checker that stops says so: its region is no longer alive through it."""
-    _last_beat.pop(owner, None)
-    CheckerHeartbeat.objects.filter(owner=owner).delete()
+def beat_once(owner: str, region: str, now: datetime) -> None:
+    """The first heartbeat of a checker, when it first leases (its renewals write the next ones)."""
+    if owner not in _last_beat:
+        beat(owner, region, now)
 
 
 def alive_regions(now: datetime) -> frozenset[str]:
