@@ -614,7 +614,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 POSTGRESQL_BACKUP_ADVICE = (
     "The database is PostgreSQL: back it up with PostgreSQL's own tools, which copy it consistently "
     "while Veilleur runs, e.g.\n"
-    "  pg_dump --format=custom --file=veilleur-$(date +%F).dump \"$DATABASE_URL\"\n"
+    '  pg_dump --format=custom --file=veilleur-$(date +%F).dump "$DATABASE_URL"\n'
     "and restore with pg_restore (or pg_basebackup and WAL archiving for point-in-time recovery); "
     "see docs/operations.md."
 )
@@ -723,7 +723,11 @@ def build_parser() -> argparse.ArgumentParser:
     checker = add("checker", cmd_checker, "run the checker role only")
     for command in (up, checker):
         command.add_argument(
-            "--region", default=region_default, help="this checker's region name, stored with results"
+            "--region",
+            type=_region_name,
+            default=region_default,
+            help="this checker's region name (e.g. eu-west; VEILLEUR_REGION), stored with results; "
+            "checkers of other regions confirm its failures",
         )
     worker = add("worker", cmd_worker, "run the worker role only (compaction, retention)")
     for command in (web, checker, worker):
@@ -905,6 +909,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=cmd_statuspage_list)
     _agency_option(listing)
     return parser
+
+
+def _region_name(text: str) -> str:
+    """A checker's region, checked when the command line is read (lower-case letters, digits, hyphens)."""
+    from veilleur.domain.quorum import validate_region
+
+    try:
+        return validate_region(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:

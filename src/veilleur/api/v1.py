@@ -18,6 +18,7 @@ from veilleur.api.resources import (
     performance,
     plans,
     portal_users,
+    regions,
     reports,
     results,
     site_facts,
@@ -63,6 +64,8 @@ api.add_router("/sites", performance.router)  # phase timings and lab page metri
 # Before the monitors' own routes: "/monitors/{id}" would otherwise take "/monitors/states".
 api.add_router("/monitors", states.router)
 api.add_router("/monitors", results.router)
+api.add_router("/monitors", regions.monitors_router)  # per-region figures
+api.add_router("/sites", regions.sites_router)
 api.add_router("/monitors", monitors.router)
 api.add_router("/maintenance-windows", windows.router)
 api.add_router("/maintenance-tasks", tasks.router)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from veilleur.checker.probing import HttpProber
+from veilleur.checker.regions import RegionProber, validate_region
 from veilleur.checker.runner import Checker, CheckerSettings
 
 log = logging.getLogger("veilleur.checker")
@@ -20,13 +21,16 @@ def run_checker(region: str) -> int:
 
 
 def build_checker(region: str) -> Checker:
+    region = validate_region(region)
     checker_settings = CheckerSettings(
         region=region,
         max_in_flight=settings.VEILLEUR_CHECKER_CONCURRENCY,
         per_host=settings.VEILLEUR_CHECKER_PER_HOST,
         confirm_delay=timedelta(milliseconds=settings.VEILLEUR_CONFIRM_DELAY_MS),
     )
-    return Checker(HttpProber(), checker_settings)
+    # A named region says so in a request header: a site (or a test) can tell the regions apart.
+    prober = RegionProber(HttpProber(), region) if region else HttpProber()
+    return Checker(prober, checker_settings)
 
 
 async def run_until_stopped(checker: Checker) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
+from veilleur.checker import regions
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.work import CheckSpec, LeasedCheck
 from veilleur.domain.incidents import Cause, MonitorState, Phase
@@ -51,6 +52,7 @@ LEASE_FIELDS = (
     "incident_started_at",
     "streak_proof",
     "last_checked_at",
+    "partial_regions",
     "monitor__site_id",
     "monitor__site__client_id",
     "monitor__url",
@@ -70,12 +72,25 @@ LEASE_FIELDS = (
 
 
 def lease_due(
-    owner: str, now: datetime, horizon: timedelta, ttl: timedelta, limit: int, calendar: MaintenanceCalendar
+    owner: str,
+    now: datetime,
+    horizon: timedelta,
+    ttl: timedelta,
+    limit: int,
+    calendar: MaintenanceCalendar,
+    region: str | None = None,
 ) -> list[LeasedCheck]:
-    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired."""
+    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired.
+
+    A checker that says its ``region`` notes it is alive (its first heartbeat; its renewals
+    write the next ones), and skips the confirming checks asked of other regions
+    (checker/regions.py)."""
+    if region is not None:
+        regions.beat_once(owner, region, now)
     due = (
         MonitorRuntime.objects.filter(due_at__lte=now + horizon, monitor__paused=False)
         .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
+        .filter(regions.leasable_by(region, now))
         .order_by("due_at")
     )
     if connection.features.has_select_for_update_skip_locked:
@@ -112,9 +127,12 @@ def _take(
     return [_leased(row, windows.get(row["monitor_id"], [])) for row in rows]
 
 
-def renew(owner: str, now: datetime, ttl: timedelta) -> int:
+def renew(owner: str, now: datetime, ttl: timedelta, region: str | None = None) -> int:
     """Extend the leases ``owner`` still holds (compare-and-set on the owner: one taken over by
-    another checker meanwhile stays theirs); how many."""
+    another checker meanwhile stays theirs); how many. With its ``region``, the checker's
+    heartbeat goes with it."""
+    if region is not None:
+        regions.beat(owner, region, now)
     return MonitorRuntime.objects.filter(lease_owner=owner).update(lease_expires_at=now + ttl)
 
 
@@ -201,4 +219,5 @@ def _leased(row: dict[str, Any], maintenance: list[tuple[datetime, datetime]]) -
         streak_proof=list(row["streak_proof"]),
         last_checked_at=row["last_checked_at"],
         maintenance=maintenance,
+        failing_regions=regions.decode(row["partial_regions"]),
     )

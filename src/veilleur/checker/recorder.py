@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from veilleur.checker import regions
 from veilleur.checker.work import Completed
 from veilleur.clients.models import Site
 from veilleur.domain.incidents import Blip as BlipEvent
@@ -20,6 +21,7 @@ from veilleur.domain.incidents import IncidentOpened, IncidentRecovered, Monitor
 from veilleur.domain.maintenance import covers
 from veilleur.domain.schedule import next_slot, no_data_threshold
 from veilleur.incidents.models import Blip, Incident
+from veilleur.incidents.partial import apply_partial_event
 from veilleur.incidents.sla import sla_fields
 from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime, NoDataGap
 from veilleur.notifications.enqueue import enqueue_for_event
@@ -46,9 +48,10 @@ def record_batch(
     one INSERT of the results; the rare no-data gaps and incident events go through the ORM."""
     recorded = lost = opened = recovered = 0
     with transaction.atomic():
+        alive = regions.alive_regions(now) | {region}
         results: list[tuple[Completed, Result]] = []
         for run in _unique_runs(batch):
-            planned = [_plan(owner, item, now, confirm_delay) for item in run]
+            planned = [_plan(owner, item, now, confirm_delay, region, alive) for item in run]
             kept = _update_runtimes(owner, [plan.runtime for plan in planned])
             for item, plan in zip(run, planned, strict=True):
                 check = item.check
@@ -58,6 +61,8 @@ def record_batch(
                 seen = item.observation
                 _record_gap(check.monitor_id, check.last_checked_at, seen.checked_at, check.interval_seconds)
                 _apply_event(check.monitor_id, plan.event, [*check.streak_proof, plan.entry])
+                if plan.partial is not None:
+                    apply_partial_event(check.monitor_id, plan.partial, [*check.streak_proof, plan.entry])
                 results.append((item, plan.result))
                 recorded += 1
                 opened += isinstance(plan.event, IncidentOpened)
@@ -72,6 +77,7 @@ class _Plan:
     event: object
     entry: dict[str, object]
     runtime: tuple[Any, ...]  # monitor id, then the values of RUNTIME_COLUMNS
+    partial: object = None  # a partial outage's event (checks in several regions)
 
 
 # The runtime columns a recorded check sets, in the order of _Plan.runtime after the monitor id.
@@ -94,6 +100,9 @@ RUNTIME_COLUMNS = (
     "last_error_class",
     "last_total_ms",
     "served_certificate_sha256",
+    "confirm_only_region",
+    "confirm_not_regions",
+    "partial_regions",
 )
 RESULT_COLUMNS = (
     "monitor_id",
@@ -130,8 +139,18 @@ def _unique_runs(batch: list[Completed]) -> list[list[Completed]]:
     return [run for run in runs if run]
 
 
-def _plan(owner: str, item: Completed, now: datetime, confirm_delay: timedelta) -> _Plan:
-    """The state machine's step for one check and the runtime row it leaves (nothing stored yet)."""
+def _plan(
+    owner: str,
+    item: Completed,
+    now: datetime,
+    confirm_delay: timedelta,
+    region: str = "",
+    alive: frozenset[str] = frozenset(),
+) -> _Plan:
+    """The state machine's step for one check and the runtime row it leaves (nothing stored yet).
+
+    With another region alive (``alive``: the live regions, this one included), or a round across
+    regions going on, the step is ``domain.quorum``'s (checker/regions.py)."""
     check, seen = item.check, item.observation
     result = Result(
         at=seen.checked_at,
@@ -142,9 +161,16 @@ def _plan(owner: str, item: Completed, now: datetime, confirm_delay: timedelta) 
         in_maintenance=covers(check.maintenance, seen.checked_at),
         completed_at=seen.finished_at,
     )
-    state, event = step(check.state, result, check.confirmations)
     entry = _proof_entry(result, seen.total_ms)
-    proof = _proof_after(check.streak_proof, check.state, state, entry)
+    regional = regions.regional_step(check, result, region, alive, entry)
+    partial: object = None
+    if regional is None:
+        state, event = step(check.state, result, check.confirmations)
+        proof = _proof_after(check.streak_proof, check.state, state, entry)
+        asked, failing = ("", ""), regions.encode(check.failing_regions)
+    else:
+        state, event, partial, entry = regional.state, regional.event, regional.partial, regional.entry
+        proof, asked, failing = regional.proof, regional.asked, regional.failing
     slot = check.next_slot_at
     if not check.is_confirmation:
         slot = next_slot(check.next_slot_at, now, check.monitor_id, check.interval_seconds)
@@ -172,8 +198,10 @@ def _plan(owner: str, item: Completed, now: datetime, confirm_delay: timedelta) 
         seen.error_class,
         seen.total_ms,
         seen.certificate_sha256,
+        *asked,
+        failing,
     )
-    return _Plan(result, event, entry, runtime)
+    return _Plan(result, event, entry, runtime, partial)
 
 
 def _update_runtimes(owner: str, rows: list[tuple[Any, ...]]) -> set[int]:

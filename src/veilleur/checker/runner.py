@@ -275,7 +275,9 @@ class Checker:
         while True:
             await asyncio.sleep(self.settings.lease_renewal)
             with contextlib.suppress(OperationalError, InterfaceError):
-                await self._on_db(renew, self.settings.owner, self.clock(), self.settings.lease_ttl)
+                await self._on_db(
+                    renew, self.settings.owner, self.clock(), self.settings.lease_ttl, self.settings.region
+                )
 
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
         return await self._on_db(
@@ -286,6 +288,7 @@ class Checker:
             self.settings.lease_ttl,
             limit,
             self.calendar,
+            self.settings.region,
         )
 
     async def _sleep(self, seconds: float) -> None:

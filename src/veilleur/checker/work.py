@@ -44,6 +44,8 @@ class LeasedCheck:
     # Scheduled by the checker itself while the database was away: its state may be stale, so
     # its result is stored through checker/replay.py, which reads the state again.
     scheduled_offline: bool = False
+    # The regions of the monitor's partial outage now open (checker/regions.py); empty: none.
+    failing_regions: frozenset[str] = frozenset()
 
     @property
     def host(self) -> str:

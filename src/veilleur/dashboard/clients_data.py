@@ -109,6 +109,7 @@ def site_rows(client: Client, sites: Sequence[Site], now: datetime) -> list[Site
                 last_checked_at=checked_at,
                 open_down=Incident.Kind.DOWN in open_kinds[monitor.pk],
                 open_degraded=Incident.Kind.DEGRADED in open_kinds[monitor.pk],
+                open_partial=Incident.Kind.PARTIAL in open_kinds[monitor.pk],
             )
             # A monitor's own state is that of a site it would watch alone: the overview's rule.
             state = site_state([facts], in_maintenance, now)

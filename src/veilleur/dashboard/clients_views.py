@@ -9,7 +9,7 @@ page and every POST, and nothing of it changes. Owners and admins change things
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veilleur.certificates.summary import site_certificates
+from veilleur.checker.regions import decode
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
 from veilleur.dashboard import clients_data as data
 from veilleur.dashboard import site_performance
@@ -39,7 +40,8 @@ from veilleur.dashboard.clients_forms import (
     WindowForm,
 )
 from veilleur.dashboard.site_facts import site_facts_rows
-from veilleur.monitoring.models import Monitor
+from veilleur.monitoring.models import Monitor, MonitorRuntime
+from veilleur.monitoring.regional import region_summaries
 from veilleur.plans.models import Plan
 from veilleur.portal.staff import client_users
 from veilleur.reports.models import Report
@@ -121,6 +123,16 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     )
 
 
+REGIONS_PERIOD = timedelta(hours=24)
+
+
+def failing_regions(monitors: list[Monitor]) -> str:
+    """The regions of the site's partial outages open now, for the per-region table."""
+    runtimes = MonitorRuntime.objects.filter(pk__in=[m.pk for m in monitors])
+    rows = runtimes.values_list("partial_regions", flat=True)
+    return ", ".join(sorted({region for text in rows for region in decode(text)}))
+
+
 @staff_view
 def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
     agency = staff_agency(request)
@@ -152,6 +164,9 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
             "facts_rows": site_facts_rows(client, [site], now, changes=10),
             "can_manage": _manages(request),
             "certificates": site_certificates(site, now),
+            # Checkers in several regions: what each saw over the last day (none: nothing shown).
+            "regions": region_summaries([m.pk for m in monitors], now - REGIONS_PERIOD, now),
+            "failing_regions": failing_regions(monitors),
             # Performance monitoring (docs/performance.md): phase timings and lab page metrics.
             **_performance_context(site, monitors, now, range_key),
         },

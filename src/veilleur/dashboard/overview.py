@@ -60,6 +60,7 @@ HEARTBEAT_HOURS = 24
 ROLLUP_DAYS_KEPT = 1024
 STATE_LABELS = {
     SiteState.DOWN: gettext_lazy("down"),
+    SiteState.PARTIAL: gettext_lazy("partial outage"),
     SiteState.DEGRADED: gettext_lazy("degraded"),
     SiteState.NO_DATA: gettext_lazy("no data"),
     SiteState.MAINTENANCE: gettext_lazy("maintenance"),
@@ -239,6 +240,7 @@ def _monitor_lines(
             last_checked_at=last_checked_at,
             open_down=Incident.Kind.DOWN in kinds,
             open_degraded=Incident.Kind.DEGRADED in kinds,
+            open_partial=Incident.Kind.PARTIAL in kinds,
         )
         lines.append(MonitorLine(monitor_id, site_id, facts))
     return lines

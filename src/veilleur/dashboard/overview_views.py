@@ -22,6 +22,7 @@ from veilleur.clients.models import Client
 from veilleur.dashboard.access import staff_agency, staff_view
 from veilleur.dashboard.overview import STATE_LABELS, SiteFilter, SiteRow, page_details, site_rows
 from veilleur.domain.overview import PROBLEM_RANK, SiteState
+from veilleur.monitoring.regional import several_regions_known
 from veilleur.plans.models import Plan
 
 PAGE_SIZE = 50
@@ -52,9 +53,13 @@ class OverviewFilters(forms.Form):
         super().__init__(data)
         everything = [("", _("All"))]
         states: list[tuple[str, Any]] = [(PROBLEMS, _("Any problem"))]
-        cast(forms.ChoiceField, self.fields["state"]).choices = (
-            everything + states + list(STATE_LABELS.items())
-        )
+        # A partial outage needs checkers in several regions: offered only where there were some.
+        shown = [
+            (state, label)
+            for state, label in STATE_LABELS.items()
+            if state is not SiteState.PARTIAL or several_regions_known()
+        ]
+        cast(forms.ChoiceField, self.fields["state"]).choices = everything + states + shown
         plans = Plan.objects.filter(agency=agency).order_by("name").values_list("id", "name")
         cast(forms.ChoiceField, self.fields["plan"]).choices = everything + list(plans)
         clients = Client.objects.filter(agency=agency).order_by("name").values_list("id", "name")
@@ -122,7 +127,12 @@ def overview_context(request: HttpRequest) -> dict[str, Any]:
         "page": page,
         "now": now,
         "time_zone": agency.time_zone,
-        "state_counts": [(state, STATE_LABELS[state], counts[state]) for state in SiteState],
+        # A partial outage needs checkers in several regions: counted only when there is one.
+        "state_counts": [
+            (state, STATE_LABELS[state], counts[state])
+            for state in SiteState
+            if state is not SiteState.PARTIAL or counts[state]
+        ],
         "state_labels": {state.value: label for state, label in STATE_LABELS.items()},
         "filtered": any(request.GET.get(name) for name in ("state", "plan", "client", "q")),
         "has_clients": bool(every_row) or Client.objects.filter(agency=agency).exists(),

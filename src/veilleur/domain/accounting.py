@@ -92,6 +92,7 @@ class Period:
 class IncidentKind(StrEnum):
     DOWN = "down"
     DEGRADED = "degraded"
+    PARTIAL = "partial"  # some regions failed, most succeeded: never downtime
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ STALE_MARGIN = timedelta(seconds=30)
 
 class SiteState(StrEnum):
     DOWN = "down"
+    PARTIAL = "partial"  # failing from some regions while most succeed (checkers in several regions)
     DEGRADED = "degraded"
     NO_DATA = "no_data"
     MAINTENANCE = "maintenance"
@@ -36,6 +37,7 @@ class MonitorFacts:
     last_checked_at: datetime | None
     open_down: bool  # in a confirmed outage now
     open_degraded: bool  # in a "slow but up" incident now
+    open_partial: bool = False  # in a partial outage now (some regions fail, most succeed)
 
 
 def is_stale(monitor: MonitorFacts, now: datetime) -> bool:
@@ -47,7 +49,7 @@ def is_stale(monitor: MonitorFacts, now: datetime) -> bool:
 
 def site_state(monitors: list[MonitorFacts], in_maintenance: bool, now: datetime) -> SiteState:
     """Nothing watched: no data. All paused: paused. A window in progress wins over failures (no
-    incident opens during one). Then down, degraded, no recent check, up."""
+    incident opens during one). Then down, partial outage, degraded, no recent check, up."""
     checked = [monitor for monitor in monitors if not monitor.paused]
     if not monitors:
         return SiteState.NO_DATA
@@ -57,6 +59,8 @@ def site_state(monitors: list[MonitorFacts], in_maintenance: bool, now: datetime
         return SiteState.MAINTENANCE
     if any(monitor.open_down for monitor in checked):
         return SiteState.DOWN
+    if any(monitor.open_partial for monitor in checked):
+        return SiteState.PARTIAL
     if any(monitor.open_degraded for monitor in checked):
         return SiteState.DEGRADED
     if any(is_stale(monitor, now) for monitor in checked):

@@ -64,6 +64,9 @@ def incidents_by_monitor(monitor_ids: list[int], start: datetime, end: datetime)
     rows = Incident.objects.filter(monitor_id__in=monitor_ids, first_failed_at__lt=end).filter(
         Q(recovered_at__isnull=True) | Q(recovered_at__gte=start)
     )
+    # A partial outage (some regions failed, most succeeded) is the agency's information, shown on
+    # its incident pages, dashboard and API: never downtime, never in a client's document.
+    rows = rows.exclude(kind=Incident.Kind.PARTIAL)
     for row in rows.order_by("first_failed_at", "id"):
         by_monitor[row.monitor_id].append(row)
     return by_monitor

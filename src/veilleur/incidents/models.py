@@ -31,11 +31,16 @@ class Incident(AgencyOwned):
     A DEGRADED incident (slow but up, ``incidents/degraded.py``) uses the same timestamps: the first
     slow check of the streak, the check that made the rule fire, the first check of the clearing
     streak and the check that cleared it. It is never downtime (DESIGN.md §5).
+
+    A PARTIAL incident (checkers in several regions, ``domain/quorum.py``): some regions failed
+    while most succeeded. Its timestamps are those of the rounds that opened and ended it; it is
+    never downtime either.
     """
 
     class Kind(models.TextChoices):
         DOWN = "down", "Down"
         DEGRADED = "degraded", "Degraded performance"
+        PARTIAL = "partial", "Partial outage"
 
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="incidents")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DOWN)
@@ -58,6 +63,8 @@ class Incident(AgencyOwned):
     cause_error_class = models.CharField(max_length=24)
     cause_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     cause_message = models.CharField(max_length=300, blank=True)
+    # A PARTIAL incident: the regions that failed while the others succeeded (comma-separated).
+    regions = models.CharField(max_length=400, blank=True)
     # The response SLA clock (DESIGN.md §5), fixed when the incident is confirmed.
     sla_target_minutes = models.PositiveIntegerField(null=True, blank=True)
     sla_calendar = models.CharField(max_length=10, blank=True, help_text="business or always")

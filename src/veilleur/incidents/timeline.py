@@ -28,6 +28,13 @@ def build_timeline(
         confirmed = _("Slowdown confirmed: incident opened")
         recovered = _("First check at normal speed")
         resolved = _("Normal speed confirmed: incident resolved")
+    elif incident.kind == Incident.Kind.PARTIAL:
+        entries = [*_checks(incident.proof), *_checks(incident.recovery_proof)]
+        confirmed = _("Partial outage confirmed (failing from %(regions)s): incident opened") % {
+            "regions": incident.regions
+        }
+        recovered = _("First check of the round that saw every region succeed")
+        resolved = _("Every region succeeds again: incident resolved")
     else:
         entries = [*_checks(incident.proof), *_checks(incident.recovery_proof)]
         confirmed, recovered = (
@@ -78,6 +85,8 @@ def _checks(proof: list[dict[str, Any]]) -> list[TimelineEntry]:
             text = _("Check failed: %(detail)s") % {
                 "detail": f"HTTP {status} — {detail}" if status else detail
             }
+        if check.get("round"):  # checked from a named region (checker/regions.py)
+            text = _("%(check)s (region %(region)s)") % {"check": text, "region": check.get("region") or "-"}
         entries.append(TimelineEntry(at, "check_ok" if check.get("ok") else "check_failed", text))
     return entries
 

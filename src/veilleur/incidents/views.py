@@ -67,6 +67,7 @@ class QueueFilters(forms.Form):
             ALL,
             (Incident.Kind.DOWN, gettext_lazy("Down")),
             (Incident.Kind.DEGRADED, gettext_lazy("Degraded performance")),
+            (Incident.Kind.PARTIAL, gettext_lazy("Partial outage")),
         ],
     )
     client = forms.TypedChoiceField(

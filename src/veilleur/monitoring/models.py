@@ -127,6 +127,13 @@ class MonitorRuntime(models.Model):
     # with certificate monitoring: a change makes the deep certificate check run at once.
     served_certificate_sha256 = models.CharField(max_length=64, blank=True)
 
+    # Checkers in several regions (checker/regions.py): who may make the pending confirming check
+    # (only this region, or none of these, written ",a,b,"), and the regions of the partial
+    # outage now open (same form; empty: none).
+    confirm_only_region = models.CharField(max_length=32, blank=True)
+    confirm_not_regions = models.CharField(max_length=400, blank=True)
+    partial_regions = models.CharField(max_length=400, blank=True)
+
     class Meta:
         indexes = [models.Index(fields=["due_at"], name="runtime_due")]
 
@@ -160,6 +167,23 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checked_at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else self.error_class}"
+
+
+class CheckerHeartbeat(models.Model):
+    """A checker process, as last seen: which regions are alive (checker/regions.py).
+
+    Written when the checker leases and renews its leases (every few seconds); a region is alive
+    while one of its checkers was seen recently."""
+
+    owner = models.CharField(max_length=64, primary_key=True)
+    region = models.CharField(max_length=32, blank=True)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["last_seen"], name="heartbeat_last_seen")]
+
+    def __str__(self) -> str:
+        return f"checker {self.owner} ({self.region or 'default region'})"
 
 
 class NoDataGap(models.Model):

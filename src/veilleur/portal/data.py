@@ -144,6 +144,7 @@ def incident_history(site: Site, now: datetime) -> list[IncidentStory]:
     since = now - timedelta(days=HISTORY_DAYS)
     rows = list(
         Incident.objects.filter(monitor__site=site, first_failed_at__gte=since)
+        .exclude(kind=Incident.Kind.PARTIAL)  # the agency's information (checkers in several regions)
         .order_by("-first_failed_at", "-id")
         .prefetch_related("updates")
     )

@@ -33,6 +33,7 @@ from veilleur.domain.accounting import (
 )
 from veilleur.domain.deliverables import DeliverableLine, MonthFacts, deliverables_of_the_month
 from veilleur.domain.plans import CreditStep, credit_due_percent
+from veilleur.domain.regional import RegionSummary
 from veilleur.domain.rollups import HourRollup, combine_all
 from veilleur.domain.sla import SlaOutcome
 from veilleur.history import read
@@ -47,6 +48,7 @@ from veilleur.history.accounting import (
 )
 from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import Monitor
+from veilleur.monitoring.regional import region_summaries
 from veilleur.portal.models import able_to_sign_in_during
 from veilleur.reports.performance import SitePerformance, lab_runs_by_site, site_performance
 from veilleur.statuspages.models import StatusPage
@@ -180,6 +182,8 @@ class SiteReport:
     software_changes: tuple[ChangeRow, ...] = ()
     # Performance monitoring: where the time goes and lab page metrics; None when the plan has none.
     performance: SitePerformance | None = None
+    # Checkers in several regions: each region's figures over the month (empty: one region checked).
+    regions: tuple[RegionSummary, ...] = ()
 
     @property
     def downtime_shown(self) -> timedelta:
@@ -335,6 +339,7 @@ def monthly_report(client: Client, year: int, month: int, now: datetime) -> Mont
                 performance=site_performance(combine_all(site_rollups), lab_runs[site.pk])
                 if plan.performance_monitoring
                 else None,
+                regions=tuple(region_summaries([m.pk for m in site_monitors], period.start, period.end)),
             )
         )
     combined = combine_sites(site_accounts)

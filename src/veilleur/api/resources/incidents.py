@@ -61,7 +61,10 @@ class IncidentOut(Schema):
     monitor_id: int
     site_id: int
     client_id: int
-    kind: Literal["down", "degraded"]
+    kind: Literal["down", "degraded", "partial"] = Field(
+        description="down: an outage; degraded: slow but up; partial: checkers of some regions failed "
+        "while most succeeded (GET /monitors/{id}/regions names them; each proof entry says its region)."
+    )
     open: bool = Field(description="Not resolved yet (resolved_at is null).")
     ongoing: bool = Field(description="Not recovered yet: duration_seconds runs to now.")
     first_failed_at: datetime
@@ -78,7 +81,8 @@ class IncidentOut(Schema):
     resolved_at: datetime | None = Field(description=TIMESTAMP_HELP)
     duration_seconds: float = Field(description="From first_failed_at to recovered_at, or to now if ongoing.")
     downtime_seconds: float = Field(
-        description="duration_seconds for an outage; 0 for a slowdown (slow is never downtime)."
+        description="duration_seconds for an outage; 0 for a slowdown or a partial outage (neither is "
+        "ever downtime)."
     )
     cause: CauseOut
     sla: SlaOut
@@ -92,8 +96,10 @@ class IncidentQuery(PageQuery):
     site_id: QueryId | None = None
     client_id: QueryId | None = None
     open: bool | None = Field(None, description="true: unresolved incidents only; false: resolved only.")
-    kind: Literal["down", "degraded"] | None = Field(
-        None, description="down: outages only; degraded: slowdowns (degraded performance) only."
+    kind: Literal["down", "degraded", "partial"] | None = Field(
+        None,
+        description="down: outages only; degraded: slowdowns (degraded performance) only; partial: "
+        "partial outages (some regions fail, most succeed) only.",
     )
     start: Instant | None = Field(None, description=RANGE_HELP)
     end: Instant | None = Field(None, description=RANGE_HELP)

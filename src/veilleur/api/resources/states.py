@@ -22,11 +22,12 @@ from veilleur.monitoring.models import Monitor, MonitorRuntime
 
 router = Router(tags=["monitoring"])
 
-Status = Literal["up", "degraded", "down", "paused", "unknown"]
+Status = Literal["up", "degraded", "partial", "down", "paused", "unknown"]
 
 STATUS_HELP = (
     "paused: the monitor is paused; unknown: never checked; down: an outage incident is open; "
-    "degraded: a slow-response incident is open (slow is never downtime); up: otherwise."
+    "partial: a partial outage is open (checkers in some regions fail while most succeed; never "
+    "downtime); degraded: a slow-response incident is open (slow is never downtime); up: otherwise."
 )
 
 
@@ -62,8 +63,13 @@ class StateQuery(PageQuery):
 
 
 def _open_incidents() -> QuerySet[Incident]:
-    # An outage outranks a slowdown: a monitor slow and then down is down.
-    down_first = Case(When(kind=Incident.Kind.DOWN, then=Value(0)), default=Value(1))
+    # An outage outranks a partial outage, which outranks a slowdown: a monitor slow and then
+    # down is down.
+    down_first = Case(
+        When(kind=Incident.Kind.DOWN, then=Value(0)),
+        When(kind=Incident.Kind.PARTIAL, then=Value(1)),
+        default=Value(2),
+    )
     still_open = Incident.objects.filter(monitor=OuterRef("pk"), resolved_at__isnull=True)
     return still_open.order_by(down_first, "pk")
 
@@ -93,7 +99,9 @@ def status_of(monitor: Monitor, runtime: MonitorRuntime | None) -> Status:
     kind = getattr(monitor, "open_incident_kind", None)
     if kind is None:
         return "up"
-    return "degraded" if kind == Incident.Kind.DEGRADED else "down"
+    if kind == Incident.Kind.DEGRADED:
+        return "degraded"
+    return "partial" if kind == Incident.Kind.PARTIAL else "down"
 
 
 def state_of(monitor: Monitor) -> dict[str, Any]:
