@@ -294,6 +294,26 @@ VEILLEUR_CHROMIUM_PATH = os.environ.get("VEILLEUR_CHROMIUM_PATH") or "/usr/bin/c
 VEILLEUR_CHECKER_CONCURRENCY = _env_int("VEILLEUR_CHECKER_CONCURRENCY", 400)
 VEILLEUR_CHECKER_PER_HOST = _env_int("VEILLEUR_CHECKER_PER_HOST", 4)
 VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)
+
+
+def _canary_urls(raw: str) -> tuple[str, ...]:
+    """The checker's canaries (checker/selfhealth.py): comma-separated http(s) URLs."""
+    from veilleur.domain.validators import check_http_url
+
+    urls = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            urls.append(check_http_url(item))
+        except ValueError as exc:
+            raise SystemExit(f"VEILLEUR_CANARY_URLS: {exc}") from None
+    return tuple(dict.fromkeys(urls))
+
+
+# Sites that answer whenever the checker's network works; when they all fail with the monitors,
+# the checker is cut off and stores no verdict (docs/operations.md, "Checker self-health").
+VEILLEUR_CANARY_URLS = _canary_urls(os.environ.get("VEILLEUR_CANARY_URLS", ""))
 VEILLEUR_RAW_RETENTION_DAYS = _env_int("VEILLEUR_RAW_RETENTION_DAYS", 14)
 if VEILLEUR_RAW_RETENTION_DAYS < 1:
     raise SystemExit(f"VEILLEUR_RAW_RETENTION_DAYS must be at least 1, got {VEILLEUR_RAW_RETENTION_DAYS}")
