@@ -57,7 +57,7 @@ def _status_host(raw: str, base_url: str) -> str:
         raise SystemExit(f"VEILLEUR_STATUS_HOST: {exc}") from None
 
 
-def _dns_server(raw: str) -> tuple[str, int] | None:
+def _dns_server(raw: str, name: str = "VEILLEUR_DNS_SERVER") -> tuple[str, int] | None:
     """``address:port``, ``[v6 address]:port`` or a bare address (port 53); empty: None."""
     raw = raw.strip()
     if not raw:
@@ -72,10 +72,10 @@ def _dns_server(raw: str) -> tuple[str, int] | None:
         ipaddress.ip_address(address)
     except ValueError:
         raise SystemExit(
-            f"VEILLEUR_DNS_SERVER must be an IP address with an optional port, e.g. 127.0.0.1:53, got {raw!r}"
+            f"{name} must be an IP address with an optional port, e.g. 127.0.0.1:53, got {raw!r}"
         ) from None
     if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise SystemExit(f"VEILLEUR_DNS_SERVER: invalid port {port!r} (1-65535)")
+        raise SystemExit(f"{name}: invalid port {port!r} (1-65535)")
     return address, int(port)
 
 
@@ -346,6 +346,10 @@ VEILLEUR_METRICS_TOKEN = os.environ.get("VEILLEUR_METRICS_TOKEN", "").strip()
 VEILLEUR_STATUS_HOST = _status_host(os.environ.get("VEILLEUR_STATUS_HOST", ""), VEILLEUR_BASE_URL)
 # The DNS server custom domains are checked against, as (address, port); None: the system's resolver.
 VEILLEUR_DNS_SERVER = _dns_server(os.environ.get("VEILLEUR_DNS_SERVER", ""))
+# The DNS server the checker's probes resolve monitored host names with; None: the system's.
+VEILLEUR_CHECKER_DNS_SERVER = _dns_server(
+    os.environ.get("VEILLEUR_CHECKER_DNS_SERVER", ""), "VEILLEUR_CHECKER_DNS_SERVER"
+)
 
 # Brute force (docs/security.md): failed sign-ins are counted per account and per client address
 # in the database, which every web process shares; the client address is read behind these proxies.

@@ -15,6 +15,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import dns.message
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
 import pytest
 from aiohttp import web
 from django.db import connection
@@ -30,6 +34,7 @@ from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import CheckerOutage, CheckResult, Monitor, NoDataGap
 from veilleur.notifications.delivery import deliver_outbox
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.probes.dns_server import ServerResolver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ON_CALL = "astreinte@atelier.example"
@@ -127,14 +132,16 @@ Step = tuple[Callable[[], object], Callable[[], bool]]
 class Run:
     """A real checker on this thread's event loop, with steps run between its checks."""
 
-    def __init__(self, canary_url: str) -> None:
+    def __init__(self, canary_url: str, prober: HttpProber | None = None) -> None:
         settings = CheckerSettings(
             region="test",
             confirm_delay=timedelta(milliseconds=200),
             idle_sleep=0.05,
-            self_health=SelfHealthSettings(canary_urls=(canary_url,), recheck_seconds=0.5),
+            self_health=SelfHealthSettings(
+                canary_urls=(canary_url,) if canary_url else (), recheck_seconds=0.5
+            ),
         )
-        self.checker = Checker(HttpProber(allow_private=True), settings)
+        self.checker = Checker(prober or HttpProber(allow_private=True), settings)
 
     def through(
         self, steps: list[tuple[Callable[[], object], Callable[[], bool]]], timeout: float = 40
@@ -266,3 +273,90 @@ def test_sites_that_really_go_down_while_the_canary_answers_open_incidents(
     assert not CheckerOutage.objects.exists()
     assert set(Incident.objects.values_list("cause_error_class", flat=True)) == {"refused"}
     assert not OutboxMessage.objects.filter(kind__startswith="checker_").exists()
+
+
+class Resolver:
+    """A DNS server on 127.0.0.1 (UDP) that answers 127.0.0.1 for every name under ``.test``,
+    until ``answering`` is turned off: then it reads the questions and answers nothing, as a
+    resolver that is gone does."""
+
+    def __init__(self) -> None:
+        self.answering = True
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.settimeout(0.1)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def server(self) -> tuple[str, int]:
+        return "127.0.0.1", int(self._socket.getsockname()[1])
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                wire, peer = self._socket.recvfrom(4096)
+            except (TimeoutError, OSError):
+                continue
+            if not self.answering:
+                continue
+            query = dns.message.from_wire(wire)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            if question.rdtype == dns.rdatatype.A and question.name.to_text().endswith(".test."):
+                response.answer.append(
+                    dns.rrset.from_text(question.name, 60, dns.rdataclass.IN, dns.rdatatype.A, "127.0.0.1")
+                )
+            self._socket.sendto(response.to_wire(), peer)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+
+@pytest.fixture
+def resolver() -> Iterator[Resolver]:
+    server = Resolver()
+    yield server
+    server.stop()
+
+
+def test_without_canaries_a_resolver_that_stops_answering_is_the_checkers_outage(
+    sites: Server, resolver: Resolver, agency: Agency, make_monitor: Callable[..., Monitor]
+) -> None:
+    """The checker's resolver (``VEILLEUR_CHECKER_DNS_SERVER``) goes silent: every host name
+    fails to resolve at once, which no client's outage looks like. No incident, an outage of
+    ours; when the resolver answers again, the monitors that failed answer and checks resume."""
+    agency.language = "fr"
+    agency.save()
+    OnCallAddress.objects.create(agency=agency, email=ON_CALL)
+    monitors = [make_monitor(url=f"http://shop-{n}.test:{sites.port}/", interval_seconds=1) for n in range(4)]
+    run = Run("", HttpProber(allow_private=True, resolver=ServerResolver(resolver.server, lifetime=1.0)))
+
+    def every_monitor_checked() -> bool:
+        return all(CheckResult.objects.filter(monitor=m, ok=True).exists() for m in monitors)
+
+    def silence() -> None:
+        resolver.answering = False
+
+    def answer_again() -> None:
+        resolver.answering = True
+
+    def outage_recorded() -> bool:
+        return CheckerOutage.objects.exists()
+
+    def outage_over() -> bool:
+        return CheckerOutage.objects.filter(ended_at__isnull=False).exists()
+
+    run.through(
+        [(lambda: None, every_monitor_checked), (silence, outage_recorded), (answer_again, outage_over)]
+    )
+
+    assert not Incident.objects.exists()
+    outage = CheckerOutage.objects.get()
+    assert outage.reason == "dns"
+    assert not CheckResult.objects.filter(ok=False, checked_at__gte=outage.started_at).exists()
+    kinds = sorted(OutboxMessage.objects.values_list("kind", "language"))
+    assert kinds == [("checker_impaired", "fr"), ("checker_recovered", "fr")]

@@ -4,28 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0004_served_certificate'),
+        ("monitoring", "0004_served_certificate"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckerOutage',
+            name="CheckerOutage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner', models.CharField(help_text='The checker (host:pid) that was cut off.', max_length=100)),
-                ('region', models.CharField(blank=True, max_length=32)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, help_text='Empty while the outage lasts.', null=True)),
-                ('reason', models.CharField(max_length=300)),
-                ('monitors_affected', models.PositiveIntegerField(default=0, help_text='Monitors whose checks this checker withheld or gave back to others.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.CharField(help_text="The checker (host:pid) that was cut off.", max_length=100),
+                ),
+                ("region", models.CharField(blank=True, max_length=32)),
+                ("started_at", models.DateTimeField()),
+                (
+                    "ended_at",
+                    models.DateTimeField(blank=True, help_text="Empty while the outage lasts.", null=True),
+                ),
+                ("reason", models.CharField(max_length=300)),
+                (
+                    "monitors_affected",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Monitors whose checks this checker withheld or gave back to others.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'checker outage',
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['ended_at'], name='checker_outage_open')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='checker_outage_ends_after_start')],
+                "verbose_name": "checker outage",
+                "ordering": ["-started_at"],
+                "indexes": [models.Index(fields=["ended_at"], name="checker_outage_open")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ended_at__isnull", True),
+                            ("ended_at__gte", models.F("started_at")),
+                            _connector="OR",
+                        ),
+                        name="checker_outage_ends_after_start",
+                    )
+                ],
             },
         ),
     ]

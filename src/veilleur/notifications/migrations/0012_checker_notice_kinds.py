@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0011_report_mechanics'),
+        ("notifications", "0011_report_mechanics"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='kind',
-            field=models.CharField(choices=[('incident_confirmed', 'Incident confirmed'), ('incident_recovered', 'Incident recovered'), ('sla_warning', 'Response due soon'), ('sla_breach', 'Response overdue'), ('performance_degraded', 'Performance degraded'), ('performance_restored', 'Performance back to normal'), ('monthly_report', 'Monthly report'), ('quarterly_review', 'Quarterly review'), ('report_ready', 'Report ready to review'), ('subscription_confirm', 'Subscription confirmation'), ('status_incident_opened', 'Status page: incident opened'), ('status_incident_updated', 'Status page: incident update'), ('status_incident_resolved', 'Status page: incident resolved'), ('staff_invitation', 'Staff invitation'), ('certificate_expiry', 'Certificate expires soon'), ('certificate_finding', 'Certificate problem found'), ('certificate_changed', 'Certificate changed'), ('domain_expiry', 'Domain registration expires soon'), ('checker_impaired', 'Checker cut off'), ('checker_recovered', 'Checker back')], max_length=32),
+            model_name="outboxmessage",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("incident_confirmed", "Incident confirmed"),
+                    ("incident_recovered", "Incident recovered"),
+                    ("sla_warning", "Response due soon"),
+                    ("sla_breach", "Response overdue"),
+                    ("performance_degraded", "Performance degraded"),
+                    ("performance_restored", "Performance back to normal"),
+                    ("monthly_report", "Monthly report"),
+                    ("quarterly_review", "Quarterly review"),
+                    ("report_ready", "Report ready to review"),
+                    ("subscription_confirm", "Subscription confirmation"),
+                    ("status_incident_opened", "Status page: incident opened"),
+                    ("status_incident_updated", "Status page: incident update"),
+                    ("status_incident_resolved", "Status page: incident resolved"),
+                    ("staff_invitation", "Staff invitation"),
+                    ("certificate_expiry", "Certificate expires soon"),
+                    ("certificate_finding", "Certificate problem found"),
+                    ("certificate_changed", "Certificate changed"),
+                    ("domain_expiry", "Domain registration expires soon"),
+                    ("checker_impaired", "Checker cut off"),
+                    ("checker_recovered", "Checker back"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
