@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 from django.db import connection
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from tests.notifications.mailsink import MailSink
 from veilleur.accounts.models import Agency
@@ -183,6 +184,8 @@ def test_a_checker_cut_off_opens_no_incident_records_its_outage_and_tells_the_ag
     monitors = _monitors(make_monitor, sites, agency, 4)
     run = Run(canary.url("canary"))
     cut_at: list[datetime] = []
+    withheld_before = REGISTRY.get_sample_value("veilleur_checker_verdicts_withheld_total") or 0.0
+    impaired_seen: list[float] = []
 
     def every_monitor_checked_twice() -> bool:
         return all(CheckResult.objects.filter(monitor=m, ok=True).count() >= 2 for m in monitors)
@@ -196,6 +199,7 @@ def test_a_checker_cut_off_opens_no_incident_records_its_outage_and_tells_the_ag
         return CheckerOutage.objects.exists()
 
     def a_few_more_seconds() -> bool:
+        impaired_seen.append(REGISTRY.get_sample_value("veilleur_checker_impaired") or 0.0)
         return datetime.now(UTC) > cut_at[0] + timedelta(seconds=4)
 
     def outage_over() -> bool:
@@ -224,6 +228,9 @@ def test_a_checker_cut_off_opens_no_incident_records_its_outage_and_tells_the_ag
     )
 
     assert not Incident.objects.exists()
+    assert impaired_seen and set(impaired_seen) == {1.0}  # /metrics said so while it lasted
+    assert REGISTRY.get_sample_value("veilleur_checker_impaired") == 0.0
+    assert (REGISTRY.get_sample_value("veilleur_checker_verdicts_withheld_total") or 0.0) > withheld_before
     outage = CheckerOutage.objects.get()
     assert outage.ended_at is not None
     assert outage.owner == run.checker.settings.owner and outage.region == "test"
