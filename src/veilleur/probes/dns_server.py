@@ -45,6 +45,8 @@ class ServerResolver(AbstractResolver):
                 continue
             except dns.exception.Timeout:
                 # A server that stops answering: nothing more to ask it for this name now.
+                if found:
+                    return found
                 raise socket.gaierror(socket.EAI_AGAIN, f"the DNS server did not answer for {host}") from None
             except dns.exception.DNSException as exc:
                 raise socket.gaierror(socket.EAI_FAIL, f"{host}: {exc}") from None
