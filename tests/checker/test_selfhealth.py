@@ -15,16 +15,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import dns.message
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
 import pytest
 from aiohttp import web
 from django.db import connection
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from tests.checker.loopback_dns import Resolver
 from tests.notifications.mailsink import MailSink
 from veilleur.accounts.models import Agency
 from veilleur.checker.outage_notices import close_dead_local_outages
@@ -35,6 +32,7 @@ from veilleur.incidents.models import Incident
 from veilleur.monitoring.models import CheckerOutage, CheckResult, Monitor, NoDataGap
 from veilleur.notifications.delivery import deliver_outbox
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.notifications.rendering import render_message
 from veilleur.probes.dns_server import ServerResolver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,13 +131,13 @@ Step = tuple[Callable[[], object], Callable[[], bool]]
 class Run:
     """A real checker on this thread's event loop, with steps run between its checks."""
 
-    def __init__(self, canary_url: str, prober: HttpProber | None = None) -> None:
+    def __init__(self, canary_url: str, prober: HttpProber | None = None, **health: Any) -> None:
         settings = CheckerSettings(
             region="test",
             confirm_delay=timedelta(milliseconds=200),
             idle_sleep=0.05,
             self_health=SelfHealthSettings(
-                canary_urls=(canary_url,) if canary_url else (), recheck_seconds=0.5
+                canary_urls=(canary_url,) if canary_url else (), **{"recheck_seconds": 0.5, **health}
             ),
         )
         self.checker = Checker(prober or HttpProber(allow_private=True), settings)
@@ -282,47 +280,6 @@ def test_sites_that_really_go_down_while_the_canary_answers_open_incidents(
     assert not OutboxMessage.objects.filter(kind__startswith="checker_").exists()
 
 
-class Resolver:
-    """A DNS server on 127.0.0.1 (UDP) that answers 127.0.0.1 for every name under ``.test``,
-    until ``answering`` is turned off: then it reads the questions and answers nothing, as a
-    resolver that is gone does."""
-
-    def __init__(self) -> None:
-        self.answering = True
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.settimeout(0.1)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def server(self) -> tuple[str, int]:
-        return "127.0.0.1", int(self._socket.getsockname()[1])
-
-    def _serve(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                wire, peer = self._socket.recvfrom(4096)
-            except (TimeoutError, OSError):
-                continue
-            if not self.answering:
-                continue
-            query = dns.message.from_wire(wire)
-            response = dns.message.make_response(query)
-            question = query.question[0]
-            if question.rdtype == dns.rdatatype.A and question.name.to_text().endswith(".test."):
-                response.answer.append(
-                    dns.rrset.from_text(question.name, 60, dns.rdataclass.IN, dns.rdatatype.A, "127.0.0.1")
-                )
-            self._socket.sendto(response.to_wire(), peer)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
-        self._socket.close()
-
-
 @pytest.fixture
 def resolver() -> Iterator[Resolver]:
     server = Resolver()
@@ -365,5 +322,36 @@ def test_without_canaries_a_resolver_that_stops_answering_is_the_checkers_outage
     outage = CheckerOutage.objects.get()
     assert outage.reason == "dns"
     assert not CheckResult.objects.filter(ok=False, checked_at__gte=outage.started_at).exists()
-    kinds = sorted(OutboxMessage.objects.values_list("kind", "language"))
-    assert kinds == [("checker_impaired", "fr"), ("checker_recovered", "fr")]
+    rows = list(OutboxMessage.objects.order_by("kind"))
+    assert [(row.kind, row.language) for row in rows] == [
+        ("checker_impaired", "fr"),
+        ("checker_recovered", "fr"),
+    ]
+    impaired, recovered = (render_message(row) for row in rows)
+    assert impaired.subject.endswith(f"Le vérificateur {outage.owner} ne peut plus joindre Internet")
+    assert "aucun nom d’hôte ne se résolvait plus" in impaired.text
+    assert recovered.subject.endswith(f"Le vérificateur {outage.owner} joint de nouveau Internet")
+
+
+def test_without_canaries_one_domain_that_stops_resolving_is_the_sites_outage(
+    sites: Server, resolver: Resolver, agency: Agency, make_monitor: Callable[..., Monitor]
+) -> None:
+    """A client's domain lapses: its name alone stops resolving. Nothing else answering since
+    (this checker checks only that site), the failure waits for its verdict, then is stored all
+    the same: a false alarm is better than a hidden outage. The incident opens."""
+    monitor = make_monitor(url=f"http://lapsed.test:{sites.port}/", interval_seconds=1)
+    prober = HttpProber(allow_private=True, resolver=ServerResolver(resolver.server, lifetime=1.0))
+    run = Run("", prober, hold_seconds=1.0)
+
+    def checked() -> bool:
+        return CheckResult.objects.filter(monitor=monitor, ok=True).exists()
+
+    def lapse() -> None:
+        resolver.missing.add("lapsed.test")
+
+    def incident_opened() -> bool:
+        return Incident.objects.filter(monitor=monitor).exists()
+
+    run.through([(lambda: None, checked), (lapse, incident_opened)])
+    assert Incident.objects.get(monitor=monitor).cause_error_class == "dns"
+    assert not CheckerOutage.objects.exists()
