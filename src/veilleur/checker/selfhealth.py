@@ -212,6 +212,9 @@ class SelfHealth:
                     await self._recovery_round()
             elif self._held:
                 await self._decide(loop)
+                # Each decision reads the recent sightings: in a large outage, when every probe
+                # wakes this loop, decide at most ten times a second.
+                await asyncio.sleep(0.1)
 
     async def _decide(self, loop: asyncio.AbstractEventLoop) -> None:
         now = loop.time()
