@@ -9,7 +9,10 @@ SMTP server.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -355,3 +358,50 @@ def test_without_canaries_one_domain_that_stops_resolving_is_the_sites_outage(
     run.through([(lambda: None, checked), (lapse, incident_opened)])
     assert Incident.objects.get(monitor=monitor).cause_error_class == "dns"
     assert not CheckerOutage.objects.exists()
+
+
+def test_a_checker_stopped_while_cut_off_ends_its_outage_and_says_it_stopped(
+    sites: Server,
+    canary: Server,
+    sink: MailSink,
+    agency: Agency,
+    make_monitor: Callable[..., Monitor],
+) -> None:
+    monitors = _monitors(make_monitor, sites, agency, 3)
+    run = Run(canary.url("canary"))
+
+    def checked() -> bool:
+        return all(CheckResult.objects.filter(monitor=m, ok=True).exists() for m in monitors)
+
+    def cut_off() -> None:
+        sites.cut()
+        canary.cut()
+
+    def outage_recorded() -> bool:
+        return CheckerOutage.objects.exists()
+
+    run.through([(lambda: None, checked), (cut_off, outage_recorded)])  # then the checker stops
+
+    outage = CheckerOutage.objects.get()
+    assert outage.ended_at is not None and outage.stopped
+    assert not Incident.objects.exists()
+    assert all(NoDataGap.objects.filter(monitor=m, ended_at=outage.ended_at).exists() for m in monitors)
+    deliver_outbox(timezone.now())
+    subjects = sorted(item.subject for item in sink.wait_for(2))
+    assert any(s.endswith(f"The checker {outage.owner} stopped while cut off") for s in subjects), subjects
+
+
+def test_the_outage_of_a_checker_killed_while_cut_off_is_ended_by_the_next_on_its_host() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    started = timezone.now() - timedelta(minutes=3)
+    dead = CheckerOutage.objects.create(owner=f"{host}:{gone.pid}", started_at=started, reason="dns")
+    alive = CheckerOutage.objects.create(owner=f"{host}:{os.getpid()}", started_at=started, reason="dns")
+    elsewhere = CheckerOutage.objects.create(
+        owner=f"other-{host}:{gone.pid}", started_at=started, reason="dns"
+    )
+    assert close_dead_local_outages(host, timezone.now()) == 1
+    dead.refresh_from_db()
+    assert dead.ended_at is not None and dead.stopped
+    assert CheckerOutage.objects.filter(pk__in=[alive.pk, elsewhere.pk], ended_at__isnull=True).count() == 2

@@ -56,7 +56,7 @@ def open_outage(owner: str, region: str, started_at: datetime, reason: str, moni
     return outage.pk
 
 
-def close_outage(outage_id: int, ended_at: datetime, monitor_ids: list[int]) -> int:
+def close_outage(outage_id: int, ended_at: datetime, monitor_ids: list[int], stopped: bool = False) -> int:
     """End the outage: each monitor it affected that nobody checked since it began gets a no-data
     gap from its last check to now; the agencies told of the outage are told of its end. The
     number of gaps recorded (none when the outage was closed already)."""
@@ -66,7 +66,8 @@ def close_outage(outage_id: int, ended_at: datetime, monitor_ids: list[int]) -> 
             return 0
         ended = outage.ended_at = max(ended_at, outage.started_at)
         outage.monitors_affected = max(outage.monitors_affected, len(monitor_ids))
-        outage.save(update_fields=["ended_at", "monitors_affected"])
+        outage.stopped = stopped
+        outage.save(update_fields=["ended_at", "monitors_affected", "stopped"])
         unchecked = MonitorRuntime.objects.filter(
             pk__in=monitor_ids, last_checked_at__lt=outage.started_at
         ).values_list("monitor_id", "last_checked_at")
@@ -91,7 +92,7 @@ def close_dead_local_outages(hostname: str, now: datetime) -> int:
     closed = 0
     for outage in CheckerOutage.objects.filter(ended_at__isnull=True, owner__startswith=f"{hostname}:"):
         if not _process_alive(outage.owner.rpartition(":")[2]):
-            close_outage(outage.pk, now, [])
+            close_outage(outage.pk, now, [], stopped=True)
             closed += 1
     return closed
 
@@ -155,7 +156,19 @@ def render_checker_notice(row: OutboxMessage) -> RenderedMessage:
             (_("Checker"), outage.owner + (f" ({outage.region})" if outage.region else "")),
             (_("Cut off since"), format_instant(outage.started_at)),
         ]
-        if row.kind == RECOVERED and outage.ended_at is not None:
+        if row.kind == RECOVERED and outage.ended_at is not None and outage.stopped:
+            subject = _("[%(agency)s] The checker %(checker)s stopped while cut off") % names
+            heading = _("The cut-off checker has stopped")
+            intro = _(
+                "The checker stopped before it could reach the Internet again. Its monitors are "
+                "left to the other checkers, or to the next one started. The time nobody checked "
+                "the sites is shown as a gap without data in the figures, never as downtime."
+            )
+            facts += [
+                (_("Stopped at"), format_instant(outage.ended_at)),
+                (_("Duration"), format_span(outage.started_at, outage.ended_at)),
+            ]
+        elif row.kind == RECOVERED and outage.ended_at is not None:
             subject = _("[%(agency)s] The checker %(checker)s reaches the Internet again") % names
             heading = _("Checks are back to normal")
             intro = _(

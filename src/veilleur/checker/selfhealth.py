@@ -108,7 +108,7 @@ class SelfHealth:
         self._round_began = -1e9  # loop time
         self._kick = asyncio.Event()
         self._must_open = False  # the outage row is still to be written (database away)
-        self._must_close: tuple[datetime, set[int]] | None = None
+        self._must_close: tuple[datetime, set[int], bool] | None = None
         self._reason_text = ""
 
     @property
@@ -298,11 +298,16 @@ class SelfHealth:
         if not self.impaired and since is not None:
             await self._recovered(since)
 
-    async def _recovered(self, since: datetime) -> None:
+    async def _recovered(self, since: datetime, stopped: bool = False) -> None:
         CHECKER_IMPAIRED.set(0)
         ended = self.checker.clock()
-        log.warning("this checker reaches the Internet again: its outage lasted since %s", since.isoformat())
-        self._must_close = (ended, set(self._affected))
+        if stopped:
+            log.warning("this checker stops while cut off from the Internet (since %s)", since.isoformat())
+        else:
+            log.warning(
+                "this checker reaches the Internet again, after an outage since %s", since.isoformat()
+            )
+        self._must_close = (ended, set(self._affected), stopped)
         self._affected.clear()
         self._failed_specs.clear()
         await self._write_outage()
@@ -322,9 +327,9 @@ class SelfHealth:
                 )
                 self._must_open = False
             if self._must_close is not None and not self._must_open:
-                ended, affected = self._must_close
+                ended, affected, stopped = self._must_close
                 if self.outage_id is not None:
-                    await on_db(close_outage, self.outage_id, ended, sorted(affected))
+                    await on_db(close_outage, self.outage_id, ended, sorted(affected), stopped)
                 self._must_close = None
                 self.outage_id = None
         except (OperationalError, InterfaceError) as exc:
@@ -339,8 +344,8 @@ class SelfHealth:
             with contextlib.suppress(OperationalError, InterfaceError):
                 await self.checker._on_db(release, self.checker.settings.owner, held)
         if self.impaired and self.health.since is not None:
-            self.health = Health()
-            await self._recovered(self.checker.clock())
+            since, self.health = self.health.since, Health()
+            await self._recovered(since, stopped=True)
         elif self._must_open or self._must_close is not None:
             await self._write_outage()
         CHECKER_IMPAIRED.set(0)

@@ -244,6 +244,11 @@ class CheckerOutage(models.Model):
     monitors_affected = models.PositiveIntegerField(
         default=0, help_text="Monitors whose checks this checker withheld or gave back to others."
     )
+    stopped = models.BooleanField(
+        default=False,
+        help_text="Ended because the checker stopped (or was found dead), not because it could reach "
+        "the Internet again.",
+    )
 
     class Meta:
         ordering = ["-started_at"]
