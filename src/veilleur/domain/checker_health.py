@@ -86,7 +86,10 @@ def judge(sightings: Iterable[Sighting], since: datetime, canaries: Sequence[str
     """
     canaries_failed: set[str] = set()
     dns_hosts: set[str] = set()
-    latest: dict[str, tuple[datetime, bool]] = {}  # monitor URL → (start, failed on DNS)
+    # Monitor URL → start and whether it failed on DNS, of its latest sighting. Two dicts rather
+    # than one of tuples: no allocation per sighting, so a large window wakes no garbage collection.
+    latest_at: dict[str, datetime] = {}
+    latest_dns: dict[str, bool] = {}
     for sighting in sightings:
         if sighting.started_at < since:
             continue
@@ -98,13 +101,16 @@ def judge(sightings: Iterable[Sighting], since: datetime, canaries: Sequence[str
         is_dns = sighting.error_class == DNS_ERROR_CLASS
         if is_dns:
             dns_hosts.add(sighting.host)
-        seen = latest.get(sighting.subject)
-        if seen is None or sighting.started_at >= seen[0]:
-            latest[sighting.subject] = (sighting.started_at, is_dns)
+        seen = latest_at.get(sighting.subject)
+        if seen is None or sighting.started_at >= seen:
+            latest_at[sighting.subject] = sighting.started_at
+            latest_dns[sighting.subject] = is_dns
     if canaries:
         return Finding.CUT_OFF if canaries_failed.issuperset(canaries) else Finding.UNDECIDED
-    dns_monitors = sum(1 for _, is_dns in latest.values() if is_dns)
-    if len(dns_hosts) >= rules.min_hosts and dns_monitors * 100 >= rules.failing_share_percent * len(latest):
+    dns_monitors = sum(latest_dns.values())
+    if len(dns_hosts) >= rules.min_hosts and dns_monitors * 100 >= rules.failing_share_percent * len(
+        latest_dns
+    ):
         return Finding.CUT_OFF
     return Finding.UNDECIDED
 
