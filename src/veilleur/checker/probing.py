@@ -10,7 +10,6 @@ from django.conf import settings
 
 from veilleur.checker.work import CheckSpec, Observation
 from veilleur.demo.live import demo_observation
-from veilleur.probes.dns_server import ServerResolver
 from veilleur.probes.http import make_tls_context, probe
 from veilleur.probes.outcome import ProbeOutcome, ProbeRequest
 
@@ -70,7 +69,11 @@ class HttpProber:
         )
         # VEILLEUR_CHECKER_DNS_SERVER: host names resolved by that server, else by the system's.
         server = settings.VEILLEUR_CHECKER_DNS_SERVER
-        self.resolver = resolver or (ServerResolver(server) if server else None)
+        self.resolver = resolver
+        if resolver is None and server:
+            from veilleur.probes.dns_server import ServerResolver  # dnspython: loaded only when used
+
+            self.resolver = ServerResolver(server)
 
     async def __call__(self, spec: CheckSpec) -> Observation:
         if spec.demo:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 from veilleur.checker.leases import release
 from veilleur.checker.work import CheckSpec, Completed, Observation
@@ -196,7 +196,7 @@ class SelfHealth:
         """Decide held failures; while impaired, run recovery rounds. Until cancelled."""
         from veilleur.checker.outage_notices import close_dead_local_outages
 
-        with contextlib.suppress(OperationalError, InterfaceError):
+        with contextlib.suppress(DatabaseError):  # the database away, or not migrated yet: next start
             await self.checker._on_db(close_dead_local_outages, socket.gethostname(), self.checker.clock())
         loop = asyncio.get_running_loop()
         next_round = 0.0
@@ -332,7 +332,7 @@ class SelfHealth:
                     await on_db(close_outage, self.outage_id, ended, sorted(affected), stopped)
                 self._must_close = None
                 self.outage_id = None
-        except (OperationalError, InterfaceError) as exc:
+        except DatabaseError as exc:
             log.info("the checker outage will be recorded when the database answers: %s", exc)
 
     async def stopped(self) -> None:
