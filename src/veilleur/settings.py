@@ -57,7 +57,7 @@ def _status_host(raw: str, base_url: str) -> str:
         raise SystemExit(f"VEILLEUR_STATUS_HOST: {exc}") from None
 
 
-def _dns_server(raw: str) -> tuple[str, int] | None:
+def _dns_server(raw: str, name: str = "VEILLEUR_DNS_SERVER") -> tuple[str, int] | None:
     """``address:port``, ``[v6 address]:port`` or a bare address (port 53); empty: None."""
     raw = raw.strip()
     if not raw:
@@ -72,10 +72,10 @@ def _dns_server(raw: str) -> tuple[str, int] | None:
         ipaddress.ip_address(address)
     except ValueError:
         raise SystemExit(
-            f"VEILLEUR_DNS_SERVER must be an IP address with an optional port, e.g. 127.0.0.1:53, got {raw!r}"
+            f"{name} must be an IP address with an optional port, e.g. 127.0.0.1:53, got {raw!r}"
         ) from None
     if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise SystemExit(f"VEILLEUR_DNS_SERVER: invalid port {port!r} (1-65535)")
+        raise SystemExit(f"{name}: invalid port {port!r} (1-65535)")
     return address, int(port)
 
 
@@ -294,6 +294,26 @@ VEILLEUR_CHROMIUM_PATH = os.environ.get("VEILLEUR_CHROMIUM_PATH") or "/usr/bin/c
 VEILLEUR_CHECKER_CONCURRENCY = _env_int("VEILLEUR_CHECKER_CONCURRENCY", 400)
 VEILLEUR_CHECKER_PER_HOST = _env_int("VEILLEUR_CHECKER_PER_HOST", 4)
 VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)
+
+
+def _canary_urls(raw: str) -> tuple[str, ...]:
+    """The checker's canaries (checker/selfhealth.py): comma-separated http(s) URLs."""
+    from veilleur.domain.validators import check_http_url
+
+    urls = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            urls.append(check_http_url(item))
+        except ValueError as exc:
+            raise SystemExit(f"VEILLEUR_CANARY_URLS: {exc}") from None
+    return tuple(dict.fromkeys(urls))
+
+
+# Sites that answer whenever the checker's network works; when they all fail with the monitors,
+# the checker is cut off and stores no verdict (docs/operations.md, "Checker self-health").
+VEILLEUR_CANARY_URLS = _canary_urls(os.environ.get("VEILLEUR_CANARY_URLS", ""))
 VEILLEUR_RAW_RETENTION_DAYS = _env_int("VEILLEUR_RAW_RETENTION_DAYS", 14)
 if VEILLEUR_RAW_RETENTION_DAYS < 1:
     raise SystemExit(f"VEILLEUR_RAW_RETENTION_DAYS must be at least 1, got {VEILLEUR_RAW_RETENTION_DAYS}")
@@ -326,6 +346,10 @@ VEILLEUR_METRICS_TOKEN = os.environ.get("VEILLEUR_METRICS_TOKEN", "").strip()
 VEILLEUR_STATUS_HOST = _status_host(os.environ.get("VEILLEUR_STATUS_HOST", ""), VEILLEUR_BASE_URL)
 # The DNS server custom domains are checked against, as (address, port); None: the system's resolver.
 VEILLEUR_DNS_SERVER = _dns_server(os.environ.get("VEILLEUR_DNS_SERVER", ""))
+# The DNS server the checker's probes resolve monitored host names with; None: the system's.
+VEILLEUR_CHECKER_DNS_SERVER = _dns_server(
+    os.environ.get("VEILLEUR_CHECKER_DNS_SERVER", ""), "VEILLEUR_CHECKER_DNS_SERVER"
+)
 
 # Brute force (docs/security.md): failed sign-ins are counted per account and per client address
 # in the database, which every web process shares; the client address is read behind these proxies.

@@ -35,6 +35,7 @@ CHECKS = [
     "TLS trust store",
     "disk",
     "checker lateness",
+    "checker network",
 ]
 
 

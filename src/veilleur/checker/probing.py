@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from datetime import UTC, datetime
 
+from aiohttp.abc import AbstractResolver
 from django.conf import settings
 
 from veilleur.checker.work import CheckSpec, Observation
@@ -56,11 +57,23 @@ def _ms(value: float | None) -> int | None:
 class HttpProber:
     """Runs checks with one TLS context shared by every check (loading CA roots once)."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None, allow_private: bool | None = None) -> None:
+    def __init__(
+        self,
+        tls_context: ssl.SSLContext | None = None,
+        allow_private: bool | None = None,
+        resolver: AbstractResolver | None = None,
+    ) -> None:
         self.tls_context = tls_context or make_tls_context(settings.VEILLEUR_CA_FILE or None)
         self.allow_private = (
             settings.VEILLEUR_ALLOW_PRIVATE_TARGETS if allow_private is None else allow_private
         )
+        # VEILLEUR_CHECKER_DNS_SERVER: host names resolved by that server, else by the system's.
+        server = settings.VEILLEUR_CHECKER_DNS_SERVER
+        self.resolver = resolver
+        if resolver is None and server:
+            from veilleur.probes.dns_server import ServerResolver  # dnspython: loaded only when used
+
+            self.resolver = ServerResolver(server)
 
     async def __call__(self, spec: CheckSpec) -> Observation:
         if spec.demo:
@@ -74,5 +87,7 @@ class HttpProber:
             return Observation(
                 datetime.now(UTC), ok=False, error_class="other", message=f"invalid monitor: {exc}"
             )
-        outcome = await probe(request, tls_context=self.tls_context, allow_private=self.allow_private)
+        outcome = await probe(
+            request, tls_context=self.tls_context, allow_private=self.allow_private, resolver=self.resolver
+        )
         return observation_of(outcome)

@@ -28,6 +28,7 @@ from veilleur.checker.leases import ensure_runtimes, lease_due, release, release
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.replay import dropped_lines, rounds, store_round
+from veilleur.checker.selfhealth import SelfHealth, SelfHealthSettings
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
 from veilleur.domain.schedule import next_slot
 from veilleur.operations.metrics import WRITE_QUEUE_DEPTH, count_check
@@ -64,6 +65,8 @@ class CheckerSettings:
     # Results kept in memory while the database is away, stored when it is back (replay.py):
     # a few hundred bytes each, so at most some megabytes. Beyond, newer results are not kept.
     max_kept: int = 20_000
+    # Canaries and the rules that tell this checker's own outage from the sites' (selfhealth.py).
+    self_health: SelfHealthSettings = field(default_factory=SelfHealthSettings)
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -131,9 +134,11 @@ class Checker:
     def __init__(
         self, prober: Prober, settings: CheckerSettings | None = None, clock: Callable[[], datetime] = utcnow
     ) -> None:
-        self.prober = prober
         self.settings = settings or CheckerSettings()
         self.clock = clock
+        # Sees every probe, and holds back failures that may be this checker's own outage.
+        self.health = SelfHealth(self, self.settings.self_health)
+        self.prober = self.health.watch(prober)
         self.calendar = MaintenanceCalendar()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checker-db")
         self._pending: list[tuple[datetime, int, LeasedCheck]] = []
@@ -187,7 +192,8 @@ class Checker:
         await self._until_done(release_dead_local_owners, socket.gethostname())
         writer = asyncio.create_task(self._write_loop())
         renewer = asyncio.create_task(self._renew_loop())
-        for task in (writer, renewer):
+        health = asyncio.create_task(self.health.run())
+        for task in (writer, renewer, health):
             task.add_done_callback(self._on_task_end)
         try:
             await asyncio.gather(self._lease_loop(), self._dispatch_loop())
@@ -197,11 +203,13 @@ class Checker:
         finally:
             writer.cancel()
             renewer.cancel()
+            health.cancel()
             if self._kept and not await self._store_kept(force=True):
                 log.warning("%d checks made while the database was away were not stored", len(self._kept))
             unstarted = [item.monitor_id for _, _, item in self._pending]
             self._pending.clear()
             try:
+                await self.health.stopped()
                 if unstarted:
                     await self._on_db(release, self.settings.owner, unstarted)
                 await self._on_db(connections.close_all)
@@ -248,6 +256,11 @@ class Checker:
             if self._kept and not await self._store_kept(force=True):
                 await self._sleep(max(0.5, self._next_store_attempt - asyncio.get_running_loop().time()))
                 continue
+            if self.health.impaired:
+                # Cut off from the Internet: lease nothing, give back what waits (selfhealth.py).
+                await self._give_back_pending()
+                await self._sleep(self.settings.idle_sleep)
+                continue
             try:
                 if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
                     await self._on_db(ensure_runtimes, now)
@@ -268,6 +281,13 @@ class Checker:
                 # Jittered, so that checkers sharing monitors do not poll in lockstep, with one
                 # of them always just ahead of the other when leases are released.
                 await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
+
+    async def _give_back_pending(self) -> None:
+        waiting = [item.monitor_id for _, _, item in self._pending if not item.scheduled_offline]
+        if waiting:
+            self._pending = [entry for entry in self._pending if entry[2].scheduled_offline]
+            heapq.heapify(self._pending)
+            await self.health.give_back(waiting)
 
     async def _renew_loop(self) -> None:
         """Extend every lease this checker holds, until it stops (its pending and in-flight checks
@@ -354,6 +374,9 @@ class Checker:
             self._checking.difference_update(item.check.monitor_id for item in batch)
 
     async def _write_or_keep(self, batch: list[Completed]) -> None:
+        batch = await self.health.screen(batch)  # no verdict stored while this checker is cut off
+        if not batch:
+            return
         if self._kept or any(item.check.scheduled_offline for item in batch):
             # Stored after what was kept before them, through the replay, which reads the state.
             self._keep(batch)

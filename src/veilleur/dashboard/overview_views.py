@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from veilleur.accounts.models import Agency
+from veilleur.checker.outage_notices import open_outages
 from veilleur.clients.models import Client
 from veilleur.dashboard.access import staff_agency, staff_view
 from veilleur.dashboard.overview import STATE_LABELS, SiteFilter, SiteRow, page_details, site_rows
@@ -138,6 +139,8 @@ def overview_context(request: HttpRequest) -> dict[str, Any]:
         "has_clients": bool(every_row) or Client.objects.filter(agency=agency).exists(),
         "query": _query_without_page(request),
         "refresh_seconds": REFRESH_SECONDS,
+        # Our own checkers cut off from the Internet now: their sites show no data, not an outage.
+        "cut_off_checkers": open_outages(),
     }
 
 

@@ -259,3 +259,37 @@ def record_pauses(monitor_ids: list[int], paused: bool) -> None:
     PausedSpan.objects.bulk_create(
         [PausedSpan(monitor_id=pk, started_at=now) for pk in monitor_ids], ignore_conflicts=True
     )
+
+
+class CheckerOutage(models.Model):
+    """A span during which one checker could not see the Internet (its network or its DNS was
+    lost): its verdicts were withheld, so no client incident opened for an outage of ours. Not
+    owned by an agency: a checker serves every agency of the install (docs/operations.md)."""
+
+    owner = models.CharField(max_length=100, help_text="The checker (host:pid) that was cut off.")
+    region = models.CharField(max_length=32, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the outage lasts.")
+    reason = models.CharField(max_length=300)
+    monitors_affected = models.PositiveIntegerField(
+        default=0, help_text="Monitors whose checks this checker withheld or gave back to others."
+    )
+    stopped = models.BooleanField(
+        default=False,
+        help_text="Ended because the checker stopped (or was found dead), not because it could reach "
+        "the Internet again.",
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "checker outage"
+        indexes = [models.Index(fields=["ended_at"], name="checker_outage_open")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="checker_outage_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"checker {self.owner} cut off since {self.started_at:%Y-%m-%d %H:%M:%S}"

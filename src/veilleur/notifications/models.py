@@ -131,6 +131,10 @@ class OutboxMessage(AgencyOwned):
         CERTIFICATE_CHANGED = "certificate_changed", "Certificate changed"
         # To the agency: a site's domain registration expires soon (domains/notices.py).
         DOMAIN_EXPIRY = "domain_expiry", "Domain registration expires soon"
+        # To the agency: one of our checkers lost its network or DNS, and when it is back
+        # (checker/outage_notices.py).
+        CHECKER_IMPAIRED = "checker_impaired", "Checker cut off"
+        CHECKER_RECOVERED = "checker_recovered", "Checker back"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"

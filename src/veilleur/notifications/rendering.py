@@ -113,6 +113,10 @@ def render_message(row: OutboxMessage) -> RenderedMessage:
         from veilleur.domains.notices import render_domain_notice
 
         return render_domain_notice(row)
+    if row.kind in (Kind.CHECKER_IMPAIRED, Kind.CHECKER_RECOVERED):
+        from veilleur.checker.outage_notices import render_checker_notice
+
+        return render_checker_notice(row)
     incident = row.incident
     if incident is None:
         raise CannotRender("the incident of this notice no longer exists")

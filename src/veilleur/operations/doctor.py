@@ -65,6 +65,9 @@ def examine(options: DoctorOptions) -> list[Finding]:
         _guarded("checker lateness", lateness_finding)
         if database_answers
         else _not_checked("checker lateness"),
+        _guarded("checker network", checker_network_finding)
+        if database_answers
+        else _not_checked("checker network"),
     ]
     return findings
 
@@ -373,6 +376,33 @@ def lateness_finding() -> Finding:
         "checker lateness",
         f"{scheduled} monitor(s) scheduled, none overdue; checkers holding leases: {holders}",
     )
+
+
+def checker_network_finding() -> Finding:
+    """Checkers cut off from the Internet now (their open outage: checker/selfhealth.py)."""
+    from django.conf import settings
+
+    from veilleur.checker.outage_notices import open_outages
+
+    now = datetime.now(UTC)
+    canaries = len(settings.VEILLEUR_CANARY_URLS)
+    rule = (
+        f"{canaries} canary URL(s)" if canaries else "no canary: only DNS failing for every host is noticed"
+    )
+    cut_off = open_outages()
+    if cut_off:
+        which = "; ".join(
+            f"{outage.owner}{f' ({outage.region})' if outage.region else ''} "
+            f"for {_duration(now - outage.started_at)}"
+            for outage in cut_off
+        )
+        return Finding(
+            FAIL,
+            "checker network",
+            f"{len(cut_off)} checker(s) cannot reach the Internet, their verdicts withheld: {which}. "
+            "Look at their network and DNS",
+        )
+    return Finding(OK, "checker network", f"no checker cut off ({rule})")
 
 
 def _duration(span: timedelta) -> str:

@@ -43,6 +43,15 @@ WRITE_QUEUE_DEPTH = Gauge(
     "veilleur_checker_write_queue_depth",
     "Checks made and waiting for the checker's writer to store them.",
 )
+# The checker's self-health (checker/selfhealth.py): 1 while this process's checker is cut off.
+CHECKER_IMPAIRED = Gauge(
+    "veilleur_checker_impaired",
+    "1 while this process's checker cannot reach the Internet and withholds its verdicts.",
+)
+VERDICTS_WITHHELD = Counter(
+    "veilleur_checker_verdicts_withheld",
+    "Checks whose verdict was not stored because this checker was cut off.",
+)
 JOB_DURATION = Histogram(
     "veilleur_worker_job_duration_seconds",
     "How long each run of a worker job took.",
@@ -123,6 +132,18 @@ class DatabaseCollector(Collector):
         pending = GaugeMetricFamily("veilleur_outbox_pending", "Outbox rows not delivered yet.")
         pending.add_metric([], undelivered.count())
         yield pending
+
+        from veilleur.monitoring.models import CheckerOutage
+
+        cut_off = GaugeMetricFamily(
+            "veilleur_checkers_cut_off",
+            "Checkers that cannot reach the Internet now (an open checker outage), by checker.",
+            labels=["owner", "region"],
+        )
+        open_outages = CheckerOutage.objects.filter(ended_at__isnull=True)
+        for owner, region in open_outages.values_list("owner", "region"):
+            cut_off.add_metric([owner, region], 1)
+        yield cut_off
 
 
 def held_leases(now: datetime) -> dict[str, int]:
