@@ -76,8 +76,16 @@ def main() -> None:
         "--workers", type=int, default=0, help="also compact a second hour with this many workers"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (to look at it afterwards)")
+    parser.add_argument("--database-name", default=BENCH_DB, help="the bench database's name")
     parser.add_argument("--compact-worker", help=argparse.SUPPRESS)  # a worker process of step 4
+    parser.add_argument(
+        "--reads-only", action="store_true", help="steps 6 and 7 only, on a bench database kept by --keep"
+    )
     args = parser.parse_args()
+    if args.reads_only:
+        _setup(args.database_url.rsplit("/", 1)[0] + "/" + args.database_name)
+        print(json.dumps(reads_only(), indent=1, default=str), flush=True)
+        return
     if args.compact_worker:
         _setup(args.compact_worker)
         print(json.dumps(compact_as_worker()), flush=True)
@@ -85,9 +93,9 @@ def main() -> None:
     import psycopg
 
     with psycopg.connect(args.database_url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-    url = args.database_url.rsplit("/", 1)[0] + "/" + BENCH_DB
+        admin.execute(f"DROP DATABASE IF EXISTS {args.database_name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {args.database_name}")
+    url = args.database_url.rsplit("/", 1)[0] + "/" + args.database_name
     try:
         with tempfile.TemporaryDirectory() as data_dir:
             os.environ["VEILLEUR_DATA_DIR"] = data_dir
@@ -100,7 +108,7 @@ def main() -> None:
 
             connections.close_all()
             with psycopg.connect(args.database_url, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+                admin.execute(f"DROP DATABASE IF EXISTS {args.database_name} WITH (FORCE)")
 
 
 def _setup(url: str) -> None:
@@ -393,23 +401,26 @@ def compact(first: int, sample: int) -> dict[str, Any]:
     threshold = 500
     items = [jobs.PendingHour(first + n, RAW_HOUR, threshold) for n in range(sample)]
     say(f"compacting {sample} monitor-hours one per transaction")
+    cpu = CpuClock()
     began = time.perf_counter()
     for item in items:
         jobs.compact_monitor_hour(item, 0)
     one_by_one = time.perf_counter() - began
+    one_by_one_cpu = cpu.lap()
     say(f"... {one_by_one:.1f} s; now the others in batches of {jobs.BATCH}")
     jobs._delete_results = timed_delete  # type: ignore[assignment]
     try:
         seconds, report = timed(lambda: jobs.compact_finished_hours(RAW_HOUR + timedelta(hours=1, minutes=5)))
     finally:
         jobs._delete_results = original_delete  # type: ignore[assignment]
-    say(f"... {report.hours} monitor-hours in {seconds:.1f} s")
+    batched_cpu = cpu.lap()
+    say(f"... {report.hours} monitor-hours in {seconds:.1f} s, CPU {batched_cpu}")
     from django.db import connection
 
     with connection.cursor() as cursor:
         vacuum_s, _ = timed(lambda: cursor.execute("VACUUM monitoring_checkresult"))
     return {
-        "one_per_transaction": {"monitor_hours": sample, "s": one_by_one},
+        "one_per_transaction": {"monitor_hours": sample, "s": one_by_one, "cpu_s": one_by_one_cpu},
         "batched": {
             "monitor_hours": report.hours,
             "results": report.results,
@@ -417,10 +428,35 @@ def compact(first: int, sample: int) -> dict[str, Any]:
             "s": seconds,
             "delete_s": deleting["s"],
             "delete_statements": deleting["statements"],
+            "cpu_s": batched_cpu,
         },
         "vacuum_after_s": vacuum_s,
         "load": os.getloadavg(),
     }
+
+
+class CpuClock:
+    """CPU seconds used by this process and by its PostgreSQL backend (same machine) since the
+    last lap: what the work costs whatever else the machine is running."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backend = int(cursor.fetchone()[0])
+        self.last = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        fields = Path(f"/proc/{self.backend}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return time.process_time(), (int(fields[11]) + int(fields[12])) / ticks
+
+    def lap(self) -> dict[str, float]:
+        now = self._now()
+        python, database = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        return {"python": round(python, 1), "postgresql": round(database, 1)}
 
 
 def compact_as_worker() -> dict[str, Any]:
@@ -483,6 +519,17 @@ def retention() -> dict[str, Any]:
     seconds, report = timed(lambda: apply_retention(datetime(2026, 12, 1, 0, 30, tzinfo=UTC), days=1))
     say(f"retention: {report.blocks_deleted} blocks in {seconds:.1f} s")
     return {"blocks_deleted": report.blocks_deleted, "s": seconds, "load": os.getloadavg()}
+
+
+def reads_only() -> dict[str, Any]:
+    from veilleur.accounts.models import StaffUser
+    from veilleur.clients.models import Client
+
+    owner = StaffUser.objects.get(email="owner@bench.example")
+    client_id = Client.objects.get(key="client-00000").pk
+    found = {"load_before": os.getloadavg(), "retention": retention(), "reads": reads(owner, client_id)}
+    found["load_after"] = os.getloadavg()
+    return found
 
 
 def reads(owner: Any, client_id: int) -> dict[str, Any]:
