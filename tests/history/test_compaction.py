@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from veilleur.domain.resultcodec import ResultRecord, truncate_to_ms
 from veilleur.domain.rollups import unpack_day
 from veilleur.history import jobs
 from veilleur.history.jobs import compact_finished_hours
@@ -114,28 +115,35 @@ def fail_on_call(monkeypatch: pytest.MonkeyPatch, target: str, call: int, error:
     monkeypatch.setattr(jobs, target, wrapper)
 
 
+@pytest.mark.parametrize(("batch", "killed_call", "compacted_first"), [(1, 2, True), (jobs.BATCH, 1, False)])
 def test_crash_leaves_each_hour_fully_compacted_or_untouched(
-    make_monitor: MakeMonitor, add_results: AddResults, monkeypatch: pytest.MonkeyPatch
+    make_monitor: MakeMonitor,
+    add_results: AddResults,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
+    killed_call: int,
+    compacted_first: bool,
 ) -> None:
     first, second = make_monitor("home"), make_monitor("shop")
     add_results(first, DAY + timedelta(hours=8))
     add_results(second, DAY + timedelta(hours=8), seed=1)
     expected = {m.pk: read_all(m) for m in (first, second)}
-    # The second monitor-hour dies after writing its block and rollup, before deleting its rows.
-    fail_on_call(monkeypatch, "_delete_results", call=2, error=Killed())
+    # Dies after writing blocks and rollups, before deleting the rows: with one monitor-hour per
+    # transaction, the second one's; with both in one batch, the batch's.
+    fail_on_call(monkeypatch, "_delete_results", call=killed_call, error=Killed())
 
     with pytest.raises(Killed):
-        compact_finished_hours(now=DAY + timedelta(hours=12))
+        compact_finished_hours(now=DAY + timedelta(hours=12), batch=batch)
 
-    assert ResultBlock.objects.filter(monitor=first).count() == 1
-    assert not CheckResult.objects.filter(monitor=first).exists()
+    assert ResultBlock.objects.filter(monitor=first).count() == int(compacted_first)
+    assert CheckResult.objects.filter(monitor=first).count() == (0 if compacted_first else 120)
     assert not ResultBlock.objects.filter(monitor=second).exists()
     assert not RollupDay.objects.filter(monitor=second).exists()
     assert CheckResult.objects.filter(monitor=second).count() == 120
 
     monkeypatch.undo()
-    report = compact_finished_hours(now=DAY + timedelta(hours=12))
-    assert (report.hours, report.results) == (1, 120)
+    report = compact_finished_hours(now=DAY + timedelta(hours=12), batch=batch)
+    assert (report.hours, report.results) == (1 if compacted_first else 2, 120 if compacted_first else 240)
     assert {m.pk: read_all(m) for m in (first, second)} == expected
     assert [b.count for b in ResultBlock.objects.all()] == [120, 120]
 
@@ -144,9 +152,16 @@ def test_a_failing_hour_is_logged_and_the_others_go_on(
     make_monitor: MakeMonitor, add_results: AddResults, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monitors = [make_monitor(f"m{i}") for i in range(3)]
-    for i, m in enumerate(monitors):
-        add_results(m, DAY + timedelta(hours=8), seed=i)
-    fail_on_call(monkeypatch, "_store_rollup", call=2, error=RuntimeError("disk full"))
+    rows = {m.pk: add_results(m, DAY + timedelta(hours=8), seed=i) for i, m in enumerate(monitors)}
+    bad_times = {truncate_to_ms(r.checked_at) for r in rows[monitors[1].pk]}
+    original = jobs._block_fields
+
+    def refuse_the_bad_hour(records: list[ResultRecord]) -> dict[str, Any]:
+        if any(r.checked_at in bad_times for r in records):
+            raise RuntimeError("disk full")
+        return original(records)
+
+    monkeypatch.setattr(jobs, "_block_fields", refuse_the_bad_hour)
 
     report = compact_finished_hours(now=DAY + timedelta(hours=12))
 
@@ -154,15 +169,27 @@ def test_a_failing_hour_is_logged_and_the_others_go_on(
     assert report.failed_monitors == [monitors[1].pk]
     assert CheckResult.objects.filter(monitor=monitors[1]).count() == 120
     assert not ResultBlock.objects.filter(monitor=monitors[1]).exists()
+    assert not RollupDay.objects.filter(monitor=monitors[1]).exists()
+    for good in (monitors[0], monitors[2]):
+        assert not CheckResult.objects.filter(monitor=good).exists()
+        assert ResultBlock.objects.get(monitor=good).count == 120
 
 
-def test_queries_do_not_grow_with_results(make_monitor: MakeMonitor, add_results: AddResults) -> None:
-    monitors = [make_monitor(f"m{i}") for i in range(6)]
+def _compaction_queries(monitors: list[Monitor], add_results: AddResults, day: timedelta) -> int:
     for i, m in enumerate(monitors):
-        add_results(m, DAY + timedelta(hours=6), hours=2, every=timedelta(seconds=10), seed=i)
+        add_results(m, DAY + day + timedelta(hours=6), hours=2, every=timedelta(seconds=10), seed=i)
     with CaptureQueriesContext(connection) as queries:
-        report = compact_finished_hours(now=DAY + timedelta(hours=12))
-    assert (report.hours, report.results) == (12, 6 * 720)
-    # Per monitor-hour: lock, read rows, read block, write block, read+write rollup, delete,
-    # plus savepoints; per round: find pending hours, count blips. Never per result.
-    assert len(queries) <= 12 * 11 + 3 * 3
+        report = compact_finished_hours(now=DAY + day + timedelta(hours=12), batch=len(monitors))
+    assert (report.hours, report.results) == (2 * len(monitors), len(monitors) * 720)
+    return len(queries)
+
+
+def test_queries_do_not_grow_with_results_or_monitors(
+    make_monitor: MakeMonitor, add_results: AddResults
+) -> None:
+    few = _compaction_queries([make_monitor(f"a{i}") for i in range(2)], add_results, timedelta(days=0))
+    many = _compaction_queries([make_monitor(f"b{i}") for i in range(7)], add_results, timedelta(days=1))
+    assert few == many
+    # Per batch: claim, rows, blocks, rollup days, blips, insert blocks, insert or update the
+    # rollup days, delete, and the savepoint; per round: find pending hours. Never per result.
+    assert many <= 2 * 11 + 3
