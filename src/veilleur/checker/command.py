@@ -25,6 +25,7 @@ def build_checker(region: str) -> Checker:
         max_in_flight=settings.VEILLEUR_CHECKER_CONCURRENCY,
         per_host=settings.VEILLEUR_CHECKER_PER_HOST,
         confirm_delay=timedelta(milliseconds=settings.VEILLEUR_CONFIRM_DELAY_MS),
+        hedge_after=max(0, settings.VEILLEUR_HEDGE_AFTER_MS) / 1000,
     )
     return Checker(HttpProber(), checker_settings)
 
