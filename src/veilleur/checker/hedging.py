@@ -41,6 +41,8 @@ class Hedger:
         self.dropped = 0  # of those, cancelled because the first check succeeded
 
     def starts_for(self, item: LeasedCheck) -> list[float]:
+        if item.scheduled_offline:
+            return []  # the database is away: the regular checks confirm (docs/deployment.md)
         if not worth_hedging(item.state, item.confirmations, covers(item.maintenance, datetime.now(UTC))):
             return []
         return hedge_starts(float(item.spec.timeout_seconds), item.confirmations, self.after, self.spacing)
