@@ -23,7 +23,9 @@ defaults (re-checks 1 s apart, hedged re-checks after 2 s without an answer).
 Restart (``--restart``): N healthy monitors, one checker; after ``--warmup`` seconds it is killed
 with SIGKILL and *not reaped* (it stays a zombie, as under an orchestrator that restarts at once),
 a new checker is started at once, and for each monitor the first check started after the kill is
-read: when it came, and how long after its slot.
+read: when it came, and how long after its slot. ``before`` starts the new checker with the
+liveness test it had before /proc was read (signal 0 only, which a zombie answers), ``after``
+as it is.
 
 All traffic is to 127.0.0.1; temporary directories are removed at the end.
 
@@ -142,7 +144,7 @@ class Point:
     late_p99_ms: float = 0.0
     load_before: float = 0.0
     load_after: float = 0.0
-    hedged_results: int = 0
+    timeout_confirmations: int = 0
 
 
 def load_average() -> float:
@@ -205,10 +207,21 @@ def populate(urls: list[str]) -> list[int]:
     return [monitor.pk for monitor in created]
 
 
+CHECKER_ARGS = ["checker", "--no-migrate", "--region", "bench"]
+# The checker as it judged a dead checker before /proc was read: alive whenever signal 0 reaches
+# it, a zombie included (for the restart's "before" figures only).
+SIGNAL_ZERO_ONLY = (
+    "import sys; import veilleur.checker.leases as leases; leases._proc_state = lambda pid: None; "
+    "from veilleur.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def start_checkers(
-    count: int, env: dict[str, str], data_dir: Path, tag: str
+    count: int, env: dict[str, str], data_dir: Path, tag: str, signal_zero_only: bool = False
 ) -> list[subprocess.Popen[bytes]]:
-    command = [sys.executable, "-m", "veilleur.cli", "checker", "--no-migrate", "--region", "bench"]
+    command = [sys.executable, "-m", "veilleur.cli", *CHECKER_ARGS]
+    if signal_zero_only:
+        command = [sys.executable, "-c", SIGNAL_ZERO_ONLY, *CHECKER_ARGS]
     started = []
     for index in range(count):
         with (data_dir / f"checker-{tag}-{index}.log").open("ab") as log:
@@ -321,7 +334,7 @@ def measure_detection(args: argparse.Namespace, data_dir: Path) -> Point:
     late = sorted(lateness_ms(monitor_id, checked_at) for monitor_id, checked_at in regular)
     point.late_p50_ms = round(percentile(late, 0.5))
     point.late_p99_ms = round(percentile(late, 0.99))
-    point.hedged_results = CheckResult.objects.filter(
+    point.timeout_confirmations = CheckResult.objects.filter(
         monitor_id__in=list(site_of), confirmation=True, error_class="timeout"
     ).count()
     return point
@@ -329,6 +342,7 @@ def measure_detection(args: argparse.Namespace, data_dir: Path) -> Point:
 
 @dataclass
 class Restart:
+    setup: str
     monitors: int
     zombie: bool
     checked_again: int = 0
@@ -356,8 +370,8 @@ def measure_restart(args: argparse.Namespace, data_dir: Path) -> Restart:
     time.sleep(0.2)
     state = Path(f"/proc/{first.pid}/stat").read_text().rpartition(")")[2].split()[0]
     killed_at = datetime.now(UTC)
-    (second,) = start_checkers(1, env, data_dir, "second")
-    result = Restart(args.monitors, zombie=state == "Z", load=load_average())
+    (second,) = start_checkers(1, env, data_dir, "second", signal_zero_only=args.setup == "before")
+    result = Restart(args.setup, args.monitors, zombie=state == "Z", load=load_average())
     try:
         time.sleep(INTERVAL_SECONDS + 15)
     finally:
@@ -418,11 +432,11 @@ def main() -> None:
     common = ["--failing", str(args.failing), "--checkers", str(args.checkers), "--warmup", str(args.warmup)]
     common += ["--window", str(args.window), "--seed", str(args.seed)]
     for monitors in args.monitors.split(","):
-        if args.restart:
-            restart = run_child(["--restart", "--monitors", monitors, *common])
-            print(json.dumps(restart), flush=True)
-            continue
         for setup in args.setups.split(","):
+            if args.restart:
+                restart = run_child(["--restart", "--monitors", monitors, "--setup", setup, *common])
+                print(json.dumps(restart), flush=True)
+                continue
             point = run_child(["--monitors", monitors, "--setup", setup, *common])
             print(json.dumps(point), flush=True)
 
