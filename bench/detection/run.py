@@ -211,7 +211,8 @@ CHECKER_ARGS = ["checker", "--no-migrate", "--region", "bench"]
 # The checker as it judged a dead checker before /proc was read: alive whenever signal 0 reaches
 # it, a zombie included (for the restart's "before" figures only).
 SIGNAL_ZERO_ONLY = (
-    "import sys; import veilleur.checker.leases as leases; leases._proc_state = lambda pid: None; "
+    "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'veilleur.settings'); "
+    "django.setup(); import veilleur.checker.leases as leases; leases._proc_state = lambda pid: None; "
     "from veilleur.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
@@ -389,7 +390,7 @@ def measure_restart(args: argparse.Namespace, data_dir: Path) -> Restart:
     result.checked_again = len(firsts)
     result.within_interval = sum(1 for seconds in after if seconds <= INTERVAL_SECONDS)
     result.last_after_restart_s = round(after[-1], 2) if after else float("nan")
-    result.late_p50_ms = round(percentile(late, 0.5))
+    result.late_p50_ms = round(percentile(late, 0.5)) if late else float("nan")
     result.late_max_ms = round(late[-1]) if late else float("nan")
     return result
 
