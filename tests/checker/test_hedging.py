@@ -7,18 +7,20 @@ import asyncio
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
 from django.db import connection
 
 from tests.targets import Target
+from veilleur.checker.hedging import Hedger, flattened
 from veilleur.checker.leases import ensure_runtimes
 from veilleur.checker.probing import HttpProber
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.runner import Checker, CheckerSettings
 from veilleur.checker.work import Completed, Observation
+from veilleur.domain.incidents import MonitorState, Phase
 from veilleur.incidents.models import Blip, Incident
 from veilleur.monitoring.models import CheckResult, Monitor
 
@@ -86,6 +88,32 @@ def test_re_checks_of_a_lease_lost_meanwhile_are_dropped_with_their_check(
     outcome = record_batch(driver.owner, "eu-west", batch, later, timedelta(seconds=1))
     assert outcome.recorded == 0 and outcome.lost_leases == 2
     assert not CheckResult.objects.filter(monitor=monitor).exists()
+
+
+def test_checks_kept_while_the_database_is_away_are_stored_one_by_one(
+    monitor: Monitor, driver: Driver
+) -> None:
+    ensure_runtimes(T0)
+    due = runtime(monitor).due_at
+    (leased,) = driver.lease(due)
+    rechecks = (timed_out(due + timedelta(seconds=2)), timed_out(due + timedelta(seconds=2.5)))
+    flat = flattened([Completed(leased, timed_out(due), rechecks)])
+    assert [item.observation for item in flat] == [timed_out(due), *rechecks]
+    assert [item.check.is_confirmation for item in flat] == [False, True, True]
+    assert all(item.confirmations == () for item in flat)
+
+
+def test_only_a_leased_check_of_a_monitor_that_is_up_is_hedged(monitor: Monitor, driver: Driver) -> None:
+    ensure_runtimes(T0)
+    due = runtime(monitor).due_at
+    (leased,) = driver.lease(due)
+    hedger = Hedger(HttpProber(allow_private=True), after=2.0, spacing=0.5, limit=10)
+    assert hedger.starts_for(leased) == [2.0, 2.5]  # premium: 2 confirmations, 5 s timeout
+    assert hedger.starts_for(replace(leased, scheduled_offline=True)) == []
+    assert hedger.starts_for(replace(leased, state=MonitorState(Phase.DOWN))) == []
+    now = datetime.now(UTC)
+    window = [(now - timedelta(minutes=1), now + timedelta(minutes=1))]
+    assert hedger.starts_for(replace(leased, maintenance=window)) == []
 
 
 # End to end: the checker on this thread's event loop, real probes, real sites on 127.0.0.1.
