@@ -188,6 +188,8 @@ def test_a_hung_site_is_confirmed_by_re_checks_made_while_its_check_waits(
     assert all(first.checked_at < row.checked_at < first.checked_at + timeout for row in rechecks)
     assert incident.confirmed_at >= rechecks[-1].checked_at + timeout
     assert checker.hedger.started == 2 and checker.hedger.dropped == 0
+    assert checker.hedger.running == 0
+    assert checker._hosts["127.0.0.1"]._value == checker.settings.per_host  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -199,6 +201,9 @@ def test_re_checks_of_a_slow_site_that_answers_are_dropped(
     checker = run_checker_until(lambda: CheckResult.objects.filter(monitor=monitor).count() >= 2)
 
     assert checker.hedger.started >= 2 and checker.hedger.dropped == checker.hedger.started
+    # Cancelled re-checks gave their places of the per-host limit back.
+    assert checker.hedger.running == 0
+    assert checker._hosts["127.0.0.1"]._value == checker.settings.per_host  # type: ignore[attr-defined]
     stored = CheckResult.objects.filter(monitor=monitor)
     assert all(row.ok and not row.confirmation for row in stored)
     assert target.hits > stored.count()  # the re-checks did reach the site; nothing of them is kept

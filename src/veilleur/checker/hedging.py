@@ -63,7 +63,7 @@ class Hedger:
                 if first.done() or self.running >= self.limit or host_places.locked():
                     break
                 await host_places.acquire()  # free: locked() said so, and nothing ran since
-                rechecks.append(asyncio.create_task(self._recheck(item.spec, host_places)))
+                rechecks.append(self._recheck(item.spec, host_places))
             observation = await first
         except BaseException:
             first.cancel()
@@ -75,14 +75,19 @@ class Hedger:
             return Completed(item, observation)
         return _confirmed(item, observation, await _results(rechecks))
 
-    async def _recheck(self, spec: CheckSpec, host_places: asyncio.Semaphore) -> Observation:
+    def _recheck(self, spec: CheckSpec, host_places: asyncio.Semaphore) -> asyncio.Task[Observation]:
+        """A re-check holding one of ``host_places`` (taken by the caller) until it ends, however
+        it ends: cancelled before it even started included, hence a done callback."""
         self.running += 1
         self.started += 1
-        try:
-            return await self.prober(spec)
-        finally:
+        task = asyncio.ensure_future(self.prober(spec))
+
+        def ended(_: asyncio.Future[Observation]) -> None:
             self.running -= 1
             host_places.release()
+
+        task.add_done_callback(ended)
+        return task
 
 
 async def _cancelled(tasks: list[asyncio.Task[Observation]]) -> None:
