@@ -293,7 +293,8 @@ VEILLEUR_ALLOW_PRIVATE_TARGETS = _env_bool("VEILLEUR_ALLOW_PRIVATE_TARGETS", Fal
 VEILLEUR_CHROMIUM_PATH = os.environ.get("VEILLEUR_CHROMIUM_PATH") or "/usr/bin/chromium"
 VEILLEUR_CHECKER_CONCURRENCY = _env_int("VEILLEUR_CHECKER_CONCURRENCY", 400)
 VEILLEUR_CHECKER_PER_HOST = _env_int("VEILLEUR_CHECKER_PER_HOST", 4)
-VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 3000)
+VEILLEUR_CONFIRM_DELAY_MS = _env_int("VEILLEUR_CONFIRM_DELAY_MS", 1000)
+VEILLEUR_HEDGE_AFTER_MS = _env_int("VEILLEUR_HEDGE_AFTER_MS", 2000)
 
 
 def _canary_urls(raw: str) -> tuple[str, ...]:
@@ -314,6 +315,7 @@ def _canary_urls(raw: str) -> tuple[str, ...]:
 # Sites that answer whenever the checker's network works; when they all fail with the monitors,
 # the checker is cut off and stores no verdict (docs/operations.md, "Checker self-health").
 VEILLEUR_CANARY_URLS = _canary_urls(os.environ.get("VEILLEUR_CANARY_URLS", ""))
+
 VEILLEUR_RAW_RETENTION_DAYS = _env_int("VEILLEUR_RAW_RETENTION_DAYS", 14)
 if VEILLEUR_RAW_RETENTION_DAYS < 1:
     raise SystemExit(f"VEILLEUR_RAW_RETENTION_DAYS must be at least 1, got {VEILLEUR_RAW_RETENTION_DAYS}")

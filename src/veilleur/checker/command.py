@@ -27,6 +27,7 @@ def build_checker(region: str) -> Checker:
         max_in_flight=settings.VEILLEUR_CHECKER_CONCURRENCY,
         per_host=settings.VEILLEUR_CHECKER_PER_HOST,
         confirm_delay=timedelta(milliseconds=settings.VEILLEUR_CONFIRM_DELAY_MS),
+        hedge_after=max(0, settings.VEILLEUR_HEDGE_AFTER_MS) / 1000,
     )
     # A named region says so in a request header: a site (or a test) can tell the regions apart.
     prober = RegionProber(HttpProber(), region) if region else HttpProber()

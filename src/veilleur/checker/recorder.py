@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -51,22 +51,24 @@ def record_batch(
         alive = regions.alive_regions(now) | {region}
         results: list[tuple[Completed, Result]] = []
         for run in _unique_runs(batch):
-            planned = [_plan(owner, item, now, confirm_delay, region, alive) for item in run]
-            kept = _update_runtimes(owner, [plan.runtime for plan in planned])
-            for item, plan in zip(run, planned, strict=True):
-                check = item.check
-                if check.monitor_id not in kept:
-                    lost += 1
+            chains = [_plan_chain(owner, item, now, confirm_delay, region, alive) for item in run]
+            kept = _update_runtimes(owner, [chain[-1][1].runtime for chain in chains])
+            for chain in chains:
+                if chain[0][0].check.monitor_id not in kept:
+                    lost += len(chain)
                     continue
-                seen = item.observation
-                _record_gap(check.monitor_id, check.last_checked_at, seen.checked_at, check.interval_seconds)
-                _apply_event(check.monitor_id, plan.event, [*check.streak_proof, plan.entry])
-                if plan.partial is not None:
-                    apply_partial_event(check.monitor_id, plan.partial, [*check.streak_proof, plan.entry])
-                results.append((item, plan.result))
-                recorded += 1
-                opened += isinstance(plan.event, IncidentOpened)
-                recovered += isinstance(plan.event, IncidentRecovered)
+                for item, plan in chain:
+                    check, seen = item.check, item.observation
+                    _record_gap(
+                        check.monitor_id, check.last_checked_at, seen.checked_at, check.interval_seconds
+                    )
+                    _apply_event(check.monitor_id, plan.event, [*check.streak_proof, plan.entry])
+                    if plan.partial is not None:
+                        apply_partial_event(check.monitor_id, plan.partial, [*check.streak_proof, plan.entry])
+                    results.append((item, plan.result))
+                    recorded += 1
+                    opened += isinstance(plan.event, IncidentOpened)
+                    recovered += isinstance(plan.event, IncidentRecovered)
         _insert_results(region, results)
     return BatchOutcome(recorded, lost, opened, recovered)
 
@@ -77,7 +79,40 @@ class _Plan:
     event: object
     entry: dict[str, object]
     runtime: tuple[Any, ...]  # monitor id, then the values of RUNTIME_COLUMNS
+    state: MonitorState
+    proof: list[dict[str, object]]
     partial: object = None  # a partial outage's event (checks in several regions)
+
+
+def _plan_chain(
+    owner: str,
+    item: Completed,
+    now: datetime,
+    confirm_delay: timedelta,
+    region: str = "",
+    alive: frozenset[str] = frozenset(),
+) -> list[tuple[Completed, _Plan]]:
+    """The plan of a check, then of each re-check made while it ran (``item.confirmations``),
+    each stepping from the state the one before left: one runtime row, the last one, is written.
+
+    With another region alive the confirmation is theirs (checker/regions.py): this checker's early
+    re-checks are dropped, as they are when the check succeeds."""
+    chain = [(item, _plan(owner, item, now, confirm_delay, region, alive))]
+    if len(alive) > 1:
+        return chain
+    for seen in item.confirmations:
+        before, plan = chain[-1]
+        check = replace(
+            before.check,
+            is_confirmation=True,
+            state=plan.state,
+            streak_proof=plan.proof,
+            next_slot_at=plan.runtime[1 + RUNTIME_COLUMNS.index("next_slot_at")],
+            last_checked_at=before.observation.checked_at,
+        )
+        confirming = Completed(check, seen)
+        chain.append((confirming, _plan(owner, confirming, now, confirm_delay, region, alive)))
+    return chain
 
 
 # The runtime columns a recorded check sets, in the order of _Plan.runtime after the monitor id.
@@ -201,7 +236,7 @@ def _plan(
         *asked,
         failing,
     )
-    return _Plan(result, event, entry, runtime, partial)
+    return _Plan(result, event, entry, runtime, state, proof, partial)
 
 
 def _update_runtimes(owner: str, rows: list[tuple[Any, ...]]) -> set[int]:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connections
 
+from veilleur.checker.hedging import Hedger, flattened
 from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners, renew
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
@@ -52,7 +53,15 @@ class CheckerSettings:
     # Between two writes, at least this long: under load, one transaction per batch of results
     # instead of one per result or two (each commit costs more than the rows it carries).
     write_interval: float = 0.1
-    confirm_delay: timedelta = timedelta(seconds=3)
+    # Before a confirmation re-check of a failure seen at once (refused, an error status): a
+    # fresh connection a second later is a new look at the site, and the regular cadence is kept.
+    confirm_delay: timedelta = timedelta(seconds=1)
+    # A check still unanswered after ``hedge_after`` seconds starts its confirmation re-checks at
+    # once, ``hedge_spacing`` apart (checker/hedging.py); 0 turns that off. At most
+    # ``max_hedges`` re-checks run at once; beyond, failures are confirmed one re-check at a time.
+    hedge_after: float = 2.0
+    hedge_spacing: float = 0.5
+    max_hedges: int = 200
     idle_sleep: float = 0.5
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # Leases are short and renewed while the checker lives (every ``lease_renewal``), however long
@@ -162,6 +171,9 @@ class Checker:
         self._recent: dict[int, Completed] = {}
         self._checking: set[int] = set()  # monitors checked now, or whose result is not written yet
         self.not_kept = 0
+        self.hedger = Hedger(
+            prober, self.settings.hedge_after, self.settings.hedge_spacing, self.settings.max_hedges
+        )
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
         def call() -> T:
@@ -341,11 +353,15 @@ class Checker:
     async def _check(self, item: LeasedCheck) -> None:
         self._checking.add(item.monitor_id)  # until its result is written or kept (_write)
         try:
-            async with self._hosts[item.host]:
-                observation = await self.prober(item.spec)
-            count_check(observation.error_class, (observation.checked_at - item.due_at).total_seconds())
+            host = self._hosts[item.host]
+            async with host:
+                completed = await self.hedger.check(item, host)
+            seen = completed.observation
+            count_check(seen.error_class, (seen.checked_at - item.due_at).total_seconds())
+            for recheck in completed.confirmations:
+                count_check(recheck.error_class, 0.0)  # started when wanted: never late
             # Waits while the writer is behind: backpressure instead of unbounded memory.
-            await self._results.put(Completed(item, observation))
+            await self._results.put(completed)
         except BaseException:
             self._checking.discard(item.monitor_id)
             raise
@@ -407,6 +423,7 @@ class Checker:
 
     def _keep(self, batch: list[Completed]) -> None:
         room = max(0, self.settings.max_kept - len(self._kept))
+        batch = flattened(batch)  # stored one check at a time, each from its monitor's state then
         self._kept.extend(batch[:room])
         if len(batch) > room:
             if not self.not_kept:

@@ -85,3 +85,6 @@ class Observation:
 class Completed:
     check: LeasedCheck
     observation: Observation
+    # Re-checks made while this check was still unanswered, in the order they started, when it
+    # failed: recorded right after it as its confirmations (checker/hedging.py).
+    confirmations: tuple[Observation, ...] = ()
