@@ -4,11 +4,12 @@ intervals, and the runs of equal colours a strip draws."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veilleur.domain.statuspage import UptimeBand, band_runs, bands_of_runs, totals_per_day
+from veilleur.domain.statuspage import UptimeBand, band_runs, bands_of_runs, totals_per_day, totals_within
 
 ORIGIN = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -68,5 +69,16 @@ def test_runs_stand_for_exactly_the_days_and_never_repeat_a_colour_side_by_side(
 ) -> None:
     runs = band_runs(bands)
     assert bands_of_runs(runs) == bands
-    assert all(a[0] is not b[0] for a, b in zip(runs, runs[1:], strict=False))
+    assert all(a[0] is not b[0] for a, b in pairwise(runs))
     assert all(run[1] == sum(r[2] for r in runs[:index]) for index, run in enumerate(runs))
+
+
+@given(
+    disjoint_intervals(), st.lists(st.tuples(st.integers(-400, 3_200), st.integers(-400, 3_200)), max_size=6)
+)
+def test_totals_within_windows_equal_clipping_each_window(
+    intervals: list[tuple[datetime, datetime]], windows: list[tuple[int, int]]
+) -> None:
+    spans = [(minutes(a), minutes(b)) for a, b in windows]
+    expected = [clipped_total(intervals, a, b) if a < b else timedelta(0) for a, b in spans]
+    assert totals_within(intervals, spans) == expected

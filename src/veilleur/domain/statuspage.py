@@ -125,3 +125,22 @@ def band_runs(bands: Sequence[UptimeBand]) -> list[tuple[UptimeBand, int, int]]:
 def bands_of_runs(runs: Sequence[tuple[UptimeBand, int, int]]) -> list[UptimeBand]:
     """The day-by-day bands a list of runs stands for (the inverse of ``band_runs``)."""
     return [band for band, _first, length in runs for _ in range(length)]
+
+
+def totals_within(intervals: Sequence[Interval], windows: Sequence[Interval]) -> list[timedelta]:
+    """How much of ``intervals`` (sorted, disjoint) falls inside each of ``windows``: the rolling
+    windows beside a component (24 hours … 90 days), from running sums instead of clipping the
+    whole list once per window."""
+    ends = [end for _start, end in intervals]
+    running = [_ZERO]
+    for start, end in intervals:
+        running.append(running[-1] + (end - start))
+
+    def before(moment: datetime) -> timedelta:
+        index = bisect_right(ends, moment)  # intervals over by ``moment``
+        total = running[index]
+        if index < len(intervals) and intervals[index][0] < moment:
+            total += moment - intervals[index][0]
+        return total
+
+    return [before(end) - before(start) if start < end else _ZERO for start, end in windows]

@@ -28,7 +28,6 @@ from veilleur.domain.accounting import (
     account_period,
     account_site,
     percent_rounded_down,
-    site_totals_between,
     uptime_of,
 )
 from veilleur.domain.statuspage import (
@@ -38,6 +37,7 @@ from veilleur.domain.statuspage import (
     component_status,
     overall_status,
     totals_per_day,
+    totals_within,
     uptime_band,
 )
 from veilleur.domain.timezones import local_to_utc
@@ -351,15 +351,21 @@ def _component_view(
         name=component.display_name,
         group=component.group,
         status=component_status(facts),
-        uptime={label: _window_uptime(site, now - length, now) for label, length in UPTIME_WINDOWS},
+        uptime=_window_uptimes(site, now),
         days=_day_bars(site, incidents, days, now),
     )
 
 
-def _window_uptime(site: SiteAccount, start: datetime, end: datetime) -> Decimal | None:
-    monitored, downtime = site_totals_between(site, start, end)
-    uptime = uptime_of(monitored, downtime)
-    return None if uptime is None else percent_rounded_down(uptime)
+def _window_uptimes(site: SiteAccount, now: datetime) -> dict[str, Decimal | None]:
+    """Each rolling window's uptime, rounded down: what ``site_totals_between`` gives per window."""
+    windows = [(now - length, now) for _label, length in UPTIME_WINDOWS]
+    monitored = totals_within(site.monitored_intervals, windows)
+    downtime = totals_within(site.downtime_intervals, windows)
+    uptimes: dict[str, Decimal | None] = {}
+    for index, (label, _length) in enumerate(UPTIME_WINDOWS):
+        uptime = uptime_of(monitored[index], downtime[index])
+        uptimes[label] = None if uptime is None else percent_rounded_down(uptime)
+    return uptimes
 
 
 def _day_bars(
@@ -415,12 +421,15 @@ def _outages_by_day(
     return by_day
 
 
-def _updates_by_incident(incident_ids: Iterable[int]) -> dict[int, list[IncidentUpdate]]:
-    by_incident: dict[int, list[IncidentUpdate]] = defaultdict(list)
-    for update in IncidentUpdate.objects.filter(incident_id__in=list(incident_ids)).order_by(
-        "-posted_at", "-id"
+def _updates_by_incident(incident_ids: Iterable[int]) -> dict[int, list[tuple[int, PublicUpdate]]]:
+    """Each incident's public updates with their ids, read as plain values: a page of hundreds
+    of components has thousands of them."""
+    by_incident: dict[int, list[tuple[int, PublicUpdate]]] = defaultdict(list)
+    rows = IncidentUpdate.objects.filter(incident_id__in=list(incident_ids)).order_by("-posted_at", "-id")
+    for pk, incident_id, status, message, posted_at in rows.values_list(
+        "pk", "incident_id", "status", "message", "posted_at"
     ):
-        by_incident[update.incident_id].append(update)
+        by_incident[incident_id].append((pk, PublicUpdate(status, message, posted_at)))
     return by_incident
 
 
@@ -440,16 +449,19 @@ def _overlapping_runs(incidents: Iterable[Incident], now: datetime) -> list[list
 
 
 def _public_incident(
-    rows: Sequence[Incident], component: str, updates: dict[int, list[IncidentUpdate]]
+    rows: Sequence[Incident], component: str, updates: dict[int, list[tuple[int, PublicUpdate]]]
 ) -> PublicIncident:
     """One card for a run of one site's incidents: from the first failure to the last recovery,
     an outage if any of them was one, with every public update posted on any of them."""
     ongoing = any(row.recovered_at is None for row in rows)
-    posted = sorted(
-        (update for row in rows for update in updates[row.pk]),
-        key=lambda u: (u.posted_at, u.pk),
-        reverse=True,
-    )
+    posted = [
+        update
+        for _pk, update in sorted(
+            (pair for row in rows for pair in updates[row.pk]),
+            key=lambda pair: (pair[1].posted_at, pair[0]),
+            reverse=True,
+        )
+    ]
     if posted:
         status = posted[0].status
     else:
@@ -462,7 +474,7 @@ def _public_incident(
         started_at=rows[0].first_failed_at,
         recovered_at=None if ongoing else max(row.recovered_at for row in rows if row.recovered_at),
         status=status,
-        updates=tuple(PublicUpdate(u.status, u.message, u.posted_at) for u in posted),
+        updates=tuple(posted),
     )
 
 

@@ -41,7 +41,9 @@ def strip_svg(bars: Sequence[DayBar]) -> SafeString:
 
 def days_summary(name: str, bars: Sequence[DayBar]) -> str:
     """The strip in words: how many of the days were whole, had downtime, or had no data."""
-    counts = Counter(_kind(bar) for bar in bars)
+    counts: Counter[str] = Counter()
+    for band, _first, length in band_runs([bar.band for bar in bars]):
+        counts[_kind(band)] += length
     parts = []
     if counts["full"]:
         parts.append(
@@ -65,10 +67,10 @@ def days_summary(name: str, bars: Sequence[DayBar]) -> str:
     }
 
 
-def _kind(bar: DayBar) -> str:
-    if bar.band is UptimeBand.NO_DATA:
+def _kind(band: UptimeBand) -> str:
+    if band is UptimeBand.NO_DATA:
         return "none"
-    return "full" if bar.band is UptimeBand.PERFECT else "down"
+    return "full" if band is UptimeBand.PERFECT else "down"
 
 
 def strip_link(href: str, bars: Sequence[DayBar]) -> SafeString:
