@@ -240,8 +240,8 @@ def test_desktop_strips_and_the_day_by_day_page_by_keyboard(
         if stops[-1] == "#subscribe-email":
             break
     assert [stop for stop in stops if stop.startswith("Day by day")] == [
-        "Day by day — Web shop (public), last 90 days: 89 days at 100 %, 1 day with downtime",
-        "Day by day — Bakery blog (public), last 90 days: 90 days at 100 %",
+        "Day by day — Web shop (public), last 90 days: 89 days at 100%, 1 day with downtime",
+        "Day by day — Bakery blog (public), last 90 days: 90 days at 100%",
     ], stops
     link = page.get_by_role("link", name="Day by day — Web shop (public)")
     link.focus()

@@ -152,12 +152,12 @@ def test_each_strip_has_a_summary_in_words_and_a_link_to_its_days(world: PageWor
         f'href="/s/bakery/components/{shop.pk}/"' in body
         and f'href="/s/bakery/components/{blog.pk}/"' in body
     )
-    assert "Web shop (public), last 90 days: 89 days at 100 %, 1 day with downtime" in body
+    assert "Web shop (public), last 90 days: 89 days at 100%, 1 day with downtime" in body
     blog_days = page_data(world.page, timezone.now()).components[1].days
     watched = sum(1 for bar in blog_days if bar.band is UptimeBand.PERFECT)
     assert 9 <= watched <= 11
     assert (
-        f"Bakery blog (public), last 90 days: {watched} days at 100 %, {90 - watched} days without data"
+        f"Bakery blog (public), last 90 days: {watched} days at 100%, {90 - watched} days without data"
         in body
     )
 
@@ -195,7 +195,7 @@ def test_day_by_day_page_in_french(world: PageWorld) -> None:
     assert status == 200 and '<html lang="fr">' in body
     assert "Jour par jour" in body and "Aucun incident" in body
     _status, page = get("/s/bakery/")
-    assert "90 jours à 100 %" in page
+    assert "90 jours à 100\xa0%" in page
 
 
 def test_another_clients_or_agencys_component_answers_404(world: PageWorld, make_agency: object) -> None:

@@ -19,6 +19,8 @@ from fractions import Fraction
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
 from veilleur.clients.models import Client, Site
 from veilleur.domain.accounting import (
     IncidentKind,
@@ -44,7 +46,6 @@ from veilleur.domain.timezones import local_to_utc
 from veilleur.history.accounting import (
     WindowOccurrence,
     gaps_by_monitor,
-    incidents_by_monitor,
     monitor_history,
     pauses_by_monitor,
     windows_by_site,
@@ -191,7 +192,7 @@ def components_data(client: Client, components: Sequence[Component], now: dateti
     windows = windows_by_site(client, sites, period.start, now + UPCOMING_MAINTENANCE, zone)
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
     pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
-    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    incidents = _incidents_by_monitor(monitor_ids, period)
     updates = _updates_by_incident(row.pk for rows in incidents.values() for row in rows)
 
     days = ShownDays.of(now, zone)
@@ -247,7 +248,7 @@ def site_day_bars(
     windows = windows_by_site(client, sites, period.start, period.end, zone)
     gaps = gaps_by_monitor(monitor_ids, period.start, period.end)
     pauses = pauses_by_monitor(monitor_ids, period.start, period.end)
-    incidents = incidents_by_monitor(monitor_ids, period.start, period.end)
+    incidents = _incidents_by_monitor(monitor_ids, period)
     days = ShownDays.of(now, zone)
     monitors_of_site = _by_site(monitors)
     bars = {}
@@ -269,6 +270,31 @@ def site_day_bars(
         site_incidents = [row for monitor in site_monitors for row in incidents[monitor.pk]]
         bars[site.pk] = _day_bars(account_site(period, now, accounts), site_incidents, days, now)
     return bars
+
+
+# What a page reads of an incident: the accounting engine's facts (``incident_record``), its
+# kind and span. A page of 500 components reads thousands of incidents; converting every column
+# of each (a dozen timestamps) was a seventh of its rendering time.
+_INCIDENT_FIELDS = (
+    "monitor_id",
+    "kind",
+    "first_failed_at",
+    "confirmed_at",
+    "acknowledged_at",
+    "recovered_at",
+    "sla_due_at",
+)
+
+
+def _incidents_by_monitor(monitor_ids: list[int], period: Period) -> dict[int, list[Incident]]:
+    """``history.accounting.incidents_by_monitor``'s rows, with only the fields a page reads."""
+    by_monitor: dict[int, list[Incident]] = defaultdict(list)
+    rows = Incident.objects.filter(monitor_id__in=monitor_ids, first_failed_at__lt=period.end).filter(
+        Q(recovered_at__isnull=True) | Q(recovered_at__gte=period.start)
+    )
+    for row in rows.only(*_INCIDENT_FIELDS).order_by("first_failed_at", "id"):
+        by_monitor[row.monitor_id].append(row)
+    return by_monitor
 
 
 def _by_site(monitors: Iterable[Monitor]) -> dict[int, list[Monitor]]:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veilleur.domain.statuspage import UptimeBand, band_runs
+from veilleur.reports import formatting
 from veilleur.statuspages.data import DayBar
 
 
@@ -47,8 +48,8 @@ def days_summary(name: str, bars: Sequence[DayBar]) -> str:
     parts = []
     if counts["full"]:
         parts.append(
-            ngettext("%(count)d day at 100 %%", "%(count)d days at 100 %%", counts["full"])
-            % {"count": counts["full"]}
+            ngettext("%(count)d day at %(percent)s", "%(count)d days at %(percent)s", counts["full"])
+            % {"count": counts["full"], "percent": formatting.percent(100)}
         )
     if counts["down"]:
         parts.append(
