@@ -34,6 +34,10 @@ happens; the temporary directory and the database are removed.
 
     .venv/bin/python bench/statuspage/run.py [--seconds 10] [--warmup 3] [--rounds 1]
         [--connections 32] [--database-url postgres://root@127.0.0.1:5432/postgres]
+        [--components 20] [--render-only] [--profile]
+
+``--components`` sets the page's size (one site per component), ``--render-only`` stops after
+step 2, ``--profile`` prints a cProfile of one cold render.
 """
 
 from __future__ import annotations
