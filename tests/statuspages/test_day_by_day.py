@@ -258,3 +258,23 @@ def test_page_size_does_not_grow_with_the_days_drawn(world: PageWorld) -> None:
 
 def components_part(body: str) -> str:
     return body[body.index('<section class="components"') : body.index('<section class="past"')]
+
+
+def test_a_window_over_every_component_says_so_instead_of_naming_them(world: PageWorld) -> None:
+    soon = timezone.localtime(timezone.now() + timedelta(days=2), ZoneInfo(world.page.client.time_zone))
+    everywhere = MaintenanceWindow.objects.create(
+        client=world.page.client,
+        key="all",
+        title="Server move",
+        start_date=soon.date(),
+        start_time=time(6, 0),
+        duration_minutes=60,
+    )
+    body = get("/s/bakery/")[1]
+    notice = body[body.index("Server move") : body.index("</section>", body.index("Server move"))]
+    assert "all components" in notice and "Web shop" not in notice
+    everywhere.sites.set([world.blog])
+    open_incident(world.blog_monitor, timezone.now() - timedelta(minutes=1))  # a new state version
+    body = get("/s/bakery/")[1]
+    notice = body[body.index("Server move") : body.index("</section>", body.index("Server move"))]
+    assert "Bakery blog (public)" in notice and "all components" not in notice

@@ -146,6 +146,8 @@ def _render_html(
         context["incident_days"] = _incidents_by_day(data)
     else:
         words = _ComponentWords.now()
+        # A window over every component says so, instead of naming hundreds of them.
+        context["component_count"] = sum(len(group.components) for group in data.groups)
         context["groups"] = [
             (
                 group.name,
