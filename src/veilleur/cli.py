@@ -610,7 +610,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 POSTGRESQL_BACKUP_ADVICE = (
     "The database is PostgreSQL: back it up with PostgreSQL's own tools, which copy it consistently "
     "while Veilleur runs, e.g.\n"
-    '  pg_dump --format=custom --file=veilleur-$(date +%F).dump "$DATABASE_URL"\n'
+    "  pg_dump --format=custom --file=veilleur-$(date +%F).dump \"$DATABASE_URL\"\n"
     "and restore with pg_restore (or pg_basebackup and WAL archiving for point-in-time recovery); "
     "see docs/operations.md."
 )

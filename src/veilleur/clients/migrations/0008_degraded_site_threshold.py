@@ -5,22 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("clients", "0007_contact_receives_maintenance_notices"),
+        ('clients', '0007_contact_receives_maintenance_notices'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="site",
-            name="degraded_above_ms",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Slow above this total time (ms); empty: the plan's threshold.",
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(100),
-                    django.core.validators.MaxValueValidator(120000),
-                ],
-            ),
+            model_name='site',
+            name='degraded_above_ms',
+            field=models.PositiveIntegerField(blank=True, help_text="Slow above this total time (ms); empty: the plan's threshold.", null=True, validators=[django.core.validators.MinValueValidator(100), django.core.validators.MaxValueValidator(120000)]),
         ),
     ]

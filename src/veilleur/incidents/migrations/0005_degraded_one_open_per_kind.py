@@ -5,24 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0003_agency_country"),
-        ("incidents", "0004_incidentnote"),
-        ("monitoring", "0002_monitorruntime_checkresult_nodatagap"),
+        ('accounts', '0003_agency_country'),
+        ('incidents', '0004_incidentnote'),
+        ('monitoring', '0002_monitorruntime_checkresult_nodatagap'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name="incident",
-            name="one_open_incident_per_monitor",
+            model_name='incident',
+            name='one_open_incident_per_monitor',
         ),
         migrations.AddConstraint(
-            model_name="incident",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("resolved_at__isnull", True)),
-                fields=("monitor", "kind"),
-                name="one_open_incident_per_monitor_kind",
-            ),
+            model_name='incident',
+            constraint=models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('monitor', 'kind'), name='one_open_incident_per_monitor_kind'),
         ),
     ]

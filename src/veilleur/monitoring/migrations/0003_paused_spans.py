@@ -16,49 +16,23 @@ def open_spans_for_paused_monitors(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("monitoring", "0002_monitorruntime_checkresult_nodatagap"),
+        ('monitoring', '0002_monitorruntime_checkresult_nodatagap'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PausedSpan",
+            name='PausedSpan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("started_at", models.DateTimeField()),
-                ("ended_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "monitor",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="pauses",
-                        to="monitoring.monitor",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('started_at', models.DateTimeField()),
+                ('ended_at', models.DateTimeField(blank=True, null=True)),
+                ('monitor', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='pauses', to='monitoring.monitor')),
             ],
             options={
-                "indexes": [models.Index(fields=["monitor", "started_at"], name="pause_monitor_start")],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            ("ended_at__isnull", True),
-                            ("ended_at__gte", models.F("started_at")),
-                            _connector="OR",
-                        ),
-                        name="pause_ends_after_start",
-                    ),
-                    models.UniqueConstraint(
-                        condition=models.Q(("ended_at__isnull", True)),
-                        fields=("monitor",),
-                        name="one_open_pause_per_monitor",
-                    ),
-                ],
+                'indexes': [models.Index(fields=['monitor', 'started_at'], name='pause_monitor_start')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='pause_ends_after_start'), models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('monitor',), name='one_open_pause_per_monitor')],
             },
         ),
         migrations.RunPython(open_spans_for_paused_monitors, migrations.RunPython.noop),

@@ -4,30 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("notifications", "0007_outboxmessage_staff_invitation"),
+        ('notifications', '0007_outboxmessage_staff_invitation'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="outboxmessage",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("incident_confirmed", "Incident confirmed"),
-                    ("incident_recovered", "Incident recovered"),
-                    ("sla_warning", "Response due soon"),
-                    ("sla_breach", "Response overdue"),
-                    ("performance_degraded", "Performance degraded"),
-                    ("performance_restored", "Performance back to normal"),
-                    ("monthly_report", "Monthly report"),
-                    ("subscription_confirm", "Subscription confirmation"),
-                    ("status_incident_opened", "Status page: incident opened"),
-                    ("status_incident_updated", "Status page: incident update"),
-                    ("status_incident_resolved", "Status page: incident resolved"),
-                    ("staff_invitation", "Staff invitation"),
-                ],
-                max_length=32,
-            ),
+            model_name='outboxmessage',
+            name='kind',
+            field=models.CharField(choices=[('incident_confirmed', 'Incident confirmed'), ('incident_recovered', 'Incident recovered'), ('sla_warning', 'Response due soon'), ('sla_breach', 'Response overdue'), ('performance_degraded', 'Performance degraded'), ('performance_restored', 'Performance back to normal'), ('monthly_report', 'Monthly report'), ('subscription_confirm', 'Subscription confirmation'), ('status_incident_opened', 'Status page: incident opened'), ('status_incident_updated', 'Status page: incident update'), ('status_incident_resolved', 'Status page: incident resolved'), ('staff_invitation', 'Staff invitation')], max_length=32),
         ),
     ]

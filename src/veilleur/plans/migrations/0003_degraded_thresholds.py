@@ -6,47 +6,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("plans", "0002_alter_plan_confirmation_checks"),
+        ('plans', '0002_alter_plan_confirmation_checks'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="plan",
-            name="degraded_above_ms",
-            field=models.PositiveIntegerField(
-                default=3000,
-                help_text="A check slower than this (total time, ms) is slow; a site may set its own threshold.",
-                validators=[
-                    django.core.validators.MinValueValidator(100),
-                    django.core.validators.MaxValueValidator(120000),
-                ],
-            ),
+            model_name='plan',
+            name='degraded_above_ms',
+            field=models.PositiveIntegerField(default=3000, help_text='A check slower than this (total time, ms) is slow; a site may set its own threshold.', validators=[django.core.validators.MinValueValidator(100), django.core.validators.MaxValueValidator(120000)]),
         ),
         migrations.AddField(
-            model_name="plan",
-            name="degraded_after_checks",
-            field=models.PositiveSmallIntegerField(
-                default=3,
-                help_text="Consecutive slow checks before a degraded-performance incident opens, and normal ones before it closes.",
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(20),
-                ],
-            ),
+            model_name='plan',
+            name='degraded_after_checks',
+            field=models.PositiveSmallIntegerField(default=3, help_text='Consecutive slow checks before a degraded-performance incident opens, and normal ones before it closes.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)]),
         ),
         migrations.AddField(
-            model_name="plan",
-            name="degraded_baseline_factor",
-            field=models.DecimalField(
-                decimal_places=2,
-                default=Decimal("2"),
-                help_text="Slow when the last 15 minutes' p95 is above this many times the site's 14-day p95.",
-                max_digits=4,
-                validators=[
-                    django.core.validators.MinValueValidator(Decimal("1.2")),
-                    django.core.validators.MaxValueValidator(Decimal("20")),
-                ],
-            ),
+            model_name='plan',
+            name='degraded_baseline_factor',
+            field=models.DecimalField(decimal_places=2, default=Decimal('2'), help_text="Slow when the last 15 minutes' p95 is above this many times the site's 14-day p95.", max_digits=4, validators=[django.core.validators.MinValueValidator(Decimal('1.2')), django.core.validators.MaxValueValidator(Decimal('20'))]),
         ),
     ]
