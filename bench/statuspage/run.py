@@ -34,6 +34,10 @@ happens; the temporary directory and the database are removed.
 
     .venv/bin/python bench/statuspage/run.py [--seconds 10] [--warmup 3] [--rounds 1]
         [--connections 32] [--database-url postgres://root@127.0.0.1:5432/postgres]
+        [--components 20] [--render-only] [--profile]
+
+``--components`` sets the page's size (one site per component), ``--render-only`` stops after
+step 2, ``--profile`` prints a cProfile of one cold render.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ from urllib.parse import urlsplit
 BIN = Path(sys.executable).parent
 BENCH_DB = "veilleur_bench_statuspage"
 SLUG = "bench"
-SITES = 20
+SITES = 20  # the page's components by default; --components for more
 SEED = 20260301
 GROUPS = ("Sites vitrines", "Boutiques", "Services")
 TARGET_RPS = 1000.0
@@ -105,8 +109,17 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="a PostgreSQL server (127.0.0.1) to create the bench database on"
     )
+    parser.add_argument(
+        "--components", type=int, default=SITES, help="components on the page (one site each)"
+    )
+    parser.add_argument(
+        "--render-only", action="store_true", help="time renders in this process only, without the web role"
+    )
+    parser.add_argument("--profile", action="store_true", help="print where a cold render spends its time")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    if args.components < 1:
+        parser.error("--components must be at least 1")
+    if not args.render_only and not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     if min(args.repeat, args.seconds, args.rounds) < 1:
         parser.error("--repeat, --rounds and --seconds must be at least 1")
@@ -165,18 +178,28 @@ def run(backend: str, data_dir: Path, args: argparse.Namespace) -> None:
 
     django.setup()
     began = time.perf_counter()
-    summary = build_page()
+    summary = build_page(args.components)
     print(f"{backend}: page written in {time.perf_counter() - began:.1f} s: {summary}", flush=True)
 
     cold, cold_queries, cached_ms, cached_queries, html_bytes = render_in_process(args.repeat)
-    close_connections()  # the server's processes have the database to themselves
-    workers = default_web_workers()
     print(
         f"in this process: cold render (cache empty) min {cold[0]:.0f} ms, median {cold[1]:.0f} ms, "
         f"{cold_queries} SQL queries; cached {cached_ms:.2f} ms, {cached_queries} SQL queries; "
-        f"HTML {html_bytes / 1024:.0f} KiB",
+        f"HTML {html_bytes / 1024:.0f} KiB ({gzipped_size() / 1024:.0f} KiB gzipped)",
         flush=True,
     )
+    for label, path in extra_pages():
+        cold_ms, queries, size = cold_render_of(path, args.repeat)
+        print(
+            f"  {label}: cold render CPU median {cold_ms:.0f} ms, {queries} SQL queries, "
+            f"{size / 1024:.0f} KiB"
+        )
+    if args.profile:
+        profile_cold_render()
+    close_connections()  # the server's processes have the database to themselves
+    if args.render_only:
+        return
+    workers = default_web_workers()
 
     port = free_port()
     log_path = data_dir / "web.log"
@@ -205,7 +228,7 @@ def run(backend: str, data_dir: Path, args: argparse.Namespace) -> None:
 
     print()
     print(
-        f"{backend}, {SITES} components, `veilleur web` (gunicorn gthread, {workers} workers x "
+        f"{backend}, {args.components} components, `veilleur web` (gunicorn gthread, {workers} workers x "
         f"{web_threads()} threads), "
         f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency on the same cores, "
         f"median of {args.rounds} run(s) by requests/s; {log_lines:,} lines in the server's log"
@@ -246,7 +269,7 @@ def default_web_workers() -> int:
 # --- the page and its history ----------------------------------------------------------------
 
 
-def build_page() -> str:
+def build_page(sites: int) -> str:
     from django.db import transaction
     from django.utils import timezone
 
@@ -269,17 +292,17 @@ def build_page() -> str:
         )
         page = StatusPage.objects.create(client=client, slug=SLUG, title="État des services", language="fr")
         monitors = []
-        for n in range(SITES):
+        for n in range(sites):
             site = Site.objects.create(
                 client=client,
-                key=f"site{n:02d}",
-                name=f"Site {n:02d}",
-                url=f"https://site{n:02d}.bench.example/",
+                key=f"site{n:03d}",
+                name=f"Site {n:03d}",
+                url=f"https://site{n:03d}.bench.example/",
                 created_at=created,
             )
             monitors.append(Monitor.objects.create(site=site, key="home", url=site.url, created_at=created))
             StatusComponent.objects.create(
-                page=page, site=site, public_name=f"Site {n:02d}", group=GROUPS[n % 3], position=n
+                page=page, site=site, public_name=f"Site {n:03d}", group=GROUPS[n % 3], position=n
             )
         weekly = MaintenanceWindow.objects.create(
             client=client,
@@ -314,7 +337,7 @@ def build_page() -> str:
         NoDataGap.objects.bulk_create(gaps)
         bump_pages_of_clients([client.pk])
     return (
-        f"{SITES} components, {counts['incidents']} incidents ({counts['updates']} public updates), "
+        f"{sites} components, {counts['incidents']} incidents ({counts['updates']} public updates), "
         f"{len(gaps)} no-data gaps, a weekly maintenance window and a coming one"
     )
 
@@ -463,9 +486,13 @@ def render_in_process(repeat: int) -> tuple[tuple[float, float], int, float, int
     cache.clear()
     body = get()
     times = []
+    cpu = []
     for _ in range(repeat):
         cache.clear()
+        cpu_before = time.process_time()
         times.append(elapsed_ms(get))
+        cpu.append((time.process_time() - cpu_before) * 1000)
+    print(f"cold render CPU time (this process): median {statistics.median(cpu):.0f} ms", flush=True)
     # Counted at once: the next request clears the connection's query log the counts read.
     cache.clear()
     with CaptureQueriesContext(connection) as cold:
@@ -482,6 +509,75 @@ def render_in_process(repeat: int) -> tuple[tuple[float, float], int, float, int
         cached_queries,
         len(body),
     )
+
+
+def page_get(path: str) -> bytes:
+    from django.test import Client as HttpClient
+
+    response = HttpClient().get(path, HTTP_HOST="127.0.0.1")
+    if response.status_code != 200:
+        raise SystemExit(f"{path} answered {response.status_code}")
+    return bytes(response.content)
+
+
+def gzipped_size() -> int:
+    """What the page weighs compressed, as the documented Caddy serves it."""
+    import gzip
+
+    from django.core.cache import cache
+
+    cache.clear()
+    return len(gzip.compress(page_get(f"/s/{SLUG}/"), 6))
+
+
+def extra_pages() -> list[tuple[str, str]]:
+    """The page's other renderings that read the whole page's data: the JSON summary, and the
+    first component's day-by-day page when the page has one."""
+    from veilleur.statuspages.models import StatusComponent
+
+    pages = [("JSON summary", f"/s/{SLUG}/api/status.json")]
+    first = StatusComponent.objects.filter(page__slug=SLUG).order_by("position", "id").first()
+    if first is not None:
+        with suppress(SystemExit):
+            page_get(f"/s/{SLUG}/components/{first.pk}/")
+            pages.append(("a component's day-by-day page", f"/s/{SLUG}/components/{first.pk}/"))
+    return pages
+
+
+def cold_render_of(path: str, repeat: int) -> tuple[float, int, int]:
+    """Median cold render (ms), its SQL queries, and the answer's size."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    body = page_get(path)
+    cpu = []
+    for _ in range(repeat):
+        cache.clear()
+        cpu_before = time.process_time()
+        page_get(path)
+        cpu.append((time.process_time() - cpu_before) * 1000)
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        page_get(path)
+    return statistics.median(cpu), len(cold.captured_queries), len(body)
+
+
+def profile_cold_render() -> None:
+    """cProfile of one cold render of the HTML page: the functions with the most time of their own,
+    and those with the most time below them."""
+    import cProfile
+    import pstats
+
+    from django.core.cache import cache
+
+    cache.clear()
+    profiler = cProfile.Profile()
+    profiler.runcall(page_get, f"/s/{SLUG}/")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(40)
 
 
 def elapsed_ms(step: Callable[[], object]) -> float:

@@ -240,6 +240,8 @@ def demo_world(origin: str, tmp_path: Path) -> World:
         root = f"{origin}/s/{page.slug}/"
         public += [
             open_url(root),
+            # A component's day-by-day page: the first one, and the one whose site is down now.
+            *[open_url(f"{root}components/{pk}/") for pk in day_by_day_pages(page)],
             open_url(f"{root}no-such-page/"),
             submit_form(root, {"#subscribe-email": "lecteur@example.com"}, "subscription asked"),
             submit_form(root, {"#subscribe-email": "lecteur@exemple"}, "subscription refused"),
@@ -254,6 +256,21 @@ def demo_world(origin: str, tmp_path: Path) -> World:
     world = World(origin=origin, owner_email=owner.email, public=public, staff=staff)
     world.reports = monthly_reports(now, tmp_path)
     return world
+
+
+def day_by_day_pages(page: StatusPage) -> list[int]:
+    """The ids of the page's first component and of those with an incident still open."""
+    components = list(page.components.order_by("position", "id"))
+    down = set(
+        Incident.objects.filter(
+            monitor__site__in=[c.site_id for c in components], recovered_at__isnull=True
+        ).values_list("monitor__site_id", flat=True)
+    )
+    return (
+        list(dict.fromkeys([components[0].pk, *(c.pk for c in components if c.site_id in down)]))[:3]
+        if components
+        else []
+    )
 
 
 def ongoing_incidents(now: datetime) -> list[Incident]:

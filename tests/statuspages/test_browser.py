@@ -131,25 +131,29 @@ def outage_yesterday(world: PageWorld, minutes: int = 36) -> Outage:
 # --- page helpers ---------------------------------------------------------------------------------
 
 
-def focused(page: Page) -> dict[str, Any]:
-    """Where the keyboard focus is: which strip and which bar of it, or the element's id."""
-    result: dict[str, Any] = page.evaluate(
-        """() => {
-            const element = document.activeElement;
-            const strip = element.closest('.bars');
-            if (!strip || !element.classList.contains('bar')) {
-                return {strip: -1, bar: -1, id: element.id, tag: element.tagName};
-            }
-            const strips = Array.from(document.querySelectorAll('.bars'));
-            const bars = Array.from(strip.querySelectorAll('.bar'));
-            return {strip: strips.indexOf(strip), bar: bars.indexOf(element), id: '', tag: 'BUTTON'};
-        }"""
+def focused(page: Page) -> str:
+    """What the keyboard focus is on: a link's text, or the element's id."""
+    text: str = page.evaluate(
+        "() => document.activeElement.tagName === 'A' ? document.activeElement.textContent.trim()"
+        " : '#' + document.activeElement.id"
     )
-    return result
+    return text
 
 
-def tip_of(bar: Locator) -> Locator:
-    return bar.locator(".tip")
+def day_colour(strip: Locator, day: int, days_shown: int) -> tuple[int, int, int]:
+    """The colour the strip paints ``day`` (0: the first day shown) with, read from its pixels in
+    the middle of that day's slot."""
+    box = strip.bounding_box()
+    assert box is not None
+    png = strip.screenshot()
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    scale = image.width / box["width"]
+    x = int((day + 0.4) * box["width"] / days_shown * scale)
+    red, green, blue = image.getpixel((x, image.height // 2))  # type: ignore[misc]
+    return red, green, blue
+
+
+OK_GREEN = (0x16, 0xA3, 0x4A)  # status.css --ok
 
 
 def assert_inside_viewport(page: Page, element: Locator) -> None:
@@ -209,7 +213,9 @@ def png_size(path: Path) -> tuple[int, int]:
 # --- 1. a public page, keyboard and touch ----------------------------------------------------------
 
 
-def test_desktop_page_bars_and_keyboard(desktop: BrowserContext, live_server: Any, world: PageWorld) -> None:
+def test_desktop_strips_and_the_day_by_day_page_by_keyboard(
+    desktop: BrowserContext, live_server: Any, world: PageWorld
+) -> None:
     outage = outage_yesterday(world)
     page = desktop.new_page()
     response = page.goto(f"{base_url(live_server)}/s/bakery/")
@@ -218,117 +224,68 @@ def test_desktop_page_bars_and_keyboard(desktop: BrowserContext, live_server: An
     assert page.locator(".overall h1").inner_text() == "All systems operational"
     names = page.locator(".component-head :is(h2, h3)").all_inner_texts()
     assert names == ["Web shop (public)", "Bakery blog (public)"]
-    strips = page.locator(".bars")
+    strips = page.locator("a.strip")
     assert strips.count() == 2
-    for index in range(2):
-        assert strips.nth(index).locator(".bar:visible").count() == 90
+    # Yesterday is painted as a bad day, today and the day before as good ones.
+    assert day_colour(strips.nth(0), 88, 90) != OK_GREEN
+    assert day_colour(strips.nth(0), 89, 90) == OK_GREEN and day_colour(strips.nth(0), 87, 90) == OK_GREEN
+    assert day_colour(strips.nth(1), 88, 90) == OK_GREEN
 
-    # Tab from the top of the page: one stop per strip, on today's bar, and the next Tab leaves it.
+    # Tab from the top of the page: the strips are no tab stops; each "Day by day" link is one,
+    # and says the strip in words.
     stops = []
     for _ in range(20):
         page.keyboard.press("Tab")
         stops.append(focused(page))
-        if stops[-1]["id"] == "subscribe-email":
+        if stops[-1] == "#subscribe-email":
             break
-    bar_stops = [(stop["strip"], stop["bar"]) for stop in stops if stop["strip"] >= 0]
-    assert bar_stops == [(0, 89), (1, 89)], stops
-    # Back up to the shop's strip, past the links and the blog's strip.
-    page.keyboard.press("Shift+Tab")
-    while focused(page)["strip"] != 0:
-        page.keyboard.press("Shift+Tab")
-    assert focused(page) == {"strip": 0, "bar": 89, "id": "", "tag": "BUTTON"}
-
-    shop_bars = strips.nth(0).locator(".bar")
-    today_tip = tip_of(shop_bars.nth(89))
-    assert today_tip.is_visible()
-
-    page.keyboard.press("ArrowLeft")
-    assert focused(page)["bar"] == 88
-    yesterday_tip = tip_of(shop_bars.nth(88))
-    assert yesterday_tip.is_visible()
-    assert not today_tip.is_visible()
-    tip_text = yesterday_tip.inner_text()
-    assert english_date(outage.day) in tip_text
-    assert outage.uptime_text in tip_text, tip_text
-    assert "Down 36\xa0min" in tip_text and "Outage 10:00–10:36" in tip_text
-    assert_inside_viewport(page, yesterday_tip)
-
-    # The strip remembers the day: leaving with Tab and coming back lands on yesterday again.
-    page.keyboard.press("Tab")
-    assert focused(page)["strip"] == 1
-    page.keyboard.press("Shift+Tab")
-    assert focused(page)["strip"] == 0 and focused(page)["bar"] == 88
-
-    page.keyboard.press("Home")
-    assert focused(page)["bar"] == 0
-    first_tip = tip_of(shop_bars.nth(0))
-    assert first_tip.is_visible() and english_date(local_day(world.page, 89)) in first_tip.inner_text()
-    assert_inside_viewport(page, first_tip)
-    page.keyboard.press("ArrowLeft")  # nothing before the first day
-    assert focused(page)["bar"] == 0
-    page.keyboard.press("End")
-    assert focused(page)["bar"] == 89
-    last_tip = tip_of(shop_bars.nth(89))
-    assert last_tip.is_visible() and english_date(local_day(world.page, 0)) in last_tip.inner_text()
-    assert_inside_viewport(page, last_tip)
+    assert [stop for stop in stops if stop.startswith("Day by day")] == [
+        "Day by day — Web shop (public), last 90 days: 89 days at 100%, 1 day with downtime",
+        "Day by day — Bakery blog (public), last 90 days: 90 days at 100%",
+    ], stops
+    link = page.get_by_role("link", name="Day by day — Web shop (public)")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/components/*/")
+    assert page.locator("h1").inner_text() == "Web shop (public)"
+    row = page.locator(f"#day-{outage.day.isoformat()}")
+    text = row.inner_text()
+    assert english_date(outage.day) in text and outage.uptime_text in text
+    assert "Down 36\xa0min" in text and "Outage 10:00–10:36" in text
+    assert page.locator(".past-incident").count() == 1
+    assert "The shop is back after a restart." in page.locator(".past-incident").inner_text()
     assert no_horizontal_scroll(page)
-
-    # A short window scrolled so that the strip touches its top: the tooltip opens below instead.
-    page.set_viewport_size(ViewportSize(width=DESKTOP["width"], height=320))
-    strips.nth(0).evaluate("strip => window.scrollBy(0, strip.getBoundingClientRect().top - 2)")
-    strip_box = strips.nth(0).bounding_box()
-    assert strip_box is not None and strip_box["y"] < 10
-    page.keyboard.press("ArrowLeft")
-    assert tip_of(shop_bars.nth(88)).is_visible()
-    assert_inside_viewport(page, tip_of(shop_bars.nth(88)))
-
-    # Narrowed to a phone's width with an old day as the tab stop: Tab still reaches the strip.
-    page.keyboard.press("Home")
-    page.set_viewport_size(PHONE)
-    page.locator("#subscribe-email").focus()
-    for _ in range(12):
-        page.keyboard.press("Shift+Tab")
-        if focused(page)["strip"] == 0:
-            break
-    assert focused(page) == {"strip": 0, "bar": 89, "id": "", "tag": "BUTTON"}
+    # The pointer's way: a click on the blog's strip opens the blog's days.
+    page.go_back()
+    page.locator("a.strip").nth(1).click()
+    page.wait_for_url("**/components/*/")
+    assert page.locator("h1").inner_text() == "Bakery blog (public)"
 
 
-def test_phone_shows_thirty_days_and_a_tap_opens_the_tooltip(
+def test_phone_shows_the_last_thirty_days_of_each_strip(
     phone: BrowserContext, live_server: Any, world: PageWorld
 ) -> None:
-    outage = outage_yesterday(world)
+    outage_yesterday(world)
     page = phone.new_page()
     response = page.goto(f"{base_url(live_server)}/s/bakery/")
     assert response is not None and response.status == 200
     assert page.locator(".overall h1").is_visible()
-    strips = page.locator(".bars")
+    strips = page.locator("a.strip")
     assert strips.count() == 2
-    for index in range(2):
-        assert strips.nth(index).locator(".bar").count() == 90
-        assert strips.nth(index).locator(".bar:visible").count() == 30
+    strip_box, svg_box = strips.nth(0).bounding_box(), strips.nth(0).locator("svg").bounding_box()
+    assert strip_box is not None and svg_box is not None
+    # The drawing is three times the strip's width, its last third (the last 30 days) in view.
+    assert abs(svg_box["width"] - 3 * strip_box["width"]) < 2
+    assert abs(svg_box["x"] + svg_box["width"] - (strip_box["x"] + strip_box["width"])) < 2
+    assert day_colour(strips.nth(0), 28, 30) != OK_GREEN  # yesterday
+    assert day_colour(strips.nth(0), 29, 30) == OK_GREEN
+    assert page.locator(".legend-30").first.is_visible() and not page.locator(".legend-90").first.is_visible()
     assert no_horizontal_scroll(page)
-    assert_clear_of_screen_edges(page, ".brand-title, .nav a, main h1, main h2, main h3, main p, .bars", 8)
-
-    visible = strips.nth(0).locator(".bar:visible")
-    yesterday = visible.nth(28)
-    assert not tip_of(yesterday).is_visible()
-    yesterday.tap()
-    tip = tip_of(yesterday)
-    assert tip.is_visible()
-    assert english_date(outage.day) in tip.inner_text() and outage.uptime_text in tip.inner_text()
-    assert_inside_viewport(page, tip)
+    assert_clear_of_screen_edges(page, ".brand-title, .nav a, main h1, main h2, main h3, main p, .strip", 8)
+    page.locator("a.strip").first.tap()
+    page.wait_for_url("**/components/*/")
+    assert page.locator("tbody tr").count() == 90
     assert no_horizontal_scroll(page)
-
-    # The tooltips at both ends of the visible month stay on the screen.
-    for bar in (visible.nth(0), visible.nth(29)):
-        bar.tap()
-        assert tip_of(bar).is_visible()
-        assert not tip.is_visible()
-        assert_inside_viewport(page, tip_of(bar))
-        assert no_horizontal_scroll(page)
-    # Home goes to the first day shown (thirty days back), not to a hidden one.
-    page.keyboard.press("Home")
-    assert focused(page)["bar"] == 60
 
 
 # --- 2. a password-protected page -----------------------------------------------------------------
@@ -403,8 +360,9 @@ def test_custom_domain_by_host_header(desktop: BrowserContext, live_server: Any,
         "Web shop (public)",
         "Bakery blog (public)",
     ]
-    # The stylesheet came through the same domain: the bars are laid out as a strip.
-    assert page.locator(".bars").first.evaluate("strip => getComputedStyle(strip).display") == "flex"
+    # The stylesheet came through the same domain: the strip's days are painted in its colours.
+    fill = page.locator(".strip path").first.evaluate("path => getComputedStyle(path).fill")
+    assert fill == "rgb(22, 163, 74)"
     hrefs = page.locator("a[href]").evaluate_all("links => links.map(link => link.getAttribute('href'))")
     assert "/history/" in hrefs and "/" in hrefs
     assert not [href for href in hrefs if "/s/" in href], hrefs
@@ -514,20 +472,17 @@ def test_screenshots_of_a_realistic_page(
         page.screenshot(path=str(path), full_page=True)
         shots[name] = (path, viewport["width"] * scale, viewport["height"] * scale)
 
-        # The worst day of the shop, its tooltip open, as a visitor pointing at it sees it.
+        # The shop's days, one by one, as a visitor who clicks its strip sees them.
         card = page.locator(".components").first
-        card.evaluate("card => window.scrollBy(0, card.getBoundingClientRect().top - 120)")
-        bad_day = card.locator(".bars").first.locator(".bar.band-bad:visible").first
-        if name == "phone":
-            bad_day.tap()
-        else:
-            bad_day.hover()
-        tip = tip_of(bad_day)
-        assert tip.is_visible() and "Down 2\xa0h\xa010\xa0min" in tip.inner_text()
-        assert_inside_viewport(page, tip)
-        tip_path = directory / f"status-page-{name}-tooltip.png"
-        page.screenshot(path=str(tip_path), clip=around(card, tip))
-        shots[f"{name}-tooltip"] = (tip_path, viewport["width"] * scale, viewport["height"] * scale)
+        card.locator("a.strip").first.click()
+        page.wait_for_url(f"{url}components/*/")
+        bad_day = page.locator("tbody tr", has=page.locator(".swatch.band-bad")).first
+        assert "Down 2\xa0h\xa010\xa0min" in bad_day.inner_text()
+        assert no_horizontal_scroll(page)
+        days_path = directory / f"status-component-{name}.png"
+        page.screenshot(path=str(days_path), full_page=True)
+        shots[f"{name}-component"] = (days_path, viewport["width"] * scale, viewport["height"] * scale)
+        page.go_back()
 
         page.get_by_role("link", name="Full incident history").click()
         page.wait_for_url(f"{url}history/")
@@ -541,16 +496,8 @@ def test_screenshots_of_a_realistic_page(
     for name, (path, width, height) in shots.items():
         shot_width, shot_height = png_size(path)
         assert path.stat().st_size > 5_000, name
-        if name.endswith("tooltip"):
-            # The card and its open tooltip: most of the screen's width, within the screen.
-            assert width // 2 < shot_width <= width and 0 < shot_height <= height, (
-                name,
-                shot_width,
-                shot_height,
-            )
-        else:
-            # Full page: as wide as the screen, and at least as long.
-            assert shot_width == width and shot_height >= height, (name, shot_width, shot_height)
+        # Full page: as wide as the screen, and at least as long.
+        assert shot_width == width and shot_height >= height, (name, shot_width, shot_height)
 
 
 # --- 5. a pale brand colour and a stored logo ---------------------------------------------------------

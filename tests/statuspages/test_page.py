@@ -27,12 +27,12 @@ def get(path: str, host: str = "127.0.0.1", **extra: str) -> tuple[int, str]:
     return response.status_code, response.content.decode()
 
 
-def test_public_page_shows_its_components_with_90_day_bars(world: PageWorld) -> None:
+def test_public_page_shows_its_components_with_90_day_strips(world: PageWorld) -> None:
     status, body = get("/s/bakery/")
     assert status == 200
     assert "All systems operational" in body
     assert "Web shop (public)" in body and "Bakery blog (public)" in body
-    assert body.count('class="bar ') == 2 * 90
+    assert body.count('<svg viewBox="0 0 90 1"') == 2
     assert "Bakery status" in body
 
 

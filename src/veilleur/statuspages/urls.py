@@ -11,6 +11,7 @@ from veilleur.statuspages import machine, subscriptions, views
 urlpatterns = [
     path("", views.page_view, name="page"),
     path("history/", views.history_view, name="history"),
+    path("components/<int:component_id>/", views.component_view, name="component"),
     path("unlock/", views.unlock_view, name="unlock"),
     path("logo", views.logo_view, name="logo"),
     path("api/status.json", machine.status_json, name="status_json"),

@@ -9,14 +9,17 @@ rendering never reaches a visitor without access.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -26,9 +29,10 @@ from veilleur.domain.statuspage import ComponentStatus
 from veilleur.reports import formatting
 from veilleur.statuspages.access import grant_access, has_access
 from veilleur.statuspages.cache import Rendered, cached
-from veilleur.statuspages.data import DayBar, PageData, page_data
+from veilleur.statuspages.data import ComponentView, DayBar, PageData, components_data, page_data
 from veilleur.statuspages.fallback import RENDERING_MARK
-from veilleur.statuspages.models import StatusPage
+from veilleur.statuspages.models import StatusComponent, StatusPage
+from veilleur.statuspages.strips import days_summary, strip_link, strip_svg
 from veilleur.statuspages.throttles import unlock_attempt
 from veilleur.throttling.limits import Refused
 
@@ -130,34 +134,162 @@ def _render_html(
     request: HttpRequest, page: StatusPage, template: str, now: datetime
 ) -> tuple[Rendered, Any]:
     data = page_data(page, now)
-    # Every component has the same 90 days: their names are formatted once, not per bar.
-    day_labels = {
-        bar.day: formatting.long_date(bar.day) for bar in (data.components[0].days if data.components else ())
+    root = root_of(request)
+    context: dict[str, Any] = {
+        "page": page,
+        "brand": branding(page),
+        "root": root,
+        "data": data,
+        "overall_words": OVERALL_WORDS[data.overall],
     }
+    if template == "statuspages/history.html":
+        context["incident_days"] = _incidents_by_day(data)
+    else:
+        words = _ComponentWords.now()
+        # A window over every component says so, instead of naming hundreds of them.
+        context["component_count"] = sum(len(group.components) for group in data.groups)
+        context["groups"] = [
+            (
+                group.name,
+                [
+                    _component_context(component, root, words, heading=3 if group.name else 2)
+                    for component in group.components
+                ],
+            )
+            for group in data.groups
+        ]
+    body = render_to_string(template, context)
+    return Rendered(body.encode(), HTML), data.next_change_at
+
+
+WINDOW_LABELS = {
+    "24h": gettext_lazy("24 hours"),
+    "7d": gettext_lazy("7 days"),
+    "30d": gettext_lazy("30 days"),
+    "90d": gettext_lazy("90 days"),
+}
+
+
+@dataclass(frozen=True)
+class _ComponentWords:
+    """What every component says the same, translated once per rendering, not once per component."""
+
+    windows: dict[str, str]
+    statuses: dict[ComponentStatus, str]
+    ago_90: str
+    ago_30: str
+    day_by_day: str
+    today: str
+
+    @classmethod
+    def now(cls) -> _ComponentWords:
+        return cls(
+            windows={label: str(word) for label, word in WINDOW_LABELS.items()},
+            statuses={status: str(word) for status, word in STATUS_WORDS.items()},
+            ago_90=_("90 days ago"),
+            ago_30=_("30 days ago"),
+            day_by_day=_("Day by day"),
+            today=_("Today"),
+        )
+
+
+def _component_context(
+    component: ComponentView, root: str, words: _ComponentWords, *, heading: int = 2
+) -> dict[str, Any]:
+    href = f"{root}components/{component.id}/"
+    uptime = [(words.windows[label], _percent(value)) for label, value in component.uptime.items()]
+    summary = days_summary(component.name, component.days)
+    return {
+        "component": component,
+        "status_word": words.statuses[component.status],
+        "uptime": uptime,
+        "href": href,
+        "summary": summary,
+        "html": _component_html(component, href, uptime, summary, words, heading),
+    }
+
+
+def _component_html(
+    component: ComponentView,
+    href: str,
+    uptime: list[tuple[str, str]],
+    summary: str,
+    words: _ComponentWords,
+    heading: int,
+) -> SafeString:
+    """One component of the page. Written here, not in the template: a page of 500 components
+    spent most of its rendering time in the template's tags for these few lines."""
+    name = escape(component.name)
+    status_word = escape(words.statuses[component.status])
+    figures = "".join(f"<div><dt>{escape(word)}</dt><dd>{escape(value)}</dd></div>" for word, value in uptime)
+    return mark_safe(
+        f'<article class="component" id="component-{component.id}">'
+        f'<div class="component-head"><h{heading}>{name}</h{heading}>'
+        f'<span class="pill status-{component.status.value}">{status_word}</span>'
+        f"</div>{strip_link(href, component.days)}"
+        f'<div class="bars-legend"><span class="legend-90">{escape(words.ago_90)}</span>'
+        f'<span class="legend-30">{escape(words.ago_30)}</span>'
+        f'<a href="{escape(href)}">{escape(words.day_by_day)}<span class="visually-hidden"> — '
+        f"{escape(summary)}</span></a><span>{escape(words.today)}</span></div>"
+        f'<dl class="uptimes">{figures}</dl></article>'
+    )
+
+
+def _percent(value: Decimal | None) -> str:
+    """``formatting.percent``, remembered per value and language: the same few figures (100 %,
+    99.99 %…) come back hundreds of times on a large page, and number formatting is not cheap."""
+    key = (value, get_language())
+    text = _PERCENT_TEXTS.get(key)
+    if text is None:
+        if len(_PERCENT_TEXTS) > 10_000:
+            _PERCENT_TEXTS.clear()
+        text = _PERCENT_TEXTS[key] = formatting.percent(value)
+    return text
+
+
+_PERCENT_TEXTS: dict[tuple[Decimal | None, str | None], str] = {}
+
+
+@require_safe
+def component_view(request: HttpRequest, page: StatusPage, component_id: int) -> HttpResponse:
+    """One component's day-by-day page: each of its 90 days in words (uptime, downtime, outages)
+    and its incidents. Only a component of this page: any other id answers the page's 404."""
+    if not has_access(request, page):
+        return unlock_form(request, page)
+    component = None
+    if component_id <= _LARGEST_ID:  # a larger number is nobody's id, and no database takes it
+        component = StatusComponent.objects.filter(page=page, pk=component_id).select_related("site").first()
+    if component is None:
+        return not_found(request, page, root_of(request))
+    return serve(
+        request,
+        page,
+        f"component:{component.pk}",
+        lambda now: _render_component(request, page, component, now),
+    )
+
+
+_LARGEST_ID = 2**63 - 1
+
+
+def _render_component(
+    request: HttpRequest, page: StatusPage, component: StatusComponent, now: datetime
+) -> tuple[Rendered, Any]:
+    data = components_data(page.client, [component], now)
+    (view,) = data.components
+    day_labels = {bar.day: formatting.long_date(bar.day) for bar in view.days}
     context = {
         "page": page,
         "brand": branding(page),
         "root": root_of(request),
         "data": data,
-        "overall_words": OVERALL_WORDS[data.overall],
-        "groups": [
-            (group.name, [_component_context(component, data, day_labels) for component in group.components])
-            for group in data.groups
-        ],
-        "incident_days": _incidents_by_day(data),
+        "item": _component_context(view, root_of(request), _ComponentWords.now()),
+        "strip": strip_svg(view.days),
+        # Newest first: a visitor comes for what happened lately.
+        "days": [_bar_context(bar, data, day_labels[bar.day]) for bar in reversed(view.days)],
     }
-    body = render_to_string(template, context)
+    body = render_to_string("statuspages/component.html", context)
     return Rendered(body.encode(), HTML), data.next_change_at
-
-
-def _component_context(component: Any, data: PageData, day_labels: dict[date, str]) -> dict[str, Any]:
-    return {
-        "component": component,
-        "status_word": STATUS_WORDS[component.status],
-        "uptime": [(label, formatting.percent(value)) for label, value in component.uptime.items()],
-        "uptime_90d": formatting.percent(component.uptime["90d"]),
-        "bars": [_bar_context(bar, data, day_labels[bar.day]) for bar in component.days],
-    }
 
 
 def _bar_context(bar: DayBar, data: PageData, day_label: str) -> dict[str, Any]:
@@ -175,6 +307,7 @@ def _bar_context(bar: DayBar, data: PageData, day_label: str) -> dict[str, Any]:
         summary = _("Down %(duration)s") % {"duration": formatting.duration(bar.downtime)}
     return {
         "day": day_label,
+        "iso": bar.day.isoformat(),
         "band": bar.band.value,
         "uptime": formatting.percent(bar.uptime_percent) if bar.uptime_percent is not None else "",
         "summary": summary,
