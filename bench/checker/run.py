@@ -28,11 +28,14 @@ PostgreSQL database are removed at the end.
 
     .venv/bin/python bench/checker/run.py [--monitors 1000,5000,10000,20000]
         [--databases sqlite,postgres] [--checkers 1] [--warmup 40] [--seconds 60]
-        [--loop asyncio|uvloop] [--profile DIR]
+        [--loop asyncio|uvloop] [--profile DIR] [--py-spy DIR]
 
 ``--loop uvloop`` needs ``.venv/bin/pip install uvloop`` (not a dependency). ``--profile DIR``
 runs each checker under cProfile (main thread only) and leaves the .prof files in DIR; the
-figures of a profiled run are not comparable with the others.
+figures of a profiled run are not comparable with the others. ``--py-spy DIR`` samples every
+checker process with py-spy (``.venv/bin/pip install py-spy``, not a dependency) during the
+measured window, all threads, without stopping them (``--nonblocking``), and leaves one
+collapsed-stack file per process in DIR (``bench/checker/spy_summary.py`` sums them up).
 """
 
 from __future__ import annotations
@@ -273,6 +276,38 @@ def checker_command(loop: str, profile: Path | None, name: str) -> list[str]:
     return [sys.executable, "-m", "veilleur.cli", *args]
 
 
+def start_py_spy(
+    args: argparse.Namespace, checkers: list[subprocess.Popen[bytes]]
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy on each checker for the measured window (``--py-spy DIR``), or nothing."""
+    if not args.py_spy:
+        return []
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(process.pid),
+                "--duration",
+                str(int(args.seconds)),
+                "--rate",
+                "200",
+                "--threads",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(Path(args.py_spy) / f"{args.database}-{args.monitors}-{i}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, process in enumerate(checkers)
+    ]
+
+
 def stop(processes_: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
     for process in processes_:
         if process.poll() is None:
@@ -359,6 +394,7 @@ def measure_point(args: argparse.Namespace, data_dir: Path) -> PointResult:
         "VEILLEUR_LOG_LEVEL": "WARNING",
     }
     profile = Path(args.profile) if args.profile else None
+    spies: list[subprocess.Popen[bytes]] = []
     logs = [(data_dir / f"checker-{i}.log").open("wb") for i in range(args.checkers)]
     checkers = [
         subprocess.Popen(
@@ -385,6 +421,7 @@ def measure_point(args: argparse.Namespace, data_dir: Path) -> PointResult:
         nginx0 = sum(cpu_seconds(pid) for pid in nginx)
         db0 = sum(cpu_seconds(pid) for pid in database)
         busy0, wall0 = machine_busy_seconds(), time.monotonic()
+        spies = start_py_spy(args, checkers)
         rss = 0.0
         deadline = wall0 + args.seconds
         while time.monotonic() < deadline:
@@ -396,6 +433,8 @@ def measure_point(args: argparse.Namespace, data_dir: Path) -> PointResult:
         db_cpu = sum(cpu_seconds(pid) for pid in database) - db0
         busy, wall = machine_busy_seconds() - busy0, time.monotonic() - wall0
     finally:
+        for spy in spies:
+            spy.wait(timeout=args.seconds + 60)
         stop(checkers)
         for log in logs:
             log.close()
@@ -469,6 +508,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--profile", default="")
+    parser.add_argument("--py-spy", default="", help="sample the checkers with py-spy into this directory")
     parser.add_argument(
         "--host",
         default="localhost",
@@ -488,8 +528,9 @@ def main() -> int:
         print("RESULT " + json.dumps(asdict(run_point(args))), flush=True)
         return 0
 
-    if args.profile:
-        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    for directory in (args.profile, args.py_spy):
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
     results: list[PointResult] = []
     workdir = Path(tempfile.mkdtemp(prefix="veilleur-bench-checker-"))
     nginx, port, ca_file = start_nginx(workdir)
@@ -510,6 +551,7 @@ def main() -> int:
                     f"--loop={args.loop}",
                     f"--host={args.host}",
                     f"--profile={Path(args.profile).resolve() if args.profile else ''}",
+                    f"--py-spy={Path(args.py_spy).resolve() if args.py_spy else ''}",
                     f"--port={port}",
                     f"--ca-file={ca_file}",
                     f"--data-dir={data_dir}",

@@ -31,7 +31,12 @@ def build_checker(region: str) -> Checker:
 
 async def run_until_stopped(checker: Checker) -> None:
     log.info("checker %s started (region %s)", checker.settings.owner, checker.settings.region or "default")
-    await checker.run()
+    try:
+        await checker.run()
+    finally:
+        close = getattr(checker.prober, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def _run(region: str) -> int:

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from veilleur.checker.work import CheckSpec, Observation
 from veilleur.demo.live import demo_observation
-from veilleur.probes.http import make_tls_context, probe
+from veilleur.probes.http import ProbeSession, make_tls_context, probe
 from veilleur.probes.outcome import ProbeOutcome, ProbeRequest
 
 # A TCP or TLS handshake that takes longer than this is a failed connection, whatever the
@@ -54,13 +54,18 @@ def _ms(value: float | None) -> int | None:
 
 
 class HttpProber:
-    """Runs checks with one TLS context shared by every check (loading CA roots once)."""
+    """Runs checks with one TLS context (loading CA roots once) and one aiohttp session shared
+    by every check of its event loop; each check still opens its own connections."""
 
     def __init__(self, tls_context: ssl.SSLContext | None = None, allow_private: bool | None = None) -> None:
         self.tls_context = tls_context or make_tls_context(settings.VEILLEUR_CA_FILE or None)
         self.allow_private = (
             settings.VEILLEUR_ALLOW_PRIVATE_TARGETS if allow_private is None else allow_private
         )
+        self.session = ProbeSession()
+
+    async def aclose(self) -> None:
+        await self.session.close()
 
     async def __call__(self, spec: CheckSpec) -> Observation:
         if spec.demo:
@@ -74,5 +79,7 @@ class HttpProber:
             return Observation(
                 datetime.now(UTC), ok=False, error_class="other", message=f"invalid monitor: {exc}"
             )
-        outcome = await probe(request, tls_context=self.tls_context, allow_private=self.allow_private)
+        outcome = await probe(
+            request, tls_context=self.tls_context, allow_private=self.allow_private, session=self.session
+        )
         return observation_of(outcome)
