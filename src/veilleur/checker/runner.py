@@ -53,6 +53,7 @@ class CheckerSettings:
     write_interval: float = 0.1
     confirm_delay: timedelta = timedelta(seconds=3)
     idle_sleep: float = 0.5
+    behind: timedelta = timedelta(milliseconds=200)  # later than this, lease nothing more
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # Leases are short and renewed while the checker lives (every ``lease_renewal``), however long
     # its probes take: a checker that dies (killed, host lost, frozen) stops renewing, and another
@@ -244,6 +245,10 @@ class Checker:
         while not self._stopping.is_set():
             now = self.clock()
             room = self.settings.max_pending - len(self._pending)
+            if self._pending and self._pending[0][0] < now - self.settings.behind:
+                # Checks already late wait here: leasing more would only make them later, while
+                # another checker sharing the monitors (veilleur up's extra ones) may be idle.
+                room = 0
             leased: list[LeasedCheck] = []
             if self._kept and not await self._store_kept(force=True):
                 await self._sleep(max(0.5, self._next_store_attempt - asyncio.get_running_loop().time()))
