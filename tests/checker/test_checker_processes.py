@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from veilleur.checker.fleet import DEFAULT_PROCESS_RATE
+from veilleur.checker.fleet import DEFAULT_PROCESS_RATE, FleetSettings, machine_cores
 from veilleur.domain.checker_processes import SCALE_DOWN_MARGIN, checker_processes, due_rate
 
 
@@ -75,7 +75,11 @@ def test_down_only_with_room_to_spare() -> None:
     assert checker_processes(0, 100, cores=4, running=3) == 1
 
 
-@given(st.lists(st.tuples(st.integers(min_value=-5, max_value=3_600), st.integers(min_value=0, max_value=10_000))))
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=-5, max_value=3_600), st.integers(min_value=0, max_value=10_000))
+    )
+)
 def test_the_due_rate_is_the_sum_of_one_over_interval(groups: list[tuple[int, int]]) -> None:
     exact = sum((Fraction(count, interval) for interval, count in groups if interval > 0), Fraction(0))
     assert due_rate(groups) == pytest.approx(float(exact), rel=1e-9, abs=1e-9)
@@ -84,3 +88,24 @@ def test_the_due_rate_is_the_sum_of_one_over_interval(groups: list[tuple[int, in
 def test_a_per_process_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="per_process"):
         checker_processes(10, 0, cores=2, running=1)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3"])
+def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("VEILLEUR_CHECKER_PROCESS_RATE", value)
+    with pytest.raises(SystemExit, match=f"VEILLEUR_CHECKER_PROCESS_RATE must be .*{value!r}"):
+        FleetSettings.from_env()
+
+
+def test_the_settings_default_to_one_checker_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "VEILLEUR_CHECKER_PROCESS_RATE",
+        "VEILLEUR_CHECKER_PROCESSES",
+        "VEILLEUR_CHECKER_FLEET_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = FleetSettings.from_env()
+    assert settings.most_processes == machine_cores()
+    assert settings.per_process == DEFAULT_PROCESS_RATE
+    monkeypatch.setenv("VEILLEUR_CHECKER_PROCESSES", "1")
+    assert FleetSettings.from_env().most_processes == 1

@@ -72,9 +72,7 @@ def leased_by(pid: int) -> bool:
 def test_up_starts_restarts_and_stops_extra_checkers_as_the_rate_needs(
     target: Target, make_monitor: Callable[..., Monitor], tmp_path: Path
 ) -> None:
-    monitors = [
-        make_monitor(url=f"http://127.0.0.1:{target.port}/", interval_seconds=1) for _ in range(12)
-    ]
+    monitors = [make_monitor(url=f"http://127.0.0.1:{target.port}/", interval_seconds=1) for _ in range(12)]
     env = role_env(
         VEILLEUR_DATA_DIR=str(tmp_path / "data"),
         # 12 checks a second against 1 a process: as many processes as allowed, here 2.

@@ -31,12 +31,7 @@ def build_checker(region: str) -> Checker:
 
 async def run_until_stopped(checker: Checker) -> None:
     log.info("checker %s started (region %s)", checker.settings.owner, checker.settings.region or "default")
-    try:
-        await checker.run()
-    finally:
-        close = getattr(checker.prober, "aclose", None)
-        if close is not None:
-            await close()
+    await checker.run()
 
 
 async def _run(region: str) -> int:

@@ -210,6 +210,9 @@ class Checker:
                 # Their leases expire on their own; another checker takes them then.
                 log.warning("could not release %d leases, the database is away: %s", len(unstarted), exc)
             self._db.shutdown(wait=True)
+            close = getattr(self.prober, "aclose", None)  # the prober's shared HTTP session
+            if close is not None:
+                await close()
         log.info("checker stopped after recording %d checks", self.recorded)
 
     def _lost(self, exc: BaseException) -> float:
