@@ -248,13 +248,14 @@ class Checker:
         while not self._stopping.is_set():
             now = self.clock()
             room = self.settings.max_pending - len(self._pending)
-            if self._pending and self._pending[0][0] < now - self.settings.behind:
-                # Checks already late wait here: leasing more would only make them later, while
-                # another checker sharing the monitors (veilleur up's extra ones) may be idle.
-                room = 0
             leased: list[LeasedCheck] = []
             if self._kept and not await self._store_kept(force=True):
                 await self._sleep(max(0.5, self._next_store_attempt - asyncio.get_running_loop().time()))
+                continue
+            if not self.outage.active and self._pending and self._pending[0][0] < now - self.settings.behind:
+                # Checks already late wait here: leasing more would only make them later, while
+                # another checker sharing the monitors (veilleur up's extra ones) may be idle.
+                await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
                 continue
             try:
                 if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):
