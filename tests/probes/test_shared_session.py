@@ -140,3 +140,25 @@ def test_each_check_keeps_its_own_address_guard_on_a_shared_session() -> None:
     assert [outcome.ok for outcome in outcomes] == [True, False, True, False]
     assert outcomes[1].error_class is ErrorClass.BLOCKED_ADDRESS, outcomes[1]
     assert outcomes[3].error_class is ErrorClass.BLOCKED_ADDRESS
+
+
+def test_a_session_used_again_in_another_event_loop_starts_over() -> None:
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    shared = ProbeSession()
+
+    async def scenario() -> ProbeOutcome:
+        async with http_server(lambda app: app.router.add_get("/", page)) as port:
+            return await probe(
+                ProbeRequest(f"http://site.test:{port}/", total_timeout=5, connect_timeout=5),
+                tls_context=ssl.create_default_context(),
+                allow_private=True,
+                resolver=StaticResolver({"site.test": ["127.0.0.1"]}),
+                session=shared,
+            )
+
+    first = asyncio.run(scenario())
+    second = asyncio.run(scenario())  # the first loop has ended, and its session with it
+    asyncio.run(shared.close())
+    assert first.ok and second.ok, (first.message, second.message)

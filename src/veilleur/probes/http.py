@@ -8,11 +8,11 @@ rather than by aiohttp so that every hop is recorded and its target judged befor
 sent to it.
 
 The checker makes hundreds of checks a second, so the aiohttp session and connector that carry
-them are shared (``ProbeSession``): building and closing them for every check cost as much as
-the check's own HTTP machinery. What belongs to one check (its SSRF guard, its phase recorder,
-its resolver, the certificate it notes) travels with the check in a context variable, which
-asyncio hands to everything the check's task runs: the connector's resolver and socket factory
-read it. A check without a session (``veilleur check``, tests) gets a session of its own.
+them are shared (``ProbeSession``): building and closing them for every check was about 5 % of a
+busy checker's time (bench/README.md, "checker"). What belongs to one check (its SSRF guard,
+its phase recorder, its resolver, the certificate it notes) travels with the check in a context
+variable, which asyncio hands to everything the check's task runs: the connector's resolver and
+socket factory read it. A check without a session (``veilleur check``, tests) gets a session of its own.
 """
 
 from __future__ import annotations
@@ -156,13 +156,17 @@ class _CheckConnector(aiohttp.TCPConnector):
 class ProbeSession:
     """The aiohttp session and connector shared by the probes of one event loop (see above).
 
-    Created on first use, in the loop that uses it; ``close()`` when done."""
+    Created on first use, in the loop that uses it (again in another loop, should the first one
+    have ended); ``close()`` when done."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
             self._session = aiohttp.ClientSession(
                 connector=_CheckConnector(),
                 trace_configs=[TRACE_CONFIG],
