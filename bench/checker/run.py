@@ -28,11 +28,17 @@ PostgreSQL database are removed at the end.
 
     .venv/bin/python bench/checker/run.py [--monitors 1000,5000,10000,20000]
         [--databases sqlite,postgres] [--checkers 1] [--warmup 40] [--seconds 60]
-        [--loop asyncio|uvloop] [--profile DIR]
+        [--loop asyncio|uvloop] [--profile DIR] [--py-spy DIR] [--up]
 
+``--up`` runs ``veilleur up`` instead (web role, worker and checker in its process of roles, plus
+the extra checker processes it starts for the due rate); CPU and RSS are then summed over every
+process under it, and "checkers" is the number of checker processes it ran at the end.
 ``--loop uvloop`` needs ``.venv/bin/pip install uvloop`` (not a dependency). ``--profile DIR``
 runs each checker under cProfile (main thread only) and leaves the .prof files in DIR; the
-figures of a profiled run are not comparable with the others.
+figures of a profiled run are not comparable with the others. ``--py-spy DIR`` samples every
+checker process with py-spy (``.venv/bin/pip install py-spy``, not a dependency) during the
+measured window, all threads, without stopping them (``--nonblocking``), and leaves one
+collapsed-stack file per process in DIR (``bench/checker/spy_summary.py`` sums them up).
 """
 
 from __future__ import annotations
@@ -263,7 +269,18 @@ def populate(monitors: int, port: int, host: str) -> None:
     )
 
 
-def checker_command(loop: str, profile: Path | None, name: str) -> list[str]:
+def descendants(roots: list[subprocess.Popen[bytes]]) -> list[int]:
+    """Every process under ``roots``, the roots included."""
+    table = processes()
+    found = [p.pid for p in roots]
+    for pid in found:
+        found += [child for child, parent, _ in table if parent == pid and child not in found]
+    return found
+
+
+def checker_command(loop: str, profile: Path | None, name: str, up: bool = False) -> list[str]:
+    if up:
+        return [sys.executable, "-m", "veilleur.cli", "up", "--bind", f"127.0.0.1:{free_port()}"]
     args = ["checker", "--no-migrate", "--region", "bench"]
     if loop == "uvloop":
         return [sys.executable, "-c", UVLOOP_MAIN, *args]
@@ -271,6 +288,38 @@ def checker_command(loop: str, profile: Path | None, name: str) -> list[str]:
         script = Path(__file__).with_name("profiled_checker.py")
         return [sys.executable, str(script), str(profile / f"checker-{name}"), *args]
     return [sys.executable, "-m", "veilleur.cli", *args]
+
+
+def start_py_spy(
+    args: argparse.Namespace, checkers: list[subprocess.Popen[bytes]]
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy on each checker for the measured window (``--py-spy DIR``), or nothing."""
+    if not args.py_spy:
+        return []
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(process.pid),
+                "--duration",
+                str(int(args.seconds)),
+                "--rate",
+                "200",
+                "--threads",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(Path(args.py_spy) / f"{args.database}-{args.monitors}-{i}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, process in enumerate(checkers)
+    ]
 
 
 def stop(processes_: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
@@ -359,10 +408,14 @@ def measure_point(args: argparse.Namespace, data_dir: Path) -> PointResult:
         "VEILLEUR_LOG_LEVEL": "WARNING",
     }
     profile = Path(args.profile) if args.profile else None
+    if args.up:
+        args.checkers = 1  # `veilleur up` decides how many checker processes run
+    spies: list[subprocess.Popen[bytes]] = []
+    checker_processes = args.checkers
     logs = [(data_dir / f"checker-{i}.log").open("wb") for i in range(args.checkers)]
     checkers = [
         subprocess.Popen(
-            checker_command(args.loop, profile, f"{args.database}-{args.monitors}-{i}"),
+            checker_command(args.loop, profile, f"{args.database}-{args.monitors}-{i}", args.up),
             env=env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -381,21 +434,32 @@ def measure_point(args: argparse.Namespace, data_dir: Path) -> PointResult:
         nginx = nginx_pids(args.nginx_pid)
         database = postgres_pids() if args.database == "postgres" else []
         start = datetime.now(UTC)
-        cpu0 = sum(cpu_seconds(p.pid) for p in checkers)
+        # With --up, every process under `veilleur up` (its process of roles and the extra
+        # checkers it started); a process that appears later counts from its start.
+        measured = descendants(checkers) if args.up else [p.pid for p in checkers]
+        cpu0 = sum(cpu_seconds(pid) for pid in measured)
         nginx0 = sum(cpu_seconds(pid) for pid in nginx)
         db0 = sum(cpu_seconds(pid) for pid in database)
         busy0, wall0 = machine_busy_seconds(), time.monotonic()
+        spies = start_py_spy(args, checkers)
         rss = 0.0
         deadline = wall0 + args.seconds
         while time.monotonic() < deadline:
             time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
-            rss = max(rss, sum(rss_mib(p.pid) for p in checkers))
+            if args.up:
+                measured += [pid for pid in descendants(checkers) if pid not in measured]
+            rss = max(rss, sum(rss_mib(pid) for pid in measured))
         end = datetime.now(UTC)
-        cpu = sum(cpu_seconds(p.pid) for p in checkers) - cpu0
+        if args.up:
+            measured += [pid for pid in descendants(checkers) if pid not in measured]
+            checker_processes = len([pid for pid in descendants(checkers) if pid != checkers[0].pid])
+        cpu = sum(cpu_seconds(pid) for pid in measured) - cpu0
         nginx_cpu = sum(cpu_seconds(pid) for pid in nginx) - nginx0
         db_cpu = sum(cpu_seconds(pid) for pid in database) - db0
         busy, wall = machine_busy_seconds() - busy0, time.monotonic() - wall0
     finally:
+        for spy in spies:
+            spy.wait(timeout=args.seconds + 60)
         stop(checkers)
         for log in logs:
             log.close()
@@ -415,8 +479,8 @@ def measure_point(args: argparse.Namespace, data_dir: Path) -> PointResult:
     return PointResult(
         database=args.database,
         monitors=args.monitors,
-        checkers=args.checkers,
-        loop=args.loop,
+        checkers=checker_processes,
+        loop="up" if args.up else args.loop,
         seconds=round(seconds, 1),
         checks=len(rows),
         failures=sum(errors.values()),
@@ -470,6 +534,12 @@ def main() -> int:
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--profile", default="")
     parser.add_argument(
+        "--up",
+        action="store_true",
+        help="run `veilleur up` (web, worker, checker, extra checkers as it decides) instead of checkers",
+    )
+    parser.add_argument("--py-spy", default="", help="sample the checkers with py-spy into this directory")
+    parser.add_argument(
         "--host",
         default="localhost",
         help="the monitors' host name: localhost (resolved each check) or 127.0.0.1",
@@ -488,8 +558,9 @@ def main() -> int:
         print("RESULT " + json.dumps(asdict(run_point(args))), flush=True)
         return 0
 
-    if args.profile:
-        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    for directory in (args.profile, args.py_spy):
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
     results: list[PointResult] = []
     workdir = Path(tempfile.mkdtemp(prefix="veilleur-bench-checker-"))
     nginx, port, ca_file = start_nginx(workdir)
@@ -510,6 +581,8 @@ def main() -> int:
                     f"--loop={args.loop}",
                     f"--host={args.host}",
                     f"--profile={Path(args.profile).resolve() if args.profile else ''}",
+                    f"--py-spy={Path(args.py_spy).resolve() if args.py_spy else ''}",
+                    *(["--up"] if args.up else []),
                     f"--port={port}",
                     f"--ca-file={ca_file}",
                     f"--data-dir={data_dir}",

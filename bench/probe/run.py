@@ -13,7 +13,9 @@ Variants:
 - bare aiohttp, new connector: ClientSession + TCPConnector per request (the baseline);
 - bare aiohttp, shared force_close connector: one session for all, no connection reuse;
 - probe: veilleur.probes.probe() with its guarded resolver, socket factory, trace hooks,
-  redirect loop and bounded body read.
+  redirect loop and bounded body read, on a session of its own (``veilleur check``'s way);
+- probe, shared session: the same with one ``ProbeSession`` for every check (the checker's way;
+  every check still opens a new connection).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import aiohttp
 import trustme
 from aiohttp import web
 
-from veilleur.probes import ProbeRequest, make_tls_context, probe
+from veilleur.probes import ProbeRequest, ProbeSession, make_tls_context, probe
 
 BODY = b"<html><body><h1>Bienvenue</h1>" + b"." * 2000 + b"</body></html>"
 Check = Callable[[], Awaitable[None]]
@@ -58,7 +60,9 @@ def serve(cert_file: str, key_file: str, ready: multiprocessing.Queue[int]) -> N
     asyncio.run(main())
 
 
-def variants(url: str, context: ssl.SSLContext, shared: aiohttp.ClientSession) -> dict[str, Check]:
+def variants(
+    url: str, context: ssl.SSLContext, shared: aiohttp.ClientSession, probe_session: ProbeSession
+) -> dict[str, Check]:
     async def bare_new_connector() -> None:
         async with (
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session,
@@ -78,10 +82,15 @@ def variants(url: str, context: ssl.SSLContext, shared: aiohttp.ClientSession) -
         outcome = await probe(request, tls_context=context, allow_private=True)
         assert outcome.ok, outcome.message
 
+    async def veilleur_probe_shared() -> None:
+        outcome = await probe(request, tls_context=context, allow_private=True, session=probe_session)
+        assert outcome.ok, outcome.message
+
     return {
         "bare aiohttp, new connector per check": bare_new_connector,
         "bare aiohttp, shared force_close connector": bare_shared_force_close,
-        "veilleur probe (new connector per check)": veilleur_probe,
+        "veilleur probe (session of its own)": veilleur_probe,
+        "veilleur probe (shared session)": veilleur_probe_shared,
     }
 
 
@@ -101,8 +110,9 @@ async def cpu_seconds(check: Check, count: int, concurrency: int) -> float:
 async def measure(url: str, ca_file: str, checks: int, concurrency: int, rounds: int) -> dict[str, float]:
     context = make_tls_context(ca_file)
     connector = aiohttp.TCPConnector(ssl=context, force_close=True)
+    probe_session = ProbeSession()
     async with aiohttp.ClientSession(connector=connector) as shared:
-        found = variants(url, context, shared)
+        found = variants(url, context, shared, probe_session)
         totals = dict.fromkeys(found, 0.0)
         for check in found.values():  # warm-up: imports, first contexts, caches
             await cpu_seconds(check, 20, concurrency)
@@ -110,6 +120,7 @@ async def measure(url: str, ca_file: str, checks: int, concurrency: int, rounds:
         for _ in range(rounds):
             for name, check in found.items():
                 totals[name] += await cpu_seconds(check, per_round, concurrency)
+    await probe_session.close()
     return {name: total * 1000 / (per_round * rounds) for name, total in totals.items()}
 
 

@@ -12,7 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from veilleur.checker.fleet import CheckerFleet
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -88,11 +91,20 @@ def cmd_up(args: argparse.Namespace) -> int:
     roles_argv = ["roles", "--region", args.region]
     if args.metrics_address:
         roles_argv += ["--metrics-address", args.metrics_address]
+    fleet = checker_fleet(args.region)
     if args.workers > 1:
         # More web processes than one: the web role runs as 'veilleur web' beside the others.
         web_argv = ["web", "--bind", args.bind, "--workers", str(args.workers), "--no-migrate"]
-        return Supervisor([Role("web", web_argv), Role("checker and worker", roles_argv)]).run()
-    return Supervisor([Role("roles", [*roles_argv, "--bind", args.bind])]).run()
+        return Supervisor([Role("web", web_argv), Role("checker and worker", roles_argv)], fleet).run()
+    return Supervisor([Role("roles", [*roles_argv, "--bind", args.bind])], fleet).run()
+
+
+def checker_fleet(region: str) -> CheckerFleet | None:
+    """Extra checker processes as the load needs them (checker/fleet.py); None on one core."""
+    from veilleur.checker.fleet import CheckerFleet, FleetSettings
+
+    settings = FleetSettings.from_env()
+    return CheckerFleet(region, settings) if settings.most_processes > 1 else None
 
 
 def cmd_up_prepare(args: argparse.Namespace) -> int:

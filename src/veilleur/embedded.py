@@ -129,6 +129,7 @@ def run_roles(bind: str | None, region: str) -> int:
     try:
         roles.start("checker", lambda: roles.run_checker(region))
         roles.start("worker", roles.run_worker)
+        _report_checker_demand(roles)
         if server is not None:
             log.info("web role listening on %s (%d threads)", bind, WEB_THREADS)
             server.run()  # returns on SystemExit, after the requests in flight are answered
@@ -142,6 +143,20 @@ def run_roles(bind: str | None, region: str) -> int:
                 server.close()
         roles.stop()
     return 1 if roles.failed.is_set() else 0
+
+
+def _report_checker_demand(roles: _Roles) -> None:
+    """Under ``veilleur up``, tell the supervisor the monitors' due rate, from which it runs extra
+    checker processes when one is not enough (checker/fleet.py)."""
+    from veilleur.checker.fleet import DEMAND_FD_ENV, FleetSettings
+
+    fd = os.environ.get(DEMAND_FD_ENV, "")
+    if not fd.isdigit():
+        return
+    from veilleur.checker.demand import report_due_rate
+
+    every = FleetSettings.from_env().every_seconds
+    roles.start("due-rate", lambda: report_due_rate(int(fd), every, roles.stopping))
 
 
 def _name_os_thread(title: str) -> None:

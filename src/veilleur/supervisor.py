@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from veilleur.checker.fleet import CheckerFleet
 
 log = logging.getLogger("veilleur.up")
 
@@ -65,17 +70,33 @@ class Role:
     restarts: int = 0
     next_start: float = 0.0
     backoff: float = field(default=1.0)
+    env: dict[str, str] = field(default_factory=dict)  # added to this process's environment
+    pass_fds: tuple[int, ...] = ()
+    # Set in the child before it runs Python: a role that does not call stop_with_parent() itself.
+    stops_with_parent: bool = False
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "veilleur.cli", *self.argv])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "veilleur.cli", *self.argv],
+            env={**os.environ, **self.env} if self.env else None,
+            pass_fds=self.pass_fds,
+            # The supervisor is single-threaded, so running Python code between fork and exec is safe.
+            preexec_fn=stop_with_parent if self.stops_with_parent else None,
+        )
         log.info("%s started (pid %d)", self.name, self.process.pid)
 
 
 class Supervisor:
-    def __init__(self, roles: list[Role]) -> None:
+    def __init__(self, roles: list[Role], fleet: CheckerFleet | None = None) -> None:
         self.roles = roles
+        self.fleet = fleet
         self.stopping = False
         self.exit_status = 0
+        if fleet is not None:
+            # The process that runs the checker measures the due rate and writes it to the fleet.
+            checker_role = next(role for role in roles if role.argv[0] == "roles")
+            checker_role.env = {**checker_role.env, **fleet.pipe.child_env()}
+            checker_role.pass_fds = (*checker_role.pass_fds, fleet.pipe.write_fd)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -87,12 +108,32 @@ class Supervisor:
             role.start()
         while not self.stopping:
             self._restart_dead()
+            if self.fleet is not None and not self.stopping:
+                self._tend_fleet(self.fleet)
             time.sleep(0.5)
         return self._stop_all()
 
+    def _tend_fleet(self, fleet: CheckerFleet) -> None:
+        """Start or stop extra checker processes to the count the latest due rate asks for."""
+        fleet.reap()
+        rate = fleet.pipe.latest()
+        if rate is None:
+            return
+        wanted = fleet.wanted_extra(rate)
+        while len(fleet.extra) < wanted:
+            role = Role(f"checker {len(fleet.extra) + 2}", fleet.argv(), stops_with_parent=True)
+            log.info("%.1f checks due a second: starting another checker process", rate)
+            role.start()
+            fleet.extra.append(role)
+        while len(fleet.extra) > wanted:
+            role = fleet.extra.pop()
+            log.info("%.1f checks due a second: stopping %s", rate, role.name)
+            fleet.retire(role.process)
+
     def _restart_dead(self) -> None:
         now = time.monotonic()
-        for role in self.roles:
+        extra = self.fleet.extra if self.fleet is not None else []
+        for role in [*self.roles, *extra]:
             if role.process is None:
                 if now >= role.next_start:
                     role.start()
@@ -114,7 +155,10 @@ class Supervisor:
             role.backoff = min(role.backoff * 2, RESTART_BACKOFF_MAX)
 
     def _stop_all(self) -> int:
-        running = [role.process for role in self.roles if role.process is not None]
+        roles = [*self.roles, *(self.fleet.extra if self.fleet is not None else [])]
+        running = [role.process for role in roles if role.process is not None]
+        if self.fleet is not None:
+            running += [process for process, _ in self.fleet.retiring]
         for process in running:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from veilleur.checker.work import CheckSpec, Observation
 from veilleur.demo.live import demo_observation
-from veilleur.probes.http import make_tls_context, probe
+from veilleur.probes.http import ProbeSession, make_tls_context, probe
 from veilleur.probes.outcome import ProbeOutcome, ProbeRequest
 
 # A TCP or TLS handshake that takes longer than this is a failed connection, whatever the
@@ -55,7 +55,8 @@ def _ms(value: float | None) -> int | None:
 
 
 class HttpProber:
-    """Runs checks with one TLS context shared by every check (loading CA roots once)."""
+    """Runs checks with one TLS context (loading CA roots once) and one aiohttp session shared
+    by every check of its event loop; each check still opens its own connections."""
 
     def __init__(
         self,
@@ -74,6 +75,10 @@ class HttpProber:
             from veilleur.probes.dns_server import ServerResolver  # dnspython: loaded only when used
 
             self.resolver = ServerResolver(server)
+        self.session = ProbeSession()
+
+    async def aclose(self) -> None:
+        await self.session.close()
 
     async def __call__(self, spec: CheckSpec) -> Observation:
         if spec.demo:
@@ -88,6 +93,10 @@ class HttpProber:
                 datetime.now(UTC), ok=False, error_class="other", message=f"invalid monitor: {exc}"
             )
         outcome = await probe(
-            request, tls_context=self.tls_context, allow_private=self.allow_private, resolver=self.resolver
+            request,
+            tls_context=self.tls_context,
+            allow_private=self.allow_private,
+            resolver=self.resolver,
+            session=self.session,
         )
         return observation_of(outcome)

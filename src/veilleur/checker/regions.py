@@ -88,7 +88,7 @@ def _token(region: str) -> str:
 
 
 def encode(regions: Iterable[str]) -> str:
-    """",a,b,": a set of regions in one column, searchable with ``contains=",a,"``."""
+    """ ",a,b,": a set of regions in one column, searchable with ``contains=",a,"``."""
     names = sorted({_token(region) for region in regions})
     return f",{','.join(names)}," if names else ""
 
@@ -127,6 +127,12 @@ class RegionProber:
     async def __call__(self, spec: CheckSpec) -> Observation:
         headers = {**spec.headers, REGION_HEADER: self.region}
         return await self.inner(replace(spec, headers=headers))  # type: ignore[operator]
+
+    async def aclose(self) -> None:
+        """Closes the inner prober's shared HTTP session, if it has one."""
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()
 
 
 @dataclass(frozen=True)

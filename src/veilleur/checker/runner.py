@@ -63,6 +63,7 @@ class CheckerSettings:
     hedge_spacing: float = 0.5
     max_hedges: int = 200
     idle_sleep: float = 0.5
+    behind: timedelta = timedelta(milliseconds=200)  # later than this, lease nothing more
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # Leases are short and renewed while the checker lives (every ``lease_renewal``), however long
     # its probes take: a checker that dies (killed, host lost, frozen) stops renewing, and another
@@ -148,6 +149,7 @@ class Checker:
         # Sees every probe, and holds back failures that may be this checker's own outage.
         self.health = SelfHealth(self, self.settings.self_health)
         self.prober = self.health.watch(prober)
+        self._unwrapped_prober = prober  # what holds the shared HTTP session, closed at the end
         self.calendar = MaintenanceCalendar()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checker-db")
         self._pending: list[tuple[datetime, int, LeasedCheck]] = []
@@ -229,6 +231,9 @@ class Checker:
                 # Their leases expire on their own; another checker takes them then.
                 log.warning("could not release %d leases, the database is away: %s", len(unstarted), exc)
             self._db.shutdown(wait=True)
+            close = getattr(self._unwrapped_prober, "aclose", None)  # the prober's shared HTTP session
+            if close is not None:
+                await close()
         log.info("checker stopped after recording %d checks", self.recorded)
 
     def _lost(self, exc: BaseException) -> float:
@@ -272,6 +277,11 @@ class Checker:
                 # Cut off from the Internet: lease nothing, give back what waits (selfhealth.py).
                 await self._give_back_pending()
                 await self._sleep(self.settings.idle_sleep)
+                continue
+            if not self.outage.active and self._pending and self._pending[0][0] < now - self.settings.behind:
+                # Checks already late wait here: leasing more would only make them later, while
+                # another checker sharing the monitors (veilleur up's extra ones) may be idle.
+                await self._sleep(self.settings.idle_sleep * random.uniform(0.5, 1.5))
                 continue
             try:
                 if runtimes_checked_at is None or now - runtimes_checked_at > timedelta(seconds=10):

@@ -2,7 +2,7 @@
 assertions, the SSRF guard, and TLS certificate inspection. Results are plain dataclasses."""
 
 from veilleur.probes.guard import AddressGuard, allow_private_from_env, classify_address
-from veilleur.probes.http import make_tls_context, probe
+from veilleur.probes.http import ProbeSession, make_tls_context, probe
 from veilleur.probes.outcome import (
     ErrorClass,
     PhaseTimings,
@@ -22,6 +22,7 @@ __all__ = [
     "ProbeFailure",
     "ProbeOutcome",
     "ProbeRequest",
+    "ProbeSession",
     "RedirectHop",
     "allow_private_from_env",
     "check_url",

@@ -1,10 +1,18 @@
 """The HTTP(S) probe: one request (plus redirects) on fresh connections, judged and timed.
 
-Each check builds its own connector, so nothing is reused between checks: a check measures what
-a first-time visitor gets (DNS, TCP, TLS every time) and a broken server cannot hide behind a
+Nothing is reused between checks: every check opens new connections (DNS, TCP, TLS every time),
+so it measures what a first-time visitor gets and a broken server cannot hide behind a
 kept-alive connection. ``force_close`` also makes every redirect hop open a new connection,
-which the SSRF guard therefore sees. Redirects are followed here rather than by aiohttp so that
-every hop is recorded and its target judged before anything is sent to it.
+which the SSRF guard therefore sees; no cookie outlives its check. Redirects are followed here
+rather than by aiohttp so that every hop is recorded and its target judged before anything is
+sent to it.
+
+The checker makes hundreds of checks a second, so the aiohttp session and connector that carry
+them are shared (``ProbeSession``): building and closing them for every check was about 5 % of a
+busy checker's time (bench/README.md, "checker"). What belongs to one check (its SSRF guard,
+its phase recorder, its resolver, the certificate it notes) travels with the check in a context
+variable, which asyncio hands to everything the check's task runs: the connector's resolver and
+socket factory read it. A check without a session (``veilleur check``, tests) gets a session of its own.
 """
 
 from __future__ import annotations
@@ -14,14 +22,16 @@ import codecs
 import contextlib
 import hashlib
 import os
+import socket
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from aiohttp.abc import AbstractResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -67,6 +77,119 @@ class _Progress:
     truncated: bool = False
     charset: str | None = None
     certificate_sha256: str | None = None
+    # Cookies set by a redirect response, sent on the next hops of this check only.
+    cookies: aiohttp.CookieJar | None = None
+
+
+@dataclass
+class _Check:
+    """What the shared connector needs to know about the check it connects for."""
+
+    request: ProbeRequest
+    guard: AddressGuard
+    recorder: PhaseRecorder
+    progress: _Progress
+    resolver: GuardedResolver
+
+
+_CURRENT_CHECK: ContextVar[_Check] = ContextVar("veilleur_probe_check")
+
+
+def _current_check() -> _Check:
+    try:
+        return _CURRENT_CHECK.get()
+    except LookupError:  # a request not made by probe(): refuse rather than connect unguarded
+        raise ProbeFailure(ErrorClass.OTHER, "connection outside a check") from None
+
+
+class _CheckResolver(AbstractResolver):
+    """Resolves with the current check's guarded resolver (a new lookup every check)."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return await _current_check().resolver.resolve(host, port, family)
+
+    async def close(self) -> None:
+        pass
+
+
+def _create_socket(addr_info: tuple[Any, ...]) -> TimedSocket:
+    check = _current_check()
+    family, type_, proto, _, sockaddr = addr_info
+    check.guard.check(str(sockaddr[0]), str(sockaddr[0]))  # the very address about to be dialled
+    check.recorder.note_socket_created()
+    return TimedSocket(check.recorder, family, type_, proto)
+
+
+class _CheckConnector(aiohttp.TCPConnector):
+    """A connector that never keeps a connection (``force_close``), caches no DNS answer, puts
+    no limit of its own (the checker bounds its checks), and hands the leaf certificate of each
+    new TLS connection of the monitored host to its check as it is made: a small body may be
+    read, and the connection closed, before the response is seen. One hash of about a kilobyte
+    already in memory (bench/premium measures its cost)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            resolver=_CheckResolver(),
+            use_dns_cache=False,
+            force_close=True,
+            limit=0,
+            limit_per_host=0,
+            socket_factory=_create_socket,
+        )
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        protocol = await super()._create_connection(req, traces, timeout)
+        check = _current_check()
+        progress = check.progress
+        if not check.request.capture_certificate or progress.hops or progress.url.scheme != "https":
+            return protocol
+        transport = protocol.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if der:
+            progress.certificate_sha256 = hashlib.sha256(der).hexdigest().upper()
+        return protocol
+
+
+class ProbeSession:
+    """The aiohttp session and connector shared by the probes of one event loop (see above).
+
+    Created on first use, in the loop that uses it (again in another loop, should the first one
+    have ended); ``close()`` when done."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
+            self._session = aiohttp.ClientSession(
+                connector=_CheckConnector(),
+                trace_configs=[TRACE_CONFIG],
+                cookie_jar=aiohttp.DummyCookieJar(),  # a cookie of one check is not the next one's
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+@contextlib.asynccontextmanager
+async def _session_for(shared: ProbeSession | None) -> AsyncIterator[aiohttp.ClientSession]:
+    if shared is not None:
+        yield shared.client()
+        return
+    own = ProbeSession()
+    try:
+        yield own.client()
+    finally:
+        await own.close()
 
 
 async def probe(
@@ -76,26 +199,31 @@ async def probe(
     allow_private: bool,
     resolver: AbstractResolver | None = None,
     exempt_networks: Iterable[IPNetwork] = (),
+    session: ProbeSession | None = None,
 ) -> ProbeOutcome:
     """Check ``request.url`` once; never raises for anything the site or the network does.
 
     ``resolver`` replaces the system resolver (tests; a future per-region resolver); its
     answers still go through the SSRF guard. ``exempt_networks`` are allowed even when private
-    targets are not.
+    targets are not. ``session`` is the shared session of the caller's event loop, if any.
     """
     guard = AddressGuard(allow_private=allow_private, exempt_networks=tuple(exempt_networks))
     recorder = PhaseRecorder()
     progress = _Progress(url=URL(request.url))
+    guarded = GuardedResolver(guard, resolver)
+    token = _CURRENT_CHECK.set(_Check(request, guard, recorder, progress, guarded))
     checked_at = datetime.now(UTC)
     try:
-        async with asyncio.timeout(request.total_timeout):
-            async with _open_session(request, guard, recorder, tls_context, resolver, progress) as session:
-                await _follow_redirects(session, request, guard, recorder, progress)
+        async with asyncio.timeout(request.total_timeout), _session_for(session) as client:
+            await _follow_redirects(client, request, tls_context, guard, recorder, progress)
         error_class, message = _judge(request, progress)
     except Exception as exc:  # CancelledError is not an Exception and goes through, as it must
         error_class, message = classify_exception(exc)
         if error_class is ErrorClass.TIMEOUT:
             message = _timeout_message(exc, request, recorder, progress)
+    finally:
+        _CURRENT_CHECK.reset(token)
+        await guarded.close()
     return ProbeOutcome(
         ok=error_class is ErrorClass.OK,
         error_class=error_class,
@@ -113,66 +241,10 @@ async def probe(
     )
 
 
-def _open_session(
-    request: ProbeRequest,
-    guard: AddressGuard,
-    recorder: PhaseRecorder,
-    tls_context: ssl.SSLContext,
-    resolver: AbstractResolver | None,
-    progress: _Progress,
-) -> aiohttp.ClientSession:
-    def create_socket(addr_info: tuple[Any, ...]) -> TimedSocket:
-        family, type_, proto, _, sockaddr = addr_info
-        guard.check(str(sockaddr[0]), str(sockaddr[0]))  # the very address about to be dialled
-        recorder.note_socket_created()
-        return TimedSocket(recorder, family, type_, proto)
-
-    def note_certificate(der: bytes) -> None:
-        if not progress.hops and progress.url.scheme == "https":  # the monitored URL's own host
-            progress.certificate_sha256 = hashlib.sha256(der).hexdigest().upper()
-
-    options: dict[str, Any] = {
-        "resolver": GuardedResolver(guard, resolver),
-        "use_dns_cache": False,  # a fresh connector has an empty cache anyway; skip its machinery
-        "force_close": True,
-        "ssl": tls_context,
-        "socket_factory": create_socket,
-    }
-    connector = (
-        _CertificateNotingConnector(note_certificate, **options)
-        if request.capture_certificate
-        else aiohttp.TCPConnector(**options)
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        trace_configs=[TRACE_CONFIG],
-        timeout=aiohttp.ClientTimeout(total=None, connect=request.connect_timeout),
-        headers={"User-Agent": request.user_agent, "Accept": "*/*"},
-    )
-
-
-class _CertificateNotingConnector(aiohttp.TCPConnector):
-    """Hands the leaf certificate of each new TLS connection to ``on_certificate``, as it is
-    made: a small body may be read, and the connection closed, before the response is seen.
-    One hash of about a kilobyte already in memory (bench/premium measures its cost)."""
-
-    def __init__(self, on_certificate: Callable[[bytes], None], **options: Any) -> None:
-        super().__init__(**options)
-        self._on_certificate = on_certificate
-
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
-        protocol = await super()._create_connection(req, traces, timeout)
-        transport = protocol.transport
-        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        if der:
-            self._on_certificate(der)
-        return protocol
-
-
 async def _follow_redirects(
     session: aiohttp.ClientSession,
     request: ProbeRequest,
+    tls_context: ssl.SSLContext,
     guard: AddressGuard,
     recorder: PhaseRecorder,
     progress: _Progress,
@@ -186,12 +258,19 @@ async def _follow_redirects(
             method,
             progress.url,
             headers=_headers_for(request, progress.url),
+            cookies=progress.cookies.filter_cookies(progress.url) if progress.cookies is not None else None,
             allow_redirects=False,
+            ssl=tls_context,
+            timeout=aiohttp.ClientTimeout(total=None, connect=request.connect_timeout),
             trace_request_ctx=recorder,
         ) as response:
             recorder.note_headers_received()
             progress.status, progress.reason = response.status, response.reason or ""
             location = response.headers.get("Location") if request.follow_redirects else None
+            if response.cookies and location:
+                if progress.cookies is None:
+                    progress.cookies = aiohttp.CookieJar()
+                progress.cookies.update_cookies(response.cookies, response.url)
             if response.status not in REDIRECT_STATUSES or not location:
                 progress.charset = response.charset
                 await _read_body(response, request, progress)
@@ -210,7 +289,10 @@ async def _follow_redirects(
 
 
 def _headers_for(request: ProbeRequest, url: URL) -> CIMultiDict[str]:
-    headers = CIMultiDict(request.headers)
+    headers = CIMultiDict({"User-Agent": request.user_agent, "Accept": "*/*"})
+    for name, _ in request.headers:  # the monitor's own headers replace the defaults
+        headers.popall(name, None)
+    headers.extend(request.headers)
     if url.origin() != URL(request.url).origin():
         for name in ORIGIN_BOUND_HEADERS:
             headers.popall(name, None)
