@@ -173,8 +173,9 @@ class Checker:
         self._recent: dict[int, Completed] = {}
         self._checking: set[int] = set()  # monitors checked now, or whose result is not written yet
         self.not_kept = 0
+        # Through the self-health watch: early re-checks are sightings of the network too.
         self.hedger = Hedger(
-            prober, self.settings.hedge_after, self.settings.hedge_spacing, self.settings.max_hedges
+            self.prober, self.settings.hedge_after, self.settings.hedge_spacing, self.settings.max_hedges
         )
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
