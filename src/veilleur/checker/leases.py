@@ -70,14 +70,27 @@ LEASE_FIELDS = (
 
 
 def lease_due(
-    owner: str, now: datetime, horizon: timedelta, ttl: timedelta, limit: int, calendar: MaintenanceCalendar
+    owner: str,
+    now: datetime,
+    horizon: timedelta,
+    ttl: timedelta,
+    limit: int,
+    calendar: MaintenanceCalendar,
+    held_back: tuple[datetime, datetime] | None = None,
 ) -> list[LeasedCheck]:
-    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired."""
+    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired;
+    with ``held_back`` (from, to), not those that fell due, or whose lease expired, in between:
+    while the database was away (checker/replay.py says why)."""
     due = (
         MonitorRuntime.objects.filter(due_at__lte=now + horizon, monitor__paused=False)
         .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now))
         .order_by("due_at")
     )
+    if held_back is not None:
+        since, until = held_back
+        due = due.exclude(lease_owner="", due_at__gte=since, due_at__lt=until).exclude(
+            Q(lease_expires_at__gte=since, lease_expires_at__lt=until) & ~Q(lease_owner="")
+        )
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
     return _take(due[:limit], owner, now, ttl, calendar)

@@ -24,10 +24,17 @@ from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connections
 
-from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners, renew
+from veilleur.checker.clock import CheckerClock, stamped_by
+from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
-from veilleur.checker.replay import dropped_lines, rounds, store_round
+from veilleur.checker.replay import (
+    dropped_lines,
+    monitors_with_later_checks,
+    renew_and_claim,
+    rounds,
+    store_round,
+)
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
 from veilleur.domain.schedule import next_slot
 from veilleur.operations.metrics import WRITE_QUEUE_DEPTH, count_check
@@ -129,11 +136,15 @@ def utcnow() -> datetime:
 
 class Checker:
     def __init__(
-        self, prober: Prober, settings: CheckerSettings | None = None, clock: Callable[[], datetime] = utcnow
+        self,
+        prober: Prober,
+        settings: CheckerSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.prober = prober
         self.settings = settings or CheckerSettings()
-        self.clock = clock
+        # By default the database's clock (clock.py): a step of this host's clock moves nothing.
+        self.clock: Callable[[], datetime] = clock or CheckerClock()
+        self.prober = stamped_by(prober, self.clock) if isinstance(self.clock, CheckerClock) else prober
         self.calendar = MaintenanceCalendar()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checker-db")
         self._pending: list[tuple[datetime, int, LeasedCheck]] = []
@@ -157,11 +168,22 @@ class Checker:
         self._recent: dict[int, Completed] = {}
         self._checking: set[int] = set()  # monitors checked now, or whose result is not written yet
         self.not_kept = 0
+        # When this checker last lost the database and first heard from it again (its clock):
+        # what fell due meanwhile is left to its checker for a lease's time (replay.py).
+        self._away_since: datetime | None = None
+        self._back_at: datetime | None = None
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
         def call() -> T:
             _drop_broken_connections()
-            return function(*args)
+            if isinstance(self.clock, CheckerClock):
+                self.clock.sync_if_due()
+            started = self.clock()
+            result = function(*args)
+            away_since = self._away_since
+            if away_since is not None and self._back_at is None and started >= away_since:
+                self._back_at = started  # the first answer after the loss: the database is back
+            return result
 
         return await asyncio.get_running_loop().run_in_executor(self._db, call)
 
@@ -217,6 +239,7 @@ class Checker:
         starting = not self.outage.active
         pause = self.outage.lost(exc)
         if starting:
+            self._away_since, self._back_at = self.clock(), None
             self._adopt_recent()
         return pause
 
@@ -274,8 +297,11 @@ class Checker:
         included); failures are the database's, noticed by the other loops."""
         while True:
             await asyncio.sleep(self.settings.lease_renewal)
+            kept_monitors = sorted({item.check.monitor_id for item in self._kept})
             with contextlib.suppress(OperationalError, InterfaceError):
-                await self._on_db(renew, self.settings.owner, self.clock(), self.settings.lease_ttl)
+                await self._on_db(
+                    renew_and_claim, self.settings.owner, self.clock(), self.settings.lease_ttl, kept_monitors
+                )
 
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
         return await self._on_db(
@@ -286,7 +312,20 @@ class Checker:
             self.settings.lease_ttl,
             limit,
             self.calendar,
+            self._held_back(now),
         )
+
+    def _held_back(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """While the database was away nobody could renew a lease, nor lease what fell due: for one
+        lease's time after it returned, those monitors stay their checker's, which may hold checks
+        of them made meanwhile (replay.py). Measured from a little before the loss was noticed,
+        as a live checker renews its leases every ``lease_renewal`` and leases ahead of time."""
+        if self._away_since is None or self._back_at is None:
+            return None
+        if now - self._back_at >= self.settings.lease_ttl:
+            self._away_since = self._back_at = None
+            return None
+        return (self._away_since - self.settings.lease_ttl, self._back_at)
 
     async def _sleep(self, seconds: float) -> None:
         await _wait(self._stopping, seconds)
@@ -435,6 +474,7 @@ class Checker:
                     self.settings.lease_ttl,
                     self.settings.confirm_delay,
                     self.calendar,
+                    monitors_with_later_checks(self._kept, round_),
                 )
                 recorded += outcome.recorded
                 checked_again += outcome.checked_again
