@@ -130,6 +130,8 @@ def test_kept_checks_of_an_outage_are_stored_when_another_checker_saw_the_databa
     assert incident.recovered_at == kept[4].observation.checked_at
     runtime = MonitorRuntime.objects.get(pk=theirs.pk)
     assert runtime.lease_owner == "" and runtime.phase == "up"
+    # Checked again at its next slot after the storing, not one interval later per kept check.
+    assert back + timedelta(seconds=2) < runtime.next_slot_at <= back + timedelta(seconds=2 + INTERVAL)
 
 
 def test_a_storing_round_keeps_the_lease_of_a_monitor_with_more_kept_checks(
@@ -150,7 +152,9 @@ def test_a_storing_round_keeps_the_lease_of_a_monitor_with_more_kept_checks(
     assert store_round("b", "b", second, now, TTL, CONFIRM, calendar(), left).recorded == 1
     assert MonitorRuntime.objects.get(pk=monitor.pk).lease_owner == "b"
     assert store_round("b", "b", last, now, TTL, CONFIRM, calendar()).recorded == 1
-    assert MonitorRuntime.objects.get(pk=monitor.pk).lease_owner == ""  # nothing more: given back
+    runtime = MonitorRuntime.objects.get(pk=monitor.pk)
+    assert runtime.lease_owner == ""  # nothing more: given back
+    assert now < runtime.due_at <= now + timedelta(seconds=INTERVAL)  # its next slot after now
     assert list(
         CheckResult.objects.filter(monitor=monitor).order_by("checked_at").values_list("ok", flat=True)
     ) == [

@@ -24,7 +24,7 @@ their checks, as it would be told by its lease had anyone been able to renew one
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -33,7 +33,7 @@ from django.db.models import Q
 from veilleur.checker.leases import lease_ids, release, renew
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
-from veilleur.checker.work import Completed
+from veilleur.checker.work import Completed, LeasedCheck
 from veilleur.monitoring.models import MonitorRuntime
 
 # Monitors per round: ids in one IN list stay under SQLite's oldest limit of parameters.
@@ -104,7 +104,9 @@ def store_round(
         if check.last_checked_at is not None and item.observation.checked_at <= check.last_checked_at:
             checked_again.append(check.monitor_id)
             continue
-        batch.append(Completed(check, item.observation))
+        batch.append(
+            Completed(scheduled_from_the_check(check, item.observation.checked_at), item.observation)
+        )
     # Leased only to compare with what is stored, and nothing to store: give the lease back, or
     # the monitor would stay leased (and renewed) by a checker that has no check of it planned.
     release(owner, [monitor_id for monitor_id in checked_again if monitor_id not in more_to_come])
@@ -120,6 +122,20 @@ def store_round(
         )
     dropped = len(checked_again)
     return RoundOutcome(outcome.recorded, dropped, len(round_) - outcome.recorded - dropped)
+
+
+def scheduled_from_the_check(check: LeasedCheck, checked_at: datetime) -> LeasedCheck:
+    """The leased check, its next slot reckoned from when the kept check was made.
+
+    The recorder moves a monitor's schedule one slot past the stored one, or to the first slot
+    after now when that one is long gone. Each round re-reads the schedule the previous round
+    left, which is already after now: stored one round after the other, twelve kept checks of a
+    monitor would put its next check twelve intervals ahead, leaving it unchecked that long. From
+    the kept check's time, the last round leaves the monitor at its first slot after that check,
+    or after now."""
+    if check.is_confirmation:
+        return check  # a confirmation keeps its regular slot, as on time
+    return replace(check, next_slot_at=min(check.next_slot_at, checked_at))
 
 
 def monitors_with_later_checks(kept: list[Completed], round_: list[Completed]) -> frozenset[int]:
