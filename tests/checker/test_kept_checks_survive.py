@@ -115,7 +115,8 @@ def test_kept_checks_of_an_outage_are_stored_when_another_checker_saw_the_databa
     # b renews (every 2 s): it leases the monitor it holds kept checks of.
     b = checker("b", back + timedelta(seconds=2))
     b._kept = list(kept)
-    on_its_thread(b, lambda: b._on_db(renew_and_claim, "b", back + timedelta(seconds=2), TTL, [theirs.pk]))
+    newest = {theirs.pk: kept[-1].observation.checked_at}
+    on_its_thread(b, lambda: b._on_db(renew_and_claim, "b", back + timedelta(seconds=2), TTL, newest))
     # A lease's time after the return, a takes anything due again: not b's monitor, b holds it.
     later = back + a.settings.lease_ttl + timedelta(milliseconds=500)
     [nothing] = on_its_thread(a, lambda: a._lease(later, 100))
@@ -132,6 +133,10 @@ def test_kept_checks_of_an_outage_are_stored_when_another_checker_saw_the_databa
     assert runtime.lease_owner == "" and runtime.phase == "up"
     # Checked again at its next slot after the storing, not one interval later per kept check.
     assert back + timedelta(seconds=2) < runtime.next_slot_at <= back + timedelta(seconds=2 + INTERVAL)
+    # A renewal that read the kept checks before they were stored does not take the monitor
+    # back: it would hold it, renewed, with no check of it planned.
+    assert renew_and_claim("b", back + timedelta(seconds=3), TTL, newest) == 0
+    assert MonitorRuntime.objects.get(pk=theirs.pk).lease_owner == ""
 
 
 def test_a_storing_round_keeps_the_lease_of_a_monitor_with_more_kept_checks(

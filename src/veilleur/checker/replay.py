@@ -144,19 +144,34 @@ def monitors_with_later_checks(kept: list[Completed], round_: list[Completed]) -
     return frozenset(item.check.monitor_id for item in kept if id(item) not in done)
 
 
-def renew_and_claim(owner: str, now: datetime, ttl: timedelta, kept_monitors: list[int]) -> int:
-    """Extend this checker's leases and lease the monitors it holds kept checks of, when their
-    lease is free or expired (the database was away: nobody could renew it); how many it holds."""
+def renew_and_claim(owner: str, now: datetime, ttl: timedelta, kept: dict[int, datetime]) -> int:
+    """Extend this checker's leases and lease the monitors it holds kept checks of (monitor id →
+    its newest kept check) when their lease is free or expired (the database was away: nobody
+    could renew it) and a kept check is newer than what is stored; how many it holds.
+
+    Judged on what is stored now, not on the list alone: the list was read before this call ran,
+    maybe before a storing round that stored or dropped those checks and gave the lease back;
+    taking such a monitor would hold it, renewed, with no check of it planned."""
+    held = 0
     with transaction.atomic():
-        held = renew(owner, now, ttl)
-        for start in range(0, len(kept_monitors), MONITORS_PER_ROUND):
-            chunk = kept_monitors[start : start + MONITORS_PER_ROUND]
-            free = Q(lease_owner="") | Q(lease_expires_at__lt=now)
-            held += (
-                MonitorRuntime.objects.filter(pk__in=chunk)
-                .filter(free)
-                .update(lease_owner=owner, lease_expires_at=now + ttl)
+        held += renew(owner, now, ttl)
+        ids = sorted(kept)
+        free = Q(lease_owner="") | Q(lease_expires_at__lt=now)
+        for start in range(0, len(ids), MONITORS_PER_ROUND):
+            candidates = MonitorRuntime.objects.filter(pk__in=ids[start : start + MONITORS_PER_ROUND]).filter(
+                free
             )
+            wanted = [
+                monitor_id
+                for monitor_id, last_checked_at in candidates.values_list("pk", "last_checked_at")
+                if last_checked_at is None or last_checked_at < kept[monitor_id]
+            ]
+            if wanted:
+                held += (
+                    MonitorRuntime.objects.filter(pk__in=wanted)
+                    .filter(free)
+                    .update(lease_owner=owner, lease_expires_at=now + ttl)
+                )
     return held
 
 

@@ -297,7 +297,10 @@ class Checker:
         included); failures are the database's, noticed by the other loops."""
         while True:
             await asyncio.sleep(self.settings.lease_renewal)
-            kept_monitors = sorted({item.check.monitor_id for item in self._kept})
+            kept_monitors: dict[int, datetime] = {}
+            for item in self._kept:
+                monitor_id, checked_at = item.check.monitor_id, item.observation.checked_at
+                kept_monitors[monitor_id] = max(checked_at, kept_monitors.get(monitor_id, checked_at))
             with contextlib.suppress(OperationalError, InterfaceError):
                 await self._on_db(
                     renew_and_claim, self.settings.owner, self.clock(), self.settings.lease_ttl, kept_monitors
