@@ -56,20 +56,25 @@ class CheckerClock:
         anchor = self._anchor
         if anchor is not None and self._monotonic() - anchor[1] < SYNC_SECONDS:
             return
+        # Connected first: a connection opened inside the timed round trip (after an outage, under
+        # load: a second or more) would date the reading that much too early.
+        connection.ensure_connection()
         before = self._monotonic()
         with connection.cursor() as cursor:
             cursor.execute("SELECT clock_timestamp()")
             (reading,) = cursor.fetchone()
         after = self._monotonic()
         self._anchor = (reading.astimezone(UTC), (before + after) / 2)
-        self._note_offset(datetime.now(UTC) - self())
+        # The reading is known to half the round trip: a difference within that is no difference.
+        uncertainty = timedelta(seconds=(after - before) / 2)
+        self._note_offset(datetime.now(UTC) - self(), uncertainty)
 
-    def _note_offset(self, offset: timedelta) -> None:
+    def _note_offset(self, offset: timedelta, uncertainty: timedelta) -> None:
         """One log line when this host's clock drifts from the database's, and one when it is back."""
-        if abs(offset - self._reported_offset) < NOTICEABLE_OFFSET:
+        if abs(offset - self._reported_offset) < NOTICEABLE_OFFSET + uncertainty:
             return
         self._reported_offset = offset
-        if abs(offset) < NOTICEABLE_OFFSET:
+        if abs(offset) < NOTICEABLE_OFFSET + uncertainty:
             log.warning("this host's clock agrees with the database's again")
         else:
             log.warning(
