@@ -79,8 +79,11 @@ def lease_due(
     limit: int,
     calendar: MaintenanceCalendar,
     region: str | None = None,
+    held_back: tuple[datetime, datetime] | None = None,
 ) -> list[LeasedCheck]:
-    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired.
+    """Lease up to ``limit`` monitors due before ``now + horizon`` whose lease is free or expired;
+    with ``held_back`` (from, to), not those that fell due, or whose lease expired, in between:
+    while the database was away (checker/replay.py says why).
 
     A checker that says its ``region`` notes it is alive (its first heartbeat; its renewals
     write the next ones), and skips the confirming checks asked of other regions
@@ -93,6 +96,11 @@ def lease_due(
         .filter(regions.leasable_by(region, now))
         .order_by("due_at")
     )
+    if held_back is not None:
+        since, until = held_back
+        due = due.exclude(lease_owner="", due_at__gte=since, due_at__lt=until).exclude(
+            Q(lease_expires_at__gte=since, lease_expires_at__lt=until) & ~Q(lease_owner="")
+        )
     if connection.features.has_select_for_update_skip_locked:
         due = due.select_for_update(skip_locked=True, of=("self",))
     return _take(due[:limit], owner, now, ttl, calendar)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import itertools
 import logging
 import os
 import random
@@ -24,11 +25,18 @@ from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connections
 
+from veilleur.checker.clock import CheckerClock, stamped_by
 from veilleur.checker.hedging import Hedger, flattened
-from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners, renew
+from veilleur.checker.leases import ensure_runtimes, lease_due, release, release_dead_local_owners
 from veilleur.checker.maintenance import MaintenanceCalendar
 from veilleur.checker.recorder import record_batch
-from veilleur.checker.replay import dropped_lines, rounds, store_round
+from veilleur.checker.replay import (
+    dropped_lines,
+    monitors_with_later_checks,
+    renew_and_claim,
+    rounds,
+    store_round,
+)
 from veilleur.checker.selfhealth import SelfHealth, SelfHealthSettings
 from veilleur.checker.work import CheckSpec, Completed, LeasedCheck, Observation
 from veilleur.domain.schedule import next_slot
@@ -142,17 +150,25 @@ def utcnow() -> datetime:
 
 class Checker:
     def __init__(
-        self, prober: Prober, settings: CheckerSettings | None = None, clock: Callable[[], datetime] = utcnow
+        self,
+        prober: Prober,
+        settings: CheckerSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings or CheckerSettings()
-        self.clock = clock
+        # By default the database's clock (clock.py): a step of this host's clock moves nothing.
+        self.clock: Callable[[], datetime] = clock or CheckerClock()
+        stamped = stamped_by(prober, self.clock) if isinstance(self.clock, CheckerClock) else prober
         # Sees every probe, and holds back failures that may be this checker's own outage.
         self.health = SelfHealth(self, self.settings.self_health)
-        self.prober = self.health.watch(prober)
+        self.prober = self.health.watch(stamped)
         self._unwrapped_prober = prober  # what holds the shared HTTP session, closed at the end
         self.calendar = MaintenanceCalendar()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checker-db")
+        # (due time, order of arrival, check): the order breaks ties, so that two checks of one
+        # monitor due at the same instant (kept and leased again) never compare the checks themselves.
         self._pending: list[tuple[datetime, int, LeasedCheck]] = []
+        self._arrivals = itertools.count()
         self._wake = _Wakeup()
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -177,11 +193,22 @@ class Checker:
         self.hedger = Hedger(
             self.prober, self.settings.hedge_after, self.settings.hedge_spacing, self.settings.max_hedges
         )
+        # When this checker last lost the database and first heard from it again (its clock):
+        # what fell due meanwhile is left to its checker for a lease's time (replay.py).
+        self._away_since: datetime | None = None
+        self._back_at: datetime | None = None
 
     async def _on_db(self, function: Callable[..., T], *args: Any) -> T:
         def call() -> T:
             _drop_broken_connections()
-            return function(*args)
+            if isinstance(self.clock, CheckerClock):
+                self.clock.sync_if_due()
+            started = self.clock()
+            result = function(*args)
+            away_since = self._away_since
+            if away_since is not None and self._back_at is None and started >= away_since:
+                self._back_at = started  # the first answer after the loss: the database is back
+            return result
 
         return await asyncio.get_running_loop().run_in_executor(self._db, call)
 
@@ -243,6 +270,7 @@ class Checker:
         starting = not self.outage.active
         pause = self.outage.lost(exc)
         if starting:
+            self._away_since, self._back_at = self.clock(), None
             self._adopt_recent()
         return pause
 
@@ -297,7 +325,7 @@ class Checker:
             self.outage.back()
             self._forget_offline_checks()
             for item in leased:
-                heapq.heappush(self._pending, (item.due_at, item.monitor_id, item))
+                heapq.heappush(self._pending, (item.due_at, next(self._arrivals), item))
             if leased:
                 self._wake.set()
             if len(leased) < self.settings.lease_batch:
@@ -317,9 +345,18 @@ class Checker:
         included); failures are the database's, noticed by the other loops."""
         while True:
             await asyncio.sleep(self.settings.lease_renewal)
+            kept_monitors: dict[int, datetime] = {}
+            for item in self._kept:
+                monitor_id, checked_at = item.check.monitor_id, item.observation.checked_at
+                kept_monitors[monitor_id] = max(checked_at, kept_monitors.get(monitor_id, checked_at))
             with contextlib.suppress(OperationalError, InterfaceError):
                 await self._on_db(
-                    renew, self.settings.owner, self.clock(), self.settings.lease_ttl, self.settings.region
+                    renew_and_claim,
+                    self.settings.owner,
+                    self.clock(),
+                    self.settings.lease_ttl,
+                    kept_monitors,
+                    self.settings.region,
                 )
 
     async def _lease(self, now: datetime, limit: int) -> list[LeasedCheck]:
@@ -332,7 +369,20 @@ class Checker:
             limit,
             self.calendar,
             self.settings.region,
+            self._held_back(now),
         )
+
+    def _held_back(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """While the database was away nobody could renew a lease, nor lease what fell due: for one
+        lease's time after it returned, those monitors stay their checker's, which may hold checks
+        of them made meanwhile (replay.py). Measured from a little before the loss was noticed,
+        as a live checker renews its leases every ``lease_renewal`` and leases ahead of time."""
+        if self._away_since is None or self._back_at is None:
+            return None
+        if now - self._back_at >= self.settings.lease_ttl:
+            self._away_since = self._back_at = None
+            return None
+        return (self._away_since - self.settings.lease_ttl, self._back_at)
 
     async def _sleep(self, seconds: float) -> None:
         await _wait(self._stopping, seconds)
@@ -456,7 +506,7 @@ class Checker:
             upcoming = replace(
                 check, due_at=slot, next_slot_at=slot, is_confirmation=False, scheduled_offline=True
             )
-            heapq.heappush(self._pending, (slot, upcoming.monitor_id, upcoming))
+            heapq.heappush(self._pending, (slot, next(self._arrivals), upcoming))
         self._wake.set()
 
     def _forget_offline_checks(self) -> None:
@@ -489,6 +539,7 @@ class Checker:
                     self.settings.lease_ttl,
                     self.settings.confirm_delay,
                     self.calendar,
+                    monitors_with_later_checks(self._kept, round_),
                 )
                 recorded += outcome.recorded
                 checked_again += outcome.checked_again

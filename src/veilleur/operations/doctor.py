@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 GIB = 1024**3
 DNS_TIMEOUT_SECONDS = 5.0
-# Leases last 8 s (checker/runner.py): hosts whose clocks differ by seconds see each other's
-# leases expire early or late, and results carry the checker's time.
+# Checkers take the database's time (checker/clock.py); the other roles take their host's: a
+# worker's mail claims and retries, SLA timers and reports go wrong by as much as its clock is off.
 CLOCK_WARN_SECONDS = 1.0
 CLOCK_FAIL_SECONDS = 5.0
 NAMES_TO_RESOLVE = 3
@@ -289,7 +289,9 @@ def clock_skew_finding(before: datetime, database_now: datetime, after: datetime
     side = "behind" if skew > 0 else "ahead of"
     text = f"this machine is {abs(skew):.3f} s {side} the database's clock (±{uncertainty:.3f} s)"
     if off >= CLOCK_FAIL_SECONDS:
-        return Finding(FAIL, "clock", f"{text}: leases and result times go wrong; synchronise with NTP")
+        return Finding(
+            FAIL, "clock", f"{text}: mail retries, response timers and reports go wrong; synchronise with NTP"
+        )
     if off >= CLOCK_WARN_SECONDS:
         return Finding(WARN, "clock", f"{text}; synchronise with NTP")
     return Finding(OK, "clock", text)
