@@ -105,6 +105,7 @@ def sample(root: int) -> dict[str, object]:
     per_process = [(pid, role_of(pid), pss_kib(pid)) for pid in process_tree(root)]
     return {
         "t": time.monotonic(),
+        "load": os.getloadavg()[0],  # the machine's 1-minute load average (others' jobs included)
         "total_mib": sum(kib for _, _, kib in per_process) / 1024,
         "processes": [{"pid": pid, "role": role, "pss_mib": kib / 1024} for pid, role, kib in per_process],
     }
@@ -156,7 +157,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(url: str, seconds: float = 120) -> None:
+def wait_for(url: str, seconds: float = 600) -> None:
     import requests
 
     deadline = time.monotonic() + seconds
@@ -279,6 +280,14 @@ def sample_for(root: int, seconds: float, every: float) -> list[dict[str, object
     return samples
 
 
+def second_half_slope(times: list[float], totals: list[float]) -> float:
+    """The slope over the second half of the samples: warming up flattens, a leak keeps its slope."""
+    half = len(times) // 2
+    if len(times) - half < 3:
+        return float("nan")
+    return statistics.linear_regression(times[half:], totals[half:]).slope
+
+
 def summary(samples: list[dict[str, object]]) -> dict[str, object]:
     totals = [float(s["total_mib"]) for s in samples]  # type: ignore[arg-type]
     times = [(float(s["t"]) - float(samples[0]["t"])) / 3600 for s in samples]  # type: ignore[arg-type]
@@ -296,6 +305,8 @@ def summary(samples: list[dict[str, object]]) -> dict[str, object]:
         "total_max_mib": round(max(totals), 1),
         "total_min_mib": round(min(totals), 1),
         "slope_mib_per_hour": round(slope, 2),
+        "second_half_slope_mib_per_hour": round(second_half_slope(times, totals), 2),
+        "load_mean": round(statistics.fmean(float(s.get("load", 0.0)) for s in samples), 1),  # type: ignore[arg-type]
         "per_process_mean_mib": {role: round(statistics.fmean(v), 1) for role, v in by_role.items()},
         "per_process_max_mib": {role: round(max(v), 1) for role, v in by_role.items()},
     }
@@ -394,7 +405,9 @@ def main() -> int:
         )
         time.sleep(args.warmup)
         loaded = sample_for(up.pid, args.minutes * 60, args.every)
-        result["loaded"] = {**summary(loaded), "checks": checks_done(env, min(300.0, args.minutes * 60))}
+        checks = checks_done(env, min(300.0, args.minutes * 60))
+        checks["due_per_s"] = args.monitors / args.interval
+        result["loaded"] = {**summary(loaded), "checks": checks}
         print("loaded:", json.dumps(result["loaded"]), flush=True)
         if args.report_day:
             django_snippet(

@@ -36,6 +36,13 @@ log = logging.getLogger("veilleur.up")
 # process. The same total as the two processes of four threads `veilleur web` runs by default.
 WEB_THREADS = 8
 STOP_SECONDS = 25
+# What SQLite may keep for the whole process, every thread's connection together (it is one
+# heap for the process): past it, a page read reuses the least recently used cached page
+# instead of growing. Left alone, each of the dozen connections keeps up to 2 MiB of pages;
+# they are seldom warm anyway, since in WAL mode a connection drops its cache whenever another
+# has written since its last read, and the checker writes every second. The pages stay in the
+# system's file cache: a miss costs a read from memory, not from disk.
+SQLITE_SOFT_HEAP_LIMIT_BYTES = 4 * 1024 * 1024
 
 
 class _Roles:
@@ -117,6 +124,7 @@ def run_roles(bind: str | None, region: str) -> int:
             print(f"error: cannot listen on {bind}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_CANNOT_START
 
+    limit_sqlite_memory()
     roles = _Roles()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -157,6 +165,22 @@ def _report_checker_demand(roles: _Roles) -> None:
 
     every = FleetSettings.from_env().every_seconds
     roles.start("due-rate", lambda: report_due_rate(int(fd), every, roles.stopping))
+
+
+def limit_sqlite_memory() -> None:
+    """Set SQLite's soft heap limit for this process (a setting of the library, not of one
+    connection), when the database is SQLite."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "sqlite":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA soft_heap_limit = {SQLITE_SOFT_HEAP_LIMIT_BYTES}")
+    except DatabaseError as exc:  # only memory is at stake: start anyway
+        log.warning("could not limit SQLite's memory: %s", exc)
+    finally:
+        connection.close()  # the main thread serves no request: it keeps no connection
 
 
 def _name_os_thread(title: str) -> None:

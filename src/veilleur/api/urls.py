@@ -1,7 +1,10 @@
 """The API's URLs: ninja's, each wrapped so that even the answers made around the views (an
-unknown path, a method not offered, a body too large) come in the API's JSON error format."""
+unknown path, a method not offered, a body too large) come in the API's JSON error format.
 
-from django.urls import URLPattern, URLResolver, path, re_path
+veilleur/urls.py mounts this module by name, in the namespace ninja names (``api-v1``), so that
+it is imported by the first API request only; its patterns are therefore listed flat here."""
+
+from django.urls import URLPattern, URLResolver, re_path
 
 from veilleur.api.errors import api_not_found, json_errors
 from veilleur.api.v1 import api
@@ -19,8 +22,8 @@ def _wrapped(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLR
     return wrapped
 
 
-ninja_patterns, ninja_app, ninja_namespace = api.urls
+ninja_patterns, app_name, _namespace = api.urls
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", (_wrapped(ninja_patterns), ninja_app, ninja_namespace)),
+    *_wrapped(ninja_patterns),
     re_path(r"^(?P<rest>.*)$", api_not_found),
 ]

@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from whoisit.bootstrap import _BootstrapWrapper  # type: ignore[import-untyped]
-from whoisit.parser import ParseDomain  # type: ignore[import-untyped]
-
 from veilleur.domain.validators import one_line
 from veilleur.probes.fetch import FetchFailed
 
@@ -107,6 +104,12 @@ def _decode(body: bytes) -> dict[str, Any]:
 
 
 def _facts(answer: dict[str, Any], domain: str) -> dict[str, Any]:
+    # Imported here, by the first answer to read: whoisit brings its own HTTP clients (httpx,
+    # requests) and their command-line extras, some 10 MiB that the worker would otherwise hold
+    # from its start even where no site has a public domain.
+    from whoisit.bootstrap import _BootstrapWrapper  # type: ignore[import-untyped]
+    from whoisit.parser import ParseDomain  # type: ignore[import-untyped]
+
     try:
         # Leniently: some registries give no handle, which whoisit would otherwise refuse.
         parsed = ParseDomain(_BootstrapWrapper(), answer, domain, using_overrides=True).parse()

@@ -19,11 +19,8 @@ import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.resolver
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -33,6 +30,12 @@ from django.utils.translation import gettext as _
 from veilleur.domain.validators import check_domain
 from veilleur.statuspages.models import StatusPage
 from veilleur.validators import refusal_text
+
+# dnspython is imported by the functions that ask DNS, not with this module: the admin and the
+# worker import this module at start-up, and most installs have no custom domain to verify.
+if TYPE_CHECKING:
+    import dns.name
+    import dns.resolver
 
 # Seconds one DNS question may take, retries included: a verification asks at most a handful.
 DNS_LIFETIME_SECONDS = 3.0
@@ -79,6 +82,8 @@ def make_resolver(
     server: tuple[str, int] | None = None, lifetime: float = DNS_LIFETIME_SECONDS
 ) -> dns.resolver.Resolver:
     """A resolver asking ``server`` (default: ``VEILLEUR_DNS_SERVER``), else the system's."""
+    import dns.resolver
+
     server = server or settings.VEILLEUR_DNS_SERVER
     if server:
         resolver = dns.resolver.Resolver(configure=False)
@@ -113,6 +118,8 @@ def verify_domain(page: StatusPage, resolver: dns.resolver.Resolver | None = Non
 
 def check_records(domain: str, token: str, resolver: dns.resolver.Resolver | None = None) -> DomainCheck:
     """The DNS half of a verification: no database."""
+    import dns.exception
+
     try:
         domain = check_domain(domain)
     except ValueError as exc:
@@ -152,6 +159,10 @@ def status_host_is_address() -> bool:
 
 
 def _check_cname(resolver: dns.resolver.Resolver, domain: str, host: str) -> DomainCheck:
+    import dns.exception
+    import dns.name
+    import dns.resolver
+
     name = domain
     for _hop in range(MAX_CNAME_HOPS):
         try:
@@ -184,6 +195,10 @@ def _cname_elsewhere(domain: str, target: str, host: str) -> str:
 
 
 def _check_txt(resolver: dns.resolver.Resolver, domain: str, token: str) -> DomainCheck:
+    import dns.exception
+    import dns.name
+    import dns.resolver
+
     name = f"{TXT_PREFIX}.{domain}"
     expected = f"{TXT_VALUE_PREFIX}{token}"
     try:
@@ -213,6 +228,9 @@ def _check_txt(resolver: dns.resolver.Resolver, domain: str, token: str) -> Doma
 
 
 def _dns_failure(name: str, rdtype: str, exc: BaseException, lifetime: float) -> str:
+    import dns.exception
+    import dns.resolver
+
     if isinstance(exc, dns.exception.Timeout):
         reason = _("no answer within %(seconds)s s") % {"seconds": f"{lifetime:g}"}
     elif isinstance(exc, dns.resolver.NoNameservers):
@@ -344,6 +362,8 @@ def _due(last_checked: datetime | None, now: datetime) -> bool:
 
 
 def _pending_resolver() -> dns.resolver.Resolver | None:
+    import dns.exception
+
     try:
         return make_resolver()
     except dns.exception.DNSException:
