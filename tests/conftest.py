@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.utils import translation
 from hypothesis import settings
 
 from tests.targets import Target
@@ -39,6 +40,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=left_out)
         dropped = set(map(id, left_out))
         items[:] = [item for item in items if id(item) not in dropped]
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests() -> Iterator[None]:
+    """Code a test calls outside a request speaks English (a request activates its own language,
+    and tests of French say so): a language an earlier test's request left active never leaks in."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

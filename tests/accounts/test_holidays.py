@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from veilleur.accounts.models import Agency, BusinessCalendar
 from veilleur.cli import main
@@ -33,5 +33,5 @@ def test_adding_a_year_keeps_edits_and_raises_the_version(
 
 def test_unknown_country_is_refused(agency: Agency) -> None:
     agency.country = "XX"
-    with pytest.raises(ValidationError, match="unknown country 'XX'"):
+    with translation.override("en"), pytest.raises(ValidationError, match="unknown country 'XX'"):
         agency.full_clean()

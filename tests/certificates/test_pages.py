@@ -78,17 +78,17 @@ def test_the_portal_says_until_when_the_certificate_is_valid(agency: Agency) -> 
 
 
 def _plan_form(**changes: object) -> dict[str, object]:
-    return plan_form(
-        key="watch",
-        name="Watch",
-        response_target_minutes=60,
-        response_calendar="business",
-        ssl_monitoring="on",
-        certificate_warning_days="21, 7, 2",
-        certificate_lifetime_fraction="0.25",
-        domain_warning_days="30, 14, 7",
-        **changes,
-    )
+    watch: dict[str, object] = {
+        "key": "watch",
+        "name": "Watch",
+        "response_target_minutes": 60,
+        "response_calendar": "business",
+        "ssl_monitoring": "on",
+        "certificate_warning_days": "21, 7, 2",
+        "certificate_lifetime_fraction": "0.25",
+        "domain_warning_days": "30, 14, 7",
+    }
+    return plan_form(**{**watch, **changes})
 
 
 def test_the_plans_editor_sets_the_thresholds_and_names_a_bad_one(agency: Agency, owner: StaffUser) -> None:

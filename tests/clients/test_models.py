@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import translation
 
 from veilleur.accounts.models import Agency, BusinessCalendar, StaffUser
 from veilleur.clients.models import Client, Contact, MaintenanceTask, MaintenanceWindow, Site
@@ -65,7 +66,7 @@ def test_monitor_interval_uses_plan_and_refuses_below_minimum(site: Site) -> Non
 
 def test_monitor_timeout_must_be_shorter_than_interval(site: Site) -> None:
     monitor = Monitor(site=site, key="home", url=site.url, interval_seconds=10, timeout_seconds=10)
-    with pytest.raises(ValidationError, match="shorter than the interval"):
+    with translation.override("en"), pytest.raises(ValidationError, match="shorter than the interval"):
         monitor.full_clean()
 
 
@@ -79,7 +80,7 @@ def test_monitor_validation_names_the_field(site: Site) -> None:
 def test_client_plan_must_be_the_agencys(agency: Agency, make_agency: Callable[..., Agency]) -> None:
     foreign = Plan.objects.get(agency=make_agency("other", "Other"), key="basic")
     client = Client(agency=agency, key="x", name="X", plan=foreign)
-    with pytest.raises(ValidationError, match="another agency"):
+    with translation.override("en"), pytest.raises(ValidationError, match="another agency"):
         client.full_clean()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from veilleur.accounts.models import Agency
 from veilleur.clients.models import Client, Contact
@@ -103,7 +104,7 @@ def test_on_call_scope_is_one_plan_or_one_client(shop: Shop) -> None:
     address = OnCallAddress(
         agency=shop.agency, email="x@atelier.example", plan=shop.client.plan, client=shop.client
     )
-    with pytest.raises(ValidationError, match="not both"):
+    with translation.override("en"), pytest.raises(ValidationError, match="not both"):
         address.full_clean()
 
 

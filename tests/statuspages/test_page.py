@@ -229,6 +229,28 @@ def test_cached_page_costs_one_query_and_follows_state_changes(world: PageWorld)
     assert "A fix is deployed." in body
 
 
+def test_state_changes_replace_the_cached_rendering_instead_of_adding_one(world: PageWorld) -> None:
+    """Each incident opened or closed changes the page's state: the rendering of the new state takes
+    the place of the old one in the cache, so a process's memory does not grow with incidents."""
+    from django.core.cache import cache
+
+    def page_entries() -> int:
+        return sum(1 for key in cache._cache if "statuspage:" in key)  # type: ignore[attr-defined]
+
+    cache.clear()
+    get("/s/bakery/")
+    before = page_entries()
+    for minutes in (30, 20, 10):
+        open_incident(
+            world.shop_monitor,
+            timezone.now() - timedelta(minutes=minutes),
+            recovered=timezone.now() - timedelta(minutes=minutes - 5),
+        )
+        status, _body = get("/s/bakery/")
+        assert status == 200
+    assert before >= 1 and page_entries() == before
+
+
 def test_page_queries_do_not_grow_with_components(world: PageWorld) -> None:
     from tests.statuspages.conftest import make_client_with_page
 

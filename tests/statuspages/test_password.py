@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.statuspages.conftest import PageWorld, open_incident
 from veilleur.incidents.updates import post_update
@@ -105,7 +105,7 @@ def test_unlocking_a_public_page_just_redirects(world: PageWorld) -> None:
 def test_short_passwords_are_refused(world: PageWorld) -> None:
     from django.core.exceptions import ValidationError
 
-    with pytest.raises(ValidationError, match="at least 8 characters"):
+    with translation.override("en"), pytest.raises(ValidationError, match="at least 8 characters"):
         world.page.set_password("short")
 
 

@@ -1,4 +1,4 @@
-"""Rendered pages kept in Django's cache, keyed by the page's state version.
+"""Rendered pages kept in Django's cache, one per page and variant, with the state version they show.
 
 A rendering is reused while the page's ``state_version`` is unchanged (anything the page shows
 bumps it: incidents opening or closing, public updates, edits) and for at most ``MAX_AGE``,
@@ -34,6 +34,12 @@ class Rendered:
     content_type: str
 
 
+@dataclass(frozen=True)
+class _Kept:
+    state_version: int
+    rendered: Rendered
+
+
 def cached(
     page: StatusPage,
     variant: str,
@@ -42,21 +48,31 @@ def cached(
 ) -> Rendered:
     """The cached rendering of ``variant`` of ``page``, or a fresh one from ``render``, which
     returns the rendering and the moment it stops being true (None: not before MAX_AGE)."""
+    # One entry per page and variant, holding the state version it was rendered for: a new
+    # version replaces the entry instead of adding one. (Keyed by version, each state change left
+    # a rendering behind that nobody asked for again, which the local-memory cache keeps until it
+    # holds 300 entries: a process's memory grew by a page for each incident opened or closed.)
     # The creation time guards against a deleted page's id being reused by another page.
-    key = f"statuspage:{page.pk}:{page.created_at.timestamp()}:{page.state_version}:{variant}"
-    hit = cache.get(key)
-    if isinstance(hit, Rendered):
+    key = f"statuspage:{page.pk}:{page.created_at.timestamp()}:{variant}"
+    hit = _current(cache.get(key), page)
+    if hit is not None:
         return hit
     with _one_rendering(key):
-        hit = cache.get(key)  # rendered by another request while this one waited
-        if isinstance(hit, Rendered):
+        hit = _current(cache.get(key), page)  # rendered by another request while this one waited
+        if hit is not None:
             return hit
         rendered, stale_at = render()
         lifetime = MAX_AGE_SECONDS
         if stale_at is not None:
             lifetime = max(1, min(lifetime, int((stale_at - now).total_seconds())))
-        cache.set(key, rendered, lifetime)
+        cache.set(key, _Kept(page.state_version, rendered), lifetime)
     return rendered
+
+
+def _current(entry: object, page: StatusPage) -> Rendered | None:
+    if isinstance(entry, _Kept) and entry.state_version == page.state_version:
+        return entry.rendered
+    return None
 
 
 _guard = threading.Lock()
