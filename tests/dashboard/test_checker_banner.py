@@ -15,10 +15,10 @@ from playwright.sync_api import Browser
 from tests.browser import chromium
 from tests.dashboard.conftest import add_site
 from tests.gate.validators import axe_findings, missing_tools, vnu_findings
+from tests.statuspages.test_browser import screenshot_dir
 from veilleur.accounts.models import StaffUser
 from veilleur.monitoring.models import CheckerOutage
 
-SHOTS = Path("/work/shots/selfhealth")
 PASSWORD = "correct horse battery"
 
 
@@ -74,7 +74,7 @@ def test_the_banner_reads_well_on_desktop_and_phone_in_both_languages(
     add_site(owner.agency, "bravo", down_since=timedelta(minutes=12))
     _cut_off()
     base = str(live_server.url)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_dir(tmp_path)  # VEILLEUR_SCREENSHOT_DIR keeps them to look at
     findings = []
     documents = {}
     for language, locale in (("en", "en-GB"), ("fr", "fr-FR")):
@@ -95,7 +95,7 @@ def test_the_banner_reads_well_on_desktop_and_phone_in_both_languages(
             box = banner.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (where, box)
             page.screenshot(
-                path=str(SHOTS / f"overview-checker-cut-off-{language}-{width}.png"), full_page=True
+                path=str(shots / f"overview-checker-cut-off-{language}-{width}.png"), full_page=True
             )
             document = tmp_path / f"overview-{language}-{width}.html"
             document.write_text(page.content())
