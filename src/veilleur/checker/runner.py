@@ -251,6 +251,11 @@ class Checker:
             unstarted = [item.monitor_id for _, _, item in self._pending]
             self._pending.clear()
             try:
+                if self.health.impaired:
+                    # Held while cut off, as if the lease loop had given them back: the outage
+                    # that ends now records their gaps too.
+                    await self.health.give_back(unstarted)
+                    unstarted = []
                 await self.health.stopped()
                 if unstarted:
                     await self._on_db(release, self.settings.owner, unstarted)
