@@ -16,7 +16,7 @@ from veilleur.notifications.delivery import DELIVERY_PERIOD_SECONDS, deliver_out
 from veilleur.notifications.sla_notices import send_sla_notices
 from veilleur.reports.sending import REPORT_PERIOD_SECONDS, send_scheduled_reports
 from veilleur.statuspages.domains import verify_pending
-from veilleur.worker.loop import Job, Worker
+from veilleur.worker.loop import SLOW, Job, Worker
 
 # Hours are compacted a few minutes after they end; checking every minute keeps the backlog
 # small after a restart. Retention only has whole days to delete.
@@ -36,20 +36,22 @@ SOFTWARE_PERIOD_SECONDS = 300
 
 
 def jobs() -> list[Job]:
+    """The worker's jobs: those that mail or keep time on the prompt lane, those that wait on
+    Chromium, the PDF renderer or the network on the slow one (loop.py)."""
     return [
         Job("compact finished hours", COMPACTION_PERIOD_SECONDS, _compact),
         Job("raw result retention", RETENTION_PERIOD_SECONDS, _retain),
         Job("deliver the outbox", DELIVERY_PERIOD_SECONDS, deliver_outbox),
         Job("response SLA timers", SLA_TIMER_PERIOD_SECONDS, send_sla_notices),
-        Job("reports", REPORT_PERIOD_SECONDS, send_scheduled_reports),
-        Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending),
-        Job("logos", LOGO_PERIOD_SECONDS, refresh_logos),
+        Job("reports", REPORT_PERIOD_SECONDS, send_scheduled_reports, lane=SLOW),
+        Job("custom domain verification", DOMAIN_VERIFICATION_PERIOD_SECONDS, verify_pending, lane=SLOW),
+        Job("logos", LOGO_PERIOD_SECONDS, refresh_logos, lane=SLOW),
         Job("degraded performance", DEGRADED_PERIOD_SECONDS, evaluate_degraded_performance),
-        Job("certificates", CERTIFICATE_PERIOD_SECONDS, run_certificate_job),
-        Job("domain registrations", DOMAIN_LOOKUP_PERIOD_SECONDS, refresh_registrations),
+        Job("certificates", CERTIFICATE_PERIOD_SECONDS, run_certificate_job, lane=SLOW),
+        Job("domain registrations", DOMAIN_LOOKUP_PERIOD_SECONDS, refresh_registrations, lane=SLOW),
         Job("domain expiry notices", DOMAIN_NOTICE_PERIOD_SECONDS, send_domain_notices),
-        Job("software versions", SOFTWARE_PERIOD_SECONDS, check_software),
-        Job("lab page metrics", LAB_PERIOD_SECONDS, measure_next_site),
+        Job("software versions", SOFTWARE_PERIOD_SECONDS, check_software, lane=SLOW),
+        Job("lab page metrics", LAB_PERIOD_SECONDS, measure_next_site, lane=SLOW),
     ]
 
 
