@@ -7,9 +7,7 @@ test names (it reads the region header every checker with a region sends).
 
 from __future__ import annotations
 
-import asyncio
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from tests.targets import Target
 from veilleur.checker.leases import ensure_runtimes, lease_due
 from veilleur.checker.recorder import record_batch
 from veilleur.checker.regions import ALIVE_WITHIN, HANDOVER_AFTER, REGION_HEADER, alive_regions, beat
@@ -199,16 +198,13 @@ def test_one_region_install_keeps_its_local_rules(monitor: Monitor, driver: Driv
 # --- real checker processes ------------------------------------------------------------------
 
 
-class RegionalSite:
+class RegionalSite(Target):
     """An HTTP site on 127.0.0.1 that answers 503 to the regions in ``failing``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.failing: set[str] = set()
         self.seen: set[str] = set()
-        self.port = 0
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         region = request.headers.get(REGION_HEADER, "")
@@ -216,27 +212,6 @@ class RegionalSite:
         if region in self.failing:
             return web.Response(status=503, text="unavailable from here")
         return web.Response(text="<h1>Boulangerie Martin</h1>")
-
-    def start(self) -> None:
-        threading.Thread(target=self._serve, daemon=True).start()
-        assert self._ready.wait(10)
-
-    def _serve(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        app = web.Application()
-        app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._ready.set()
-        self._loop.run_forever()
-
-    def stop(self) -> None:
-        assert self._loop is not None and self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
 
 
 @pytest.fixture
