@@ -7,8 +7,8 @@ agency's language, e-mail only: certificates are the agency's business, not the 
 from __future__ import annotations
 
 from veilleur.certificates.models import CertificateNotice
-from veilleur.notifications.addresses import new_message_id
-from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.notifications.enqueue import on_call_mails
+from veilleur.notifications.models import OutboxMessage
 
 Kind = OutboxMessage.Kind
 KIND_OF_NOTICE: dict[str, str] = {
@@ -25,26 +25,6 @@ def enqueue_certificate_notice(notice: CertificateNotice) -> int:
         return 0
     agency = client.agency
     kind = KIND_OF_NOTICE[notice.kind]
-    email = OutboxMessage.Channel.EMAIL
-    addresses = (
-        OnCallAddress.objects.filter(OnCallAddress.covering(client), agency_id=agency.pk)
-        .order_by("email")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    rows = [
-        OutboxMessage(
-            agency=agency,
-            certificate_notice=notice,
-            kind=kind,
-            channel=email,
-            audience=OutboxMessage.Audience.AGENCY,
-            recipient=address,
-            language=agency.language,
-            idempotency_key=f"{kind}:notice-{notice.pk}:{email}:{address}",
-            message_id=new_message_id(agency),
-        )
-        for address in addresses
-    ]
+    rows = on_call_mails(agency, kind, f"{kind}:notice-{notice.pk}", client, certificate_notice=notice)
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)

@@ -20,8 +20,8 @@ from veilleur.accounts.models import Agency
 from veilleur.checker.leases import _process_alive
 from veilleur.domain.checker_health import REASON_CANARIES, REASON_DNS
 from veilleur.monitoring.models import CheckerOutage, Monitor, MonitorRuntime, NoDataGap
-from veilleur.notifications.addresses import new_message_id
-from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.notifications.enqueue import on_call_mails
+from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.rendering import (
     Action,
     Body,
@@ -111,28 +111,9 @@ def open_outages() -> list[CheckerOutage]:
 
 
 def _enqueue(outage: CheckerOutage, kind: str, agency_ids: set[int]) -> None:
-    email = OutboxMessage.Channel.EMAIL
     rows = []
     for agency in Agency.objects.filter(pk__in=agency_ids):
-        addresses = (
-            OnCallAddress.objects.filter(agency_id=agency.pk)
-            .order_by("email")
-            .values_list("email", flat=True)
-            .distinct()
-        )
-        rows += [
-            OutboxMessage(
-                agency=agency,
-                kind=kind,
-                channel=email,
-                audience=OutboxMessage.Audience.AGENCY,
-                recipient=address,
-                language=agency.language,
-                idempotency_key=f"{kind}:{outage.pk}:{email}:{address}",
-                message_id=new_message_id(agency),
-            )
-            for address in addresses
-        ]
+        rows += on_call_mails(agency, kind, f"{kind}:{outage.pk}")
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
 

@@ -23,8 +23,8 @@ from veilleur.clients.models import Site
 from veilleur.domain.registration import days_left, due_warning
 from veilleur.domains.lookups import site_domain, watched_sites
 from veilleur.domains.models import DomainNotice, DomainRegistration
-from veilleur.notifications.addresses import new_message_id
-from veilleur.notifications.models import OnCallAddress, OutboxMessage
+from veilleur.notifications.enqueue import on_call_mails
+from veilleur.notifications.models import OutboxMessage
 from veilleur.notifications.rendering import (
     Action,
     Body,
@@ -84,31 +84,9 @@ def _decide(site: Site, domain: str, expires_at: datetime, threshold: int) -> bo
 
 
 def _enqueue(notice: DomainNotice, site: Site) -> None:
-    agency = site.client.agency
     client = site.client
-    addresses = (
-        OnCallAddress.objects.filter(OnCallAddress.covering(client), agency_id=agency.pk)
-        .order_by("email")
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    email = OutboxMessage.Channel.EMAIL
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                agency=agency,
-                kind=KIND,
-                channel=email,
-                audience=OutboxMessage.Audience.AGENCY,
-                recipient=address,
-                language=agency.language,
-                idempotency_key=f"{KEY_PREFIX}{notice.pk}:{email}:{address}",
-                message_id=new_message_id(agency),
-            )
-            for address in addresses
-        ],
-        ignore_conflicts=True,
-    )
+    rows = on_call_mails(client.agency, KIND, f"{KEY_PREFIX}{notice.pk}", client)
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def notice_of(row: OutboxMessage) -> DomainNotice:

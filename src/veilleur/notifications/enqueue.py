@@ -9,6 +9,7 @@ Rows are only written here; rendering and sending happen later, in the worker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -18,6 +19,10 @@ from veilleur.notifications.addresses import new_message_id
 from veilleur.notifications.channels import channels_for
 from veilleur.notifications.models import OnCallAddress, OutboxMessage
 from veilleur.notifications.subscribers import enqueue_incident_subscriber_notices
+
+if TYPE_CHECKING:
+    from veilleur.accounts.models import Agency
+    from veilleur.clients.models import Client
 
 Kind = OutboxMessage.Kind
 Audience = OutboxMessage.Audience
@@ -165,6 +170,33 @@ def enqueue_performance_notice(incident: Incident, kind: str) -> int:
     before = OutboxMessage.objects.filter(incident=incident, kind=kind).count()
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return OutboxMessage.objects.filter(incident=incident, kind=kind).count() - before
+
+
+def on_call_mails(
+    agency: Agency, kind: str, key: str, client: Client | None = None, **about: Any
+) -> list[OutboxMessage]:
+    """Unsaved mails of ``kind`` to the agency's on-call addresses (those whose scope covers
+    ``client`` when one is given), in the agency's language, each keyed ``key:email:address`` so
+    that writing them again with ``ignore_conflicts`` adds nothing. ``about`` names what the
+    mail is about (a notice, a report)."""
+    email = OutboxMessage.Channel.EMAIL
+    addresses = OnCallAddress.objects.filter(agency_id=agency.pk)
+    if client is not None:
+        addresses = addresses.filter(OnCallAddress.covering(client))
+    return [
+        OutboxMessage(
+            agency=agency,
+            kind=kind,
+            channel=email,
+            audience=Audience.AGENCY,
+            recipient=address,
+            language=agency.language,
+            idempotency_key=f"{key}:{email}:{address}",
+            message_id=new_message_id(agency),
+            **about,
+        )
+        for address in addresses.order_by("email").values_list("email", flat=True).distinct()
+    ]
 
 
 def _on_call_in_scope(incident: Incident) -> QuerySet[OnCallAddress]:
