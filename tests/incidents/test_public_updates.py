@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from tests.incidents.test_staff_pages import make_incident
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.incidents.models import Incident, IncidentUpdate
-from veilleur.incidents.updates import MAX_MESSAGE_LENGTH
+from veilleur.incidents.updates import MAX_MESSAGE_LENGTH, post_update
 from veilleur.statuspages.models import StatusPage
 
 ENGLISH = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -147,4 +149,35 @@ def test_the_form_is_protected_against_cross_site_posts(owner: StaffUser, incide
     forged = browser.post(f"/incidents/{incident.pk}/updates", {"status": "resolved", "message": "x"})
 
     assert forged.status_code == 403
+    assert not IncidentUpdate.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "unknown status 'fixed' (expected one of: investigating, identified, monitoring, resolved)",
+                "the message is empty",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "statut 'fixed' inconnu (attendu : investigating, identified, monitoring, resolved)",
+                "le message est vide",
+            ],
+        ),
+    ],
+)
+def test_a_refused_update_is_explained_in_the_language_it_is_read_in(
+    incident: Incident, language: str, expected: list[str]
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        post_update(incident, "fixed", "  ")
+    with translation.override(language):
+        assert [
+            message for messages in refused.value.message_dict.values() for message in messages
+        ] == expected
     assert not IncidentUpdate.objects.exists()

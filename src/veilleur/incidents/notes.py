@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.accounts.models import StaffUser
 from veilleur.domain.validators import check_text
@@ -18,11 +19,16 @@ def add_note(incident: Incident, kind: str, text: str, *, by: StaffUser) -> Inci
     text = text.strip()
     errors: dict[str, str | ValidationError] = {}
     if kind not in IncidentNote.Kind.values:
-        errors["kind"] = f"unknown kind {kind!r} (expected one of: {', '.join(IncidentNote.Kind.values)})"
+        errors["kind"] = ValidationError(
+            gettext_lazy("unknown kind %(kind)r (expected one of: %(kinds)s)"),
+            params={"kind": kind, "kinds": ", ".join(IncidentNote.Kind.values)},
+        )
     if not text:
-        errors["text"] = "the note is empty"
+        errors["text"] = ValidationError(gettext_lazy("the note is empty"))
     elif len(text) > MAX_NOTE_LENGTH:
-        errors["text"] = f"the note is longer than {MAX_NOTE_LENGTH} characters"
+        errors["text"] = ValidationError(
+            gettext_lazy("the note is longer than %(limit)d characters"), params={"limit": MAX_NOTE_LENGTH}
+        )
     else:
         try:
             check_text(text)

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from veilleur.domain.validators import check_text
 from veilleur.incidents.models import Incident, IncidentUpdate
@@ -28,12 +29,17 @@ def post_update(
     message = message.strip()
     errors: dict[str, str | ValidationError] = {}
     if status not in IncidentUpdate.Status.values:
-        allowed = ", ".join(IncidentUpdate.Status.values)
-        errors["status"] = f"unknown status {status!r} (expected one of: {allowed})"
+        errors["status"] = ValidationError(
+            gettext_lazy("unknown status %(status)r (expected one of: %(statuses)s)"),
+            params={"status": status, "statuses": ", ".join(IncidentUpdate.Status.values)},
+        )
     if not message:
-        errors["message"] = "the message is empty"
+        errors["message"] = ValidationError(gettext_lazy("the message is empty"))
     elif len(message) > MAX_MESSAGE_LENGTH:
-        errors["message"] = f"the message is longer than {MAX_MESSAGE_LENGTH} characters"
+        errors["message"] = ValidationError(
+            gettext_lazy("the message is longer than %(limit)d characters"),
+            params={"limit": MAX_MESSAGE_LENGTH},
+        )
     else:
         try:
             check_text(message)
