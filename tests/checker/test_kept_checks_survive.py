@@ -25,7 +25,7 @@ from veilleur.checker.replay import renew_and_claim, rounds, store_round
 from veilleur.checker.runner import Checker, CheckerSettings
 from veilleur.checker.work import Completed, LeasedCheck, Observation
 from veilleur.incidents.models import Incident
-from veilleur.monitoring.models import CheckResult, Monitor, MonitorRuntime
+from veilleur.monitoring.models import CheckerHeartbeat, CheckResult, Monitor, MonitorRuntime
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,6 +144,35 @@ def test_kept_checks_of_an_outage_are_stored_when_another_checker_saw_the_databa
     # back: it would hold it, renewed, with no check of it planned.
     assert renew_and_claim("b", back + timedelta(seconds=3), TTL, newest) == 0
     assert MonitorRuntime.objects.get(pk=theirs.pk).lease_owner == ""
+
+
+def test_kept_checks_are_judged_by_their_own_region_though_another_region_is_alive_again(
+    target: Target, make_monitor: Callable[..., Monitor]
+) -> None:
+    """No other region could confirm a check made while the database was away: stored once it is
+    back, with another region alive again, the kept checks are judged as a region alone judges
+    its own, and the outage they saw is its incident, dated by them."""
+    monitor = make_monitor(url=f"http://127.0.0.1:{target.port}/", interval_seconds=INTERVAL)
+    before = timezone.now() - timedelta(seconds=120)
+    ensure_runtimes(before - timedelta(seconds=60))
+    check = recorded_before("b", monitor, before)
+    kept = kept_during_outage(
+        target, check, before + timedelta(seconds=4), [True, False, False, False, True, True, True]
+    )
+    back = before + timedelta(seconds=60)
+    CheckerHeartbeat.objects.create(owner="elsewhere:1", region="us-east", last_seen=back)
+
+    b = checker("b", back)
+    b._kept = list(kept)
+    [stored] = on_its_thread(b, lambda: b._store_kept(force=True))
+
+    assert stored is True and b._kept == []
+    incident = Incident.objects.get(monitor=monitor)
+    assert incident.kind == Incident.Kind.DOWN
+    assert incident.first_failed_at == kept[1].observation.checked_at
+    assert incident.recovered_at == kept[4].observation.checked_at
+    runtime = MonitorRuntime.objects.get(pk=monitor.pk)
+    assert runtime.phase == "up" and runtime.confirm_not_regions == "" and runtime.partial_regions == ""
 
 
 def test_a_storing_round_keeps_the_lease_of_a_monitor_with_more_kept_checks(

@@ -39,16 +39,25 @@ class BatchOutcome:
 
 
 def record_batch(
-    owner: str, region: str, batch: list[Completed], now: datetime, confirm_delay: timedelta
+    owner: str,
+    region: str,
+    batch: list[Completed],
+    now: datetime,
+    confirm_delay: timedelta,
+    alone: bool = False,
 ) -> BatchOutcome:
     """Store the batch; a check whose lease another checker took meanwhile is dropped (it was
     checked by the other one, so storing it would count the slot twice).
+
+    ``alone``: the checks were made when no other region could be asked (kept while the
+    database was away, replay.py): they are judged as a region alone judges its own, whatever
+    regions are alive now. Asked now, another region would answer about now, not about then.
 
     A few statements per batch, not per check: one UPDATE of the runtimes (guarded by the lease),
     one INSERT of the results; the rare no-data gaps and incident events go through the ORM."""
     recorded = lost = opened = recovered = 0
     with transaction.atomic():
-        alive = regions.alive_regions(now) | {region}
+        alive = frozenset({region}) if alone else regions.alive_regions(now) | {region}
         results: list[tuple[Completed, Result]] = []
         for run in _unique_runs(batch):
             chains = [_plan_chain(owner, item, now, confirm_delay, region, alive) for item in run]

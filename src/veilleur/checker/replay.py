@@ -111,7 +111,7 @@ def store_round(
     # the monitor would stay leased (and renewed) by a checker that has no check of it planned.
     release(owner, [monitor_id for monitor_id in checked_again if monitor_id not in more_to_come])
     with transaction.atomic():
-        outcome = record_batch(owner, region, batch, now, confirm_delay)
+        outcome = record_batch(owner, region, batch, now, confirm_delay, alone=True)
         # Recording gives the lease back: kept again at once, in the same transaction, so that no
         # other checker leases (and checks) the monitor between two rounds.
         _lease_again(
