@@ -148,25 +148,10 @@ def enqueue_performance_notice(incident: Incident, kind: str) -> int:
     scope (when the plan includes e-mail alerts), in the agency's language. The client's contacts
     are not told: slow is not down, and the status page says it in the client's words. The
     number of rows written; rows that exist already are left as they are."""
-    if not incident.monitor.site.client.plan.email_alerts:
+    client = incident.monitor.site.client
+    if not client.plan.email_alerts:
         return 0
-    agency = incident.agency
-    channel = OutboxMessage.Channel.EMAIL
-    addresses = _on_call_in_scope(incident).order_by("email").values_list("email", flat=True).distinct()
-    rows = [
-        OutboxMessage(
-            agency=agency,
-            incident=incident,
-            kind=kind,
-            channel=channel,
-            audience=Audience.AGENCY,
-            recipient=address,
-            language=agency.language,
-            idempotency_key=idempotency_key(kind, incident.pk, channel, address),
-            message_id=new_message_id(agency),
-        )
-        for address in addresses
-    ]
+    rows = on_call_mails(incident.agency, kind, f"{kind}:{incident.pk}", client, incident=incident)
     before = OutboxMessage.objects.filter(incident=incident, kind=kind).count()
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return OutboxMessage.objects.filter(incident=incident, kind=kind).count() - before
