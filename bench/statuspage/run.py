@@ -14,8 +14,10 @@ In a fresh data directory (a temporary directory; with ``--database-url``, the P
    updates (a page is read most when something is down), a 10-20 minute stop of the checker
    (a no-data gap on every monitor) and a few short gaps per monitor, a weekly maintenance
    window over every site and a one-off window coming up in three days on two of them;
-2. renders the page in this process with Django's test client: ``--repeat`` cold renders (the
-   cache emptied before each) and cached ones, with their SQL query counts;
+2. renders the page with Django's test client in a fresh child process that loads what the web
+   role loads and, as it does, leaves those start-up objects out of the collector's walks
+   (``veilleur.heap``): ``--repeat`` cold renders (the cache emptied before each) and cached
+   ones, with their SQL query counts;
 3. starts the web role exactly as ``veilleur up`` starts it (``python -m veilleur.cli web --bind
    127.0.0.1:PORT --workers N --no-migrate``, N being the command's default), with its stdout and
    stderr (gunicorn's access log) going to a file, as they would to a log collector;
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import random
 import re
@@ -105,7 +108,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=1, help="measured runs per page (the median is shown)")
-    parser.add_argument("--repeat", type=int, default=5, help="cold renders timed in this process")
+    parser.add_argument("--repeat", type=int, default=5, help="cold renders timed (step 2)")
     parser.add_argument(
         "--database-url", help="a PostgreSQL server (127.0.0.1) to create the bench database on"
     )
@@ -113,10 +116,14 @@ def main() -> None:
         "--components", type=int, default=SITES, help="components on the page (one site each)"
     )
     parser.add_argument(
-        "--render-only", action="store_true", help="time renders in this process only, without the web role"
+        "--render-only", action="store_true", help="stop after the renders of step 2, without the web role"
     )
     parser.add_argument("--profile", action="store_true", help="print where a cold render spends its time")
+    parser.add_argument("--render-child", help=argparse.SUPPRESS)  # step 2's process: where to write
     args = parser.parse_args()
+    if args.render_child:
+        render_child(Path(args.render_child), args.repeat, args.profile)
+        return
     if args.components < 1:
         parser.error("--components must be at least 1")
     if not args.render_only and not shutil.which("wrk"):
@@ -181,22 +188,8 @@ def run(backend: str, data_dir: Path, args: argparse.Namespace) -> None:
     summary = build_page(args.components)
     print(f"{backend}: page written in {time.perf_counter() - began:.1f} s: {summary}", flush=True)
 
-    cold, cold_queries, cached_ms, cached_queries, html_bytes = render_in_process(args.repeat)
-    print(
-        f"in this process: cold render (cache empty) min {cold[0]:.0f} ms, median {cold[1]:.0f} ms, "
-        f"{cold_queries} SQL queries; cached {cached_ms:.2f} ms, {cached_queries} SQL queries; "
-        f"HTML {html_bytes / 1024:.0f} KiB ({gzipped_size() / 1024:.0f} KiB gzipped)",
-        flush=True,
-    )
-    for label, path in extra_pages():
-        cold_ms, queries, size = cold_render_of(path, args.repeat)
-        print(
-            f"  {label}: cold render CPU median {cold_ms:.0f} ms, {queries} SQL queries, "
-            f"{size / 1024:.0f} KiB"
-        )
-    if args.profile:
-        profile_cold_render()
-    close_connections()  # the server's processes have the database to themselves
+    close_connections()  # the renders' process and the server's have the database to themselves
+    cold, cold_queries, cached_ms, cached_queries = renders_in_a_fresh_process(args, data_dir)
     if args.render_only:
         return
     workers = default_web_workers()
@@ -464,7 +457,56 @@ def post_updates(incident: Any, rng: random.Random, steps: int | None = None) ->
     return len(chosen)
 
 
-# --- rendering in this process ---------------------------------------------------------------
+# --- rendering in a fresh process -------------------------------------------------------------
+
+
+def renders_in_a_fresh_process(
+    args: argparse.Namespace, data_dir: Path
+) -> tuple[tuple[float, float], int, float, int]:
+    """The renders of step 2, timed in a child process that starts as the web role does: its
+    heap holds the web role's start-up objects, not the thousands of rows this process wrote."""
+    results = data_dir / "renders.json"
+    command = [sys.executable, __file__, "--render-child", str(results), "--repeat", str(args.repeat)]
+    subprocess.run(command + (["--profile"] if args.profile else []), check=True)
+    found = json.loads(results.read_text())
+    return tuple(found["cold"]), found["cold_queries"], found["cached_ms"], found["cached_queries"]  # type: ignore[return-value]
+
+
+def render_child(results: Path, repeat: int, profile: bool) -> None:
+    """``--render-child``: load what the web role loads, leave it to the collector as the web role
+    does (``veilleur.heap``), then time the renders and write their figures to ``results``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veilleur.settings")
+    import django
+
+    django.setup()
+    from veilleur.heap import freeze_start_up_objects
+    from veilleur.wsgi import application  # noqa: F401 (loaded by the web role before it serves)
+
+    freeze_start_up_objects()
+    cold, cold_queries, cached_ms, cached_queries, html_bytes = render_in_process(repeat)
+    print(
+        f"in a fresh process: cold render (cache empty) min {cold[0]:.0f} ms, median {cold[1]:.0f} ms, "
+        f"{cold_queries} SQL queries; cached {cached_ms:.2f} ms, {cached_queries} SQL queries; "
+        f"HTML {html_bytes / 1024:.0f} KiB ({gzipped_size() / 1024:.0f} KiB gzipped)",
+        flush=True,
+    )
+    for label, path in extra_pages():
+        cold_ms, queries, size = cold_render_of(path, repeat)
+        print(
+            f"  {label}: cold render CPU median {cold_ms:.0f} ms, {queries} SQL queries, "
+            f"{size / 1024:.0f} KiB",
+            flush=True,
+        )
+    if profile:
+        profile_cold_render()
+    close_connections()
+    found = {
+        "cold": cold,
+        "cold_queries": cold_queries,
+        "cached_ms": cached_ms,
+        "cached_queries": cached_queries,
+    }
+    results.write_text(json.dumps(found))
 
 
 def render_in_process(repeat: int) -> tuple[tuple[float, float], int, float, int, int]:
@@ -492,7 +534,7 @@ def render_in_process(repeat: int) -> tuple[tuple[float, float], int, float, int
         cpu_before = time.process_time()
         times.append(elapsed_ms(get))
         cpu.append((time.process_time() - cpu_before) * 1000)
-    print(f"cold render CPU time (this process): median {statistics.median(cpu):.0f} ms", flush=True)
+    print(f"cold render CPU time (the renders' process): median {statistics.median(cpu):.0f} ms", flush=True)
     # Counted at once: the next request clears the connection's query log the counts read.
     cache.clear()
     with CaptureQueriesContext(connection) as cold:

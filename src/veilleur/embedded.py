@@ -108,6 +108,7 @@ def run_roles(bind: str | None, region: str) -> int:
     """Run the checker, the worker's jobs and, when ``bind`` is given, the web role on it, until
     SIGTERM or SIGINT. Returns the process's exit status."""
     from veilleur.bind_address import bind_problem
+    from veilleur.heap import freeze_start_up_objects
     from veilleur.supervisor import EXIT_CANNOT_START
 
     server = None
@@ -138,6 +139,7 @@ def run_roles(bind: str | None, region: str) -> int:
         roles.start("checker", lambda: roles.run_checker(region))
         roles.start("worker", roles.run_worker)
         _report_checker_demand(roles)
+        freeze_start_up_objects()
         if server is not None:
             log.info("web role listening on %s (%d threads)", bind, WEB_THREADS)
             server.run()  # returns on SystemExit, after the requests in flight are answered

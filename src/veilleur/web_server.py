@@ -30,8 +30,10 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from veilleur.heap import freeze_start_up_objects
         from veilleur.wsgi import application
 
+        freeze_start_up_objects()  # in the master, before the workers are forked (preload_app)
         return application
 
 

@@ -87,12 +87,14 @@ def windows_by_site(
     by_site: dict[int, list[WindowOccurrence]] = {site.pk: [] for site in sites}
     for window in MaintenanceWindow.objects.filter(client=client).prefetch_related("sites"):
         rule = window.rule(zone)
-        spans = occurrences(rule, start, end)
+        # One list of occurrences shared by every site the window covers (they cannot change):
+        # a weekly window over a page of hundreds of sites is thousands of them otherwise.
+        shared = [
+            WindowOccurrence(window.title, a, b, window.public_note) for a, b in occurrences(rule, start, end)
+        ]
         chosen = [site.pk for site in window.sites.all()] or list(by_site)
         for site_id in chosen:
-            by_site.setdefault(site_id, []).extend(
-                WindowOccurrence(window.title, a, b, window.public_note) for a, b in spans
-            )
+            by_site.setdefault(site_id, []).extend(shared)
     for listed in by_site.values():
         listed.sort(key=lambda occurrence: (occurrence.start, occurrence.title))
     return by_site
