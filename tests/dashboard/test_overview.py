@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -12,12 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.dashboard.conftest import add_site
+from tests.history.conftest import result_row
 from veilleur.accounts.models import Agency, StaffUser
 from veilleur.clients.models import Client
+from veilleur.dashboard.overview import SiteFilter, _hourly_figures, site_rows
 from veilleur.domain.accounting import Period, percent_rounded_down
 from veilleur.domain.overview import SiteState
 from veilleur.history.accounting import site_account
+from veilleur.history.jobs import compact_finished_hours, floor_hour
 from veilleur.incidents.models import Incident
+from veilleur.monitoring.models import CheckResult, Monitor
 from veilleur.plans.models import Plan
 
 
@@ -166,3 +171,34 @@ def test_a_client_without_sites_is_listed(signed_in: HttpClient, owner: StaffUse
 def test_sign_in_first(client: HttpClient, db: None, address: str) -> None:
     page = client.get(address)
     assert page.status_code == 302 and page["Location"].startswith("/login/")
+
+
+def test_hours_still_in_raw_results_read_as_their_compacted_rollups(owner: StaffUser) -> None:
+    """Two monitors of one site, checks interleaved over two finished hours and the current one:
+    the figures the overview rolls up from raw results (a monitor-hour at a time) are those it
+    reads once compaction has stored them."""
+    now = floor_hour(timezone.now()) + timedelta(minutes=30)
+    first = add_site(owner.agency, "alpha", now=now)
+    second = Monitor.objects.create(
+        site=first.site, key="shop", url=first.site.url + "shop", created_at=first.created_at
+    )
+    CheckResult.objects.filter(monitor=first).delete()
+    rng = random.Random(7)
+    start = floor_hour(now) - timedelta(hours=2)
+    rows = [
+        result_row(monitor, start + timedelta(seconds=seconds + offset), rng)
+        for seconds in range(0, int((now - start).total_seconds()), 120)
+        for monitor, offset in ((first, 0), (second, 7))
+    ]
+    CheckResult.objects.bulk_create(rows)
+    page = [row for row in site_rows(owner.agency, now, SiteFilter()) if row.site_id == first.site_id]
+    ids = [first.pk, second.pk]
+
+    raw = _hourly_figures(ids, page, now)
+    report = compact_finished_hours(now)
+    stored = _hourly_figures(ids, page, now)
+
+    assert report.hours == 4  # two finished hours of two monitors
+    for monitor_id in ids:
+        assert len(raw[monitor_id]) == 3  # two finished hours and the current one
+        assert raw[monitor_id] == stored[monitor_id]

@@ -12,7 +12,7 @@ open incidents with their response clock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -55,6 +55,7 @@ from veilleur.incidents.sla import ResponseState, response_state
 from veilleur.monitoring.models import CheckResult, Monitor
 
 HEARTBEAT_HOURS = 24
+RAW_CHUNK = 2000  # raw results fetched at a time
 # Days of rollups kept unpacked (a few KiB each): two per monitor of a few pages of about 150
 # monitors; few enough to keep the embedded install small (docs/deployment.md).
 ROLLUP_DAYS_KEPT = 1024
@@ -410,7 +411,7 @@ def _hourly_figures(
             if first <= hour_start <= now:
                 by_monitor[monitor_id][hour_start].append(figures)
     thresholds = {line.id: row.apdex_threshold_ms for row in rows for line in row.monitors}
-    for (monitor_id, hour_start), records in _raw_records(monitor_ids, first, now).items():
+    for monitor_id, hour_start, records in _raw_hours(monitor_ids, first, now):
         by_monitor[monitor_id][hour_start].append(
             HourFigures.of(rollup_hour(records, thresholds[monitor_id]))
         )
@@ -432,15 +433,27 @@ def _day_figures(packed: bytes) -> dict[int, HourFigures]:
     return {hour: HourFigures.of(rollup) for hour, rollup in unpack_day(packed).items()}
 
 
-def _raw_records(
+def _raw_hours(
     monitor_ids: list[int], first: datetime, now: datetime
-) -> dict[tuple[int, datetime], list[ResultRecord]]:
+) -> Iterator[tuple[int, datetime, list[ResultRecord]]]:
+    """The raw results not compacted yet, one monitor-hour at a time, in order. Read in chunks
+    and by monitor, so that one monitor-hour's records are held at once: the page's monitors
+    have up to an hour and five minutes of them, and holding them all made each request's
+    memory peak grow with the hour (whose high-water mark the process then kept)."""
     raw = CheckResult.objects.filter(monitor_id__in=monitor_ids, checked_at__gte=first, checked_at__lte=now)
-    grouped: dict[tuple[int, datetime], list[ResultRecord]] = defaultdict(list)
-    for row in raw.order_by("checked_at", "id").values_list("monitor_id", *RESULT_FIELDS):
+    rows = raw.order_by("monitor_id", "checked_at", "id").values_list("monitor_id", *RESULT_FIELDS)
+    current: tuple[int, datetime] | None = None
+    records: list[ResultRecord] = []
+    for row in rows.iterator(chunk_size=RAW_CHUNK):
         record = record_of_row(row[1:])
-        grouped[(row[0], floor_hour(record.checked_at))].append(record)
-    return grouped
+        here = (row[0], floor_hour(record.checked_at))
+        if here != current:
+            if current is not None:
+                yield (*current, records)
+            current, records = here, []
+        records.append(record)
+    if current is not None:
+        yield (*current, records)
 
 
 def _p95(figures: Iterable[HourFigures]) -> float | None:
