@@ -22,7 +22,9 @@ In a fresh data directory (a temporary directory; with ``--database-url``, the P
    127.0.0.1:PORT --workers N --no-migrate``, N being the command's default), with its stdout and
    stderr (gunicorn's access log) going to a file, as they would to a log collector;
 4. for the HTML page, the JSON summary, an uptime badge and ``/healthz`` (the server's floor: one
-   query, a few bytes): checks the answer, warms up with wrk for ``--warmup`` seconds, then runs
+   query, a few bytes), each asked for with the ``Accept-Encoding`` browsers send (gzip among
+   others), and for the HTML page once more without it, as a script would: checks the answer
+   (compressed where expected), warms up with wrk for ``--warmup`` seconds, then runs
    ``wrk -t2 -c32 -d10s --latency`` ``--rounds`` times and shows the run with the median
    requests/s: its p50, p99 and max latency, and the CPU of the server's processes per request
    (from /proc; wrk shares the machine's cores with the server, its own CPU is shown too);
@@ -80,12 +82,18 @@ TARGET_P99_MS = 50.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+# What Chromium and Firefox send: every browser asks for gzip.
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
+
+
 @dataclass(frozen=True)
 class Target:
     label: str
     url: str
     content_type: str  # what the answer must be before the load starts
     change_midway: bool = False  # bump the page's state version half-way through the run
+    accept_encoding: str = BROWSER_ENCODINGS  # sent with every request ("": none)
+    compressed: bool = False  # the answer must come gzip-compressed (others may or may not)
 
 
 @dataclass(frozen=True)
@@ -200,18 +208,26 @@ def run(backend: str, data_dir: Path, args: argparse.Namespace) -> None:
         server = f"http://127.0.0.1:{port}"
         page = f"{server}/s/{SLUG}/"
         targets = [
-            Target("HTML page", page, "text/html"),
+            Target("HTML page", page, "text/html", compressed=True),
             Target("JSON summary", page + "api/status.json", "application/json"),
             Target("uptime badge", page + "badge/uptime.svg?window=30d", "image/svg+xml"),
             # What visitors see when an update is posted or the rendering expires under load.
-            Target("HTML page, its state changes half-way", page, "text/html", change_midway=True),
+            Target(
+                "HTML page, its state changes half-way",
+                page,
+                "text/html",
+                change_midway=True,
+                compressed=True,
+            ),
+            # A client that does not ask for compression (a script, a monitoring probe).
+            Target("HTML page, not compressed", page, "text/html", accept_encoding=""),
             # The server's floor on this machine: one query, a few bytes, the same middleware.
             Target("health check, for reference", server + "/healthz", ""),
         ]
         loads = []
         for target in targets:
-            expect_ok(target.url, target.content_type)
-            wrk(target.url, args.warmup, args.threads, args.connections)
+            expect_ok(target)
+            wrk(target, args.warmup, args.threads, args.connections)
             runs = [measure(target, master_pid, args) for _ in range(args.rounds)]
             loads.append(sorted(runs, key=lambda load: load.requests_per_second)[len(runs) // 2])
             print(
@@ -678,10 +694,23 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def expect_ok(url: str, content_type: str) -> None:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        if response.status != 200 or not response.headers["Content-Type"].startswith(content_type):
-            raise SystemExit(f"{url}: {response.status} {response.headers['Content-Type']}")
+def expect_ok(target: Target) -> None:
+    request = urllib.request.Request(target.url, headers=encoding_header(target))
+    with urllib.request.urlopen(request, timeout=30) as response:
+        encoding = response.headers.get("Content-Encoding", "")
+        if (
+            response.status != 200
+            or not response.headers["Content-Type"].startswith(target.content_type)
+            or (target.compressed and encoding != "gzip")
+            or (not target.accept_encoding and encoding)
+        ):
+            raise SystemExit(
+                f"{target.url}: {response.status} {response.headers['Content-Type']}, encoding {encoding!r}"
+            )
+
+
+def encoding_header(target: Target) -> dict[str, str]:
+    return {"Accept-Encoding": target.accept_encoding} if target.accept_encoding else {}
 
 
 def group_cpu_seconds(master_pid: int) -> float:
@@ -700,12 +729,14 @@ def group_cpu_seconds(master_pid: int) -> float:
     return total
 
 
-def wrk(url: str, seconds: int, threads: int, connections: int, timeout: int = 2) -> str:
+def wrk(target: Target, seconds: int, threads: int, connections: int, timeout: int = 2) -> str:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in encoding_header(target).items():
+        command += ["-H", f"{name}: {value}"]
     if timeout != 2:  # wrk's default: slower answers count as timeouts, outside the latencies
         command.append(f"--timeout={timeout}s")
     return subprocess.run(
-        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + timeout + 60
+        [*command, target.url], capture_output=True, text=True, check=True, timeout=seconds + timeout + 60
     ).stdout
 
 
@@ -717,7 +748,7 @@ def measure(target: Target, master_pid: int, args: argparse.Namespace) -> Load:
         change.start()
     try:
         # With a state change, the slowest answers are the point: they must be counted.
-        out = wrk(target.url, args.seconds, args.threads, args.connections, timeout=30 if change else 2)
+        out = wrk(target, args.seconds, args.threads, args.connections, timeout=30 if change else 2)
     finally:
         if change:
             change.cancel()

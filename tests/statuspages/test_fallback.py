@@ -9,6 +9,7 @@ from django.test import RequestFactory
 
 from veilleur.statuspages import fallback
 from veilleur.statuspages.access import cookie_name, grant_access
+from veilleur.statuspages.cache import Rendered
 from veilleur.statuspages.models import StatusPage
 
 from .conftest import PageWorld
@@ -16,7 +17,7 @@ from .conftest import PageWorld
 
 def _rendering(body: bytes) -> HttpResponse:
     response = HttpResponse(body)
-    setattr(response, fallback.RENDERING_MARK, True)
+    setattr(response, fallback.RENDERING_MARK, Rendered(body, "text/html; charset=utf-8"))
     return response
 
 

@@ -34,7 +34,9 @@ def test_owner_sets_password_then_signs_in(
     page.fill("#id_email", "camille@atelier.example")
     page.fill("#id_password1", "lanterne-magique-42")
     page.fill("#id_password2", "not-the-same-42")
-    page.click("button[type=submit]")
+    # The refused form comes back at the same address: wait for that answer, not for a URL change.
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert page.locator(".errorlist").first.is_visible()
     page.screenshot(path=str(tmp_path / "setup-error-phone.png"), full_page=True)
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.cache import cache
 
+from veilleur.statuspages.encoding import compressed
 from veilleur.statuspages.models import StatusPage
 
 MAX_AGE_SECONDS = 60
@@ -32,6 +33,7 @@ MAX_AGE_SECONDS = 60
 class Rendered:
     body: bytes
     content_type: str
+    gzipped: bytes | None = None  # the body compressed, when worth it (encoding.py)
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ def cached(
     render: Callable[[], tuple[Rendered, datetime | None]],
 ) -> Rendered:
     """The cached rendering of ``variant`` of ``page``, or a fresh one from ``render``, which
-    returns the rendering and the moment it stops being true (None: not before MAX_AGE)."""
+    returns the rendering and the moment it stops being true (None: not before MAX_AGE). A
+    fresh rendering is kept with its compressed body."""
     # One entry per page and variant, holding the state version it was rendered for: a new
     # version replaces the entry instead of adding one. (Keyed by version, each state change left
     # a rendering behind that nobody asked for again, which the local-memory cache keeps until it
@@ -62,6 +65,7 @@ def cached(
         if hit is not None:
             return hit
         rendered, stale_at = render()
+        rendered = replace(rendered, gzipped=compressed(rendered.body))
         lifetime = MAX_AGE_SECONDS
         if stale_at is not None:
             lifetime = max(1, min(lifetime, int((stale_at - now).total_seconds())))

@@ -2,7 +2,8 @@
 
 A client's status page that fails whenever the agency's database blinks would be the worst look
 of all, so each web process remembers, in memory, the last rendering it served for each address
-(host, path and query), with the headers it went out with. When the database cannot be reached,
+(host, path and query), with the headers it went out with, plain and compressed as it was kept
+in the cache (each visitor gets the encoding their browser asks for). When the database cannot be reached,
 the routing answers from here: the page as it was, with its own "Updated" time, so nobody takes
 it for live. A protected page is served only to a visitor whose cookie opened it, checked
 against what the page required when it was rendered. An address this process never served
@@ -21,25 +22,32 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 
 from veilleur.statuspages.access import access_gate, holds_access
+from veilleur.statuspages.cache import Rendered
+from veilleur.statuspages.encoding import rendering_response
 from veilleur.statuspages.models import StatusPage
 from veilleur.unavailable import OUTAGE, unavailable_response
 
 MAX_BYTES = 64 * 1024 * 1024
-# The mark ``views.serve`` puts on a response that is a page's rendering (not a form, not a 404).
+# Where ``views.serve`` puts the rendering a response carries (none on a form or a 404).
 RENDERING_MARK = "status_page_rendering"
-_NOT_KEPT = frozenset({"set-cookie", "vary"})
+# Set again from the rendering and the request that asks (encoding.py), or not for everyone.
+_NOT_KEPT = frozenset({"set-cookie", "vary", "content-type", "content-encoding", "content-length"})
 
 
 @dataclass(frozen=True)
 class LastServed:
-    body: bytes
+    rendered: Rendered
     headers: tuple[tuple[str, str], ...]
     gate: tuple[str, dict[str, object]] | None  # for a protected page: the cookie and its content
+
+    @property
+    def size(self) -> int:
+        return len(self.rendered.body) + len(self.rendered.gzipped or b"")
 
 
 _lock = threading.Lock()
 _served: OrderedDict[str, LastServed] = OrderedDict()
-_bytes = 0  # the bodies' total size
+_bytes = 0  # the renderings' total size
 
 
 def address_of(request: HttpRequest, host: str) -> str:
@@ -48,10 +56,11 @@ def address_of(request: HttpRequest, host: str) -> str:
 
 def remember(request: HttpRequest, host: str, page: StatusPage, response: HttpResponse) -> None:
     """Keep ``response`` as the last rendering of its address, if it is one."""
-    if not getattr(response, RENDERING_MARK, False) or response.status_code != 200 or response.streaming:
+    rendered = getattr(response, RENDERING_MARK, None)
+    if not isinstance(rendered, Rendered) or response.status_code != 200:
         return
     entry = LastServed(
-        body=response.content,
+        rendered=rendered,
         headers=tuple((name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT),
         gate=access_gate(page) if page.is_protected else None,
     )
@@ -60,11 +69,11 @@ def remember(request: HttpRequest, host: str, page: StatusPage, response: HttpRe
     with _lock:
         previous = _served.pop(address, None)
         if previous is not None:
-            _bytes -= len(previous.body)
+            _bytes -= previous.size
         _served[address] = entry
-        _bytes += len(entry.body)
+        _bytes += entry.size
         while _bytes > MAX_BYTES and _served:
-            _bytes -= len(_served.popitem(last=False)[1].body)
+            _bytes -= _served.popitem(last=False)[1].size
 
 
 def answer_without_database(request: HttpRequest, host: str, exception: BaseException) -> HttpResponse:
@@ -76,7 +85,7 @@ def answer_without_database(request: HttpRequest, host: str, exception: BaseExce
         return unavailable_response(request, exception)
     if entry.gate is not None and not holds_access(request, *entry.gate):
         return unavailable_response(request, exception)
-    response = HttpResponse(entry.body)
+    response = rendering_response(request, entry.rendered)
     for name, value in entry.headers:
         response[name] = value
     # Not for shared caches: the page is live again as soon as the database is back.

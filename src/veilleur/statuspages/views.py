@@ -30,6 +30,7 @@ from veilleur.reports import formatting
 from veilleur.statuspages.access import grant_access, has_access
 from veilleur.statuspages.cache import Rendered, cached
 from veilleur.statuspages.data import ComponentView, DayBar, PageData, components_data, page_data
+from veilleur.statuspages.encoding import rendering_response
 from veilleur.statuspages.fallback import RENDERING_MARK
 from veilleur.statuspages.models import StatusComponent, StatusPage
 from veilleur.statuspages.strips import days_summary, strip_link, strip_svg
@@ -106,11 +107,11 @@ def serve(request: HttpRequest, page: StatusPage, variant: str, render: Any) -> 
     """A cached rendering as a response; ``render(now)`` makes a fresh (Rendered, stale_at)."""
     now = timezone.now()
     rendered = cached(page, f"{variant}:{root_of(request)}", now, lambda: render(now))
-    response = HttpResponse(rendered.body, content_type=rendered.content_type)
+    response = rendering_response(request, rendered)
     # Protected pages must not sit in shared caches; public ones may, briefly.
     response["Cache-Control"] = "private, no-store" if page.is_protected else "public, max-age=30"
     # Kept by the routing, to be served while the database is away (fallback.py).
-    setattr(response, RENDERING_MARK, True)
+    setattr(response, RENDERING_MARK, rendered)
     return response
 
 
