@@ -40,6 +40,8 @@ class _Gunicorn(BaseApplication):
 def serve(bind: str, *, workers: int = 2, threads: int = 4) -> int:
     from django.conf import settings
 
+    from veilleur.bind_address import split_bind
+
     # Threaded workers keep a slow client from holding a whole process; the app is loaded before
     # forking so workers share its memory.
     _Gunicorn(
@@ -48,6 +50,13 @@ def serve(bind: str, *, workers: int = 2, threads: int = 4) -> int:
             "workers": max(1, workers),
             "threads": threads,
             "worker_class": "gthread",
+            # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+            # connections over them. On one shared socket, whichever worker woke first accepted a
+            # burst of connections, and kept-alive connections (a proxy's, a load test's) stayed
+            # with it: in about half of the runs one worker served everything while the other sat
+            # idle, at half the requests/s (bench/statuspage). Not for a Unix socket, whose path
+            # each worker would take from the one before.
+            "reuse_port": split_bind(bind) is not None,
             "preload_app": True,
             "accesslog": "-",
             "graceful_timeout": 10,
