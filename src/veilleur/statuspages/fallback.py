@@ -2,15 +2,15 @@
 
 A client's status page that fails whenever the agency's database blinks would be the worst look
 of all, so each web process remembers, in memory, the last rendering it served for each address
-(host, path and query), with the headers it went out with, plain and compressed as it was kept
-in the cache (each visitor gets the encoding their browser asks for). When the database cannot be reached,
-the routing answers from here: the page as it was, with its own "Updated" time, so nobody takes
-it for live. A protected page is served only to a visitor whose cookie opened it, checked
-against what the page required when it was rendered. An address this process never served
-answers a plain 503.
+(host, path and query), plain and compressed as the cache keeps it (each visitor gets the
+encoding their browser asks for), with the headers it went out with. When the database cannot
+be reached, the routing answers from here: the page as it was, with its own "Updated" time, so
+nobody takes it for live. A protected page is served only to a visitor whose cookie opened it,
+checked against what the page required when it was rendered. An address this process never
+served answers a plain 503.
 
-Memory is bounded: at most ``MAX_BYTES`` of renderings per process (a page of 20 components is
-about half a MiB), the least recently served forgotten first.
+Memory is bounded: at most ``MAX_BYTES`` of renderings per process (a page of 500 components is
+about 520 KiB plain and 30 KiB compressed), the least recently served forgotten first.
 """
 
 from __future__ import annotations
