@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.checker.test_fleet_processes import children
 from tests.web.test_up_bind import up_env
 from tests.web.test_up_first_run import free_port
 
@@ -55,19 +56,6 @@ def test_connections_are_spread_over_the_workers(tmp_path: Path) -> None:
         master.wait(timeout=30)
 
 
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry.name))
-    return children
-
-
 def _socket_inodes(pid: int) -> set[str]:
     inodes = set()
     try:
@@ -101,7 +89,7 @@ def _listening_sockets(port: int, pids: list[int]) -> set[str]:
 def _wait_for_workers_listening(master: int, port: int, count: int) -> list[int]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        workers = _children(master)
+        workers = children(master)
         if len(workers) == count and all(_listening_sockets(port, [pid]) for pid in workers):
             return workers
         time.sleep(0.2)

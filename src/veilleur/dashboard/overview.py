@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from itertools import groupby
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -442,18 +443,13 @@ def _raw_hours(
     memory peak grow with the hour (whose high-water mark the process then kept)."""
     raw = CheckResult.objects.filter(monitor_id__in=monitor_ids, checked_at__gte=first, checked_at__lte=now)
     rows = raw.order_by("monitor_id", "checked_at", "id").values_list("monitor_id", *RESULT_FIELDS)
-    current: tuple[int, datetime] | None = None
-    records: list[ResultRecord] = []
-    for row in rows.iterator(chunk_size=RAW_CHUNK):
-        record = record_of_row(row[1:])
-        here = (row[0], floor_hour(record.checked_at))
-        if here != current:
-            if current is not None:
-                yield (*current, records)
-            current, records = here, []
-        records.append(record)
-    if current is not None:
-        yield (*current, records)
+    records = ((row[0], record_of_row(row[1:])) for row in rows.iterator(chunk_size=RAW_CHUNK))
+    for (monitor_id, hour_start), hour in groupby(records, key=_monitor_hour):
+        yield monitor_id, hour_start, [record for _monitor_id, record in hour]
+
+
+def _monitor_hour(item: tuple[int, ResultRecord]) -> tuple[int, datetime]:
+    return item[0], floor_hour(item[1].checked_at)
 
 
 def _p95(figures: Iterable[HourFigures]) -> float | None:
